@@ -1,0 +1,319 @@
+package v1alpha1
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+)
+
+// Positions maps a field path ("spec.trust.anchors[0].name") to the line of
+// the file it was written on.
+type Positions map[string]int
+
+// Line returns the line of path, or of its nearest ancestor that is in the
+// file (a field filled in by a profile is reported at the object it belongs
+// to). It returns 0 when nothing on the path is in the file.
+func (p Positions) Line(path string) int {
+	for path != "" {
+		if l, ok := p[path]; ok {
+			return l
+		}
+		path = parentPath(path)
+	}
+	return 0
+}
+
+func parentPath(path string) string {
+	i := strings.LastIndexAny(path, ".[")
+	if i < 0 {
+		return ""
+	}
+	return path[:i]
+}
+
+// DecodeTree strictly decodes one YAML document node against the Go type of
+// out's pointee and returns the document as a plain tree (maps, slices,
+// strings, numbers, booleans) that encoding/json can turn into that type.
+//
+// Every problem is collected, none stops the walk: unknown or misspelt fields
+// (with a suggestion), duplicate keys, and values of the wrong type, each with
+// its field path; pos records the line of every field seen. Scalars are
+// coerced by the target type rather than by YAML's guess, so `version: 2.20`
+// stays the string "2.20" instead of becoming the float 2.2.
+func DecodeTree(doc *yaml.Node, t reflect.Type, pos Positions) (any, field.ErrorList) {
+	d := &treeDecoder{pos: pos}
+	if doc.Kind == yaml.DocumentNode && len(doc.Content) == 1 {
+		doc = doc.Content[0]
+	}
+	v := d.decode(doc, t, nil)
+	return v, d.errs
+}
+
+type treeDecoder struct {
+	pos  Positions
+	errs field.ErrorList
+}
+
+var (
+	durationType    = reflect.TypeFor[Duration]()
+	jsonUnmarshaler = reflect.TypeFor[json.Unmarshaler]()
+)
+
+func (d *treeDecoder) decode(n *yaml.Node, t reflect.Type, p *field.Path) any {
+	for n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	if p != nil {
+		if _, seen := d.pos[p.String()]; !seen {
+			d.pos[p.String()] = n.Line
+		}
+	}
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		return nil
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == durationType {
+		return d.duration(n, p)
+	}
+	if t.Kind() != reflect.Interface && reflect.PointerTo(t).Implements(jsonUnmarshaler) {
+		return d.unmarshaler(n, t, p)
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		return d.object(n, t, p)
+	case reflect.Map:
+		return d.mapping(n, t, p)
+	case reflect.Slice:
+		return d.sequence(n, t, p)
+	case reflect.String:
+		return d.str(n, p)
+	case reflect.Bool:
+		return d.boolean(n, p)
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return d.integer(n, t, p)
+	case reflect.Interface:
+		var v any
+		if err := n.Decode(&v); err != nil {
+			d.errs = append(d.errs, field.Invalid(p, nil, err.Error()))
+		}
+		return v
+	default:
+		d.errs = append(d.errs, field.InternalError(p, fmt.Errorf("unsupported Go kind %s", t.Kind())))
+		return nil
+	}
+}
+
+// fieldsOf lists the JSON fields of a struct, following inline embedding.
+func fieldsOf(t reflect.Type) map[string]reflect.Type {
+	out := map[string]reflect.Type{}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" {
+			continue
+		}
+		if strings.Contains(opts, "inline") || (f.Anonymous && name == "") {
+			for k, v := range fieldsOf(f.Type) {
+				out[k] = v
+			}
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		out[name] = f.Type
+	}
+	return out
+}
+
+func (d *treeDecoder) object(n *yaml.Node, t reflect.Type, p *field.Path) any {
+	if n.Kind != yaml.MappingNode {
+		d.errs = append(d.errs, wrongType(p, n, "an object"))
+		return nil
+	}
+	fields := fieldsOf(t)
+	out := map[string]any{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		key := k.Value
+		cp := child(p, key)
+		d.pos[cp.String()] = k.Line
+		ft, ok := fields[key]
+		if !ok {
+			d.errs = append(d.errs, unknownField(cp, key, fields))
+			continue
+		}
+		if _, dup := out[key]; dup {
+			d.errs = append(d.errs, field.Duplicate(cp, key))
+			continue
+		}
+		out[key] = d.decode(v, ft, cp)
+	}
+	return out
+}
+
+func (d *treeDecoder) mapping(n *yaml.Node, t reflect.Type, p *field.Path) any {
+	if n.Kind != yaml.MappingNode {
+		d.errs = append(d.errs, wrongType(p, n, "a map"))
+		return nil
+	}
+	out := map[string]any{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		cp := p.Key(k.Value)
+		d.pos[cp.String()] = k.Line
+		if _, dup := out[k.Value]; dup {
+			d.errs = append(d.errs, field.Duplicate(cp, k.Value))
+			continue
+		}
+		out[k.Value] = d.decode(v, t.Elem(), cp)
+	}
+	return out
+}
+
+func (d *treeDecoder) sequence(n *yaml.Node, t reflect.Type, p *field.Path) any {
+	if n.Kind != yaml.SequenceNode {
+		d.errs = append(d.errs, wrongType(p, n, "a list"))
+		return nil
+	}
+	out := make([]any, 0, len(n.Content))
+	for i, v := range n.Content {
+		out = append(out, d.decode(v, t.Elem(), p.Index(i)))
+	}
+	return out
+}
+
+func (d *treeDecoder) str(n *yaml.Node, p *field.Path) any {
+	if n.Kind != yaml.ScalarNode {
+		d.errs = append(d.errs, wrongType(p, n, "a string"))
+		return nil
+	}
+	// Any scalar is taken as the text the user wrote: "2.20" stays "2.20".
+	return n.Value
+}
+
+func (d *treeDecoder) duration(n *yaml.Node, p *field.Path) any {
+	if n.Kind != yaml.ScalarNode {
+		d.errs = append(d.errs, wrongType(p, n, "a duration such as 48h"))
+		return nil
+	}
+	if _, err := Duration(n.Value).Parse(); err != nil {
+		d.errs = append(d.errs, field.Invalid(p, n.Value, err.Error()))
+	}
+	return n.Value
+}
+
+func (d *treeDecoder) boolean(n *yaml.Node, p *field.Path) any {
+	if n.Kind != yaml.ScalarNode || n.Tag != "!!bool" {
+		d.errs = append(d.errs, wrongType(p, n, "true or false"))
+		return nil
+	}
+	b, _ := strconv.ParseBool(n.Value)
+	return b
+}
+
+func (d *treeDecoder) integer(n *yaml.Node, t reflect.Type, p *field.Path) any {
+	if n.Kind != yaml.ScalarNode || n.Tag != "!!int" {
+		d.errs = append(d.errs, wrongType(p, n, "a whole number"))
+		return nil
+	}
+	v, err := strconv.ParseInt(n.Value, 0, 64)
+	limit := int64(math.MaxInt64) >> (64 - t.Bits())
+	if err != nil || v > limit || v < -limit-1 {
+		d.errs = append(d.errs, field.Invalid(p, n.Value, fmt.Sprintf("out of range (at most %d)", limit)))
+		return nil
+	}
+	return v
+}
+
+// unmarshaler checks a value whose type decodes itself (resource quantities)
+// by handing it the JSON it would get.
+func (d *treeDecoder) unmarshaler(n *yaml.Node, t reflect.Type, p *field.Path) any {
+	var v any
+	if err := n.Decode(&v); err != nil {
+		d.errs = append(d.errs, field.Invalid(p, n.Value, err.Error()))
+		return nil
+	}
+	raw, err := json.Marshal(v)
+	if err == nil {
+		err = reflect.New(t).Interface().(json.Unmarshaler).UnmarshalJSON(raw)
+	}
+	if err != nil {
+		d.errs = append(d.errs, field.Invalid(p, n.Value, err.Error()))
+		return nil
+	}
+	return v
+}
+
+func child(p *field.Path, name string) *field.Path {
+	if p == nil {
+		return field.NewPath(name)
+	}
+	return p.Child(name)
+}
+
+func wrongType(p *field.Path, n *yaml.Node, want string) *field.Error {
+	got := map[yaml.Kind]string{yaml.MappingNode: "an object", yaml.SequenceNode: "a list"}[n.Kind]
+	if got == "" {
+		got = fmt.Sprintf("%q", n.Value)
+	}
+	return field.Invalid(p, n.Value, fmt.Sprintf("must be %s, not %s", want, got))
+}
+
+func unknownField(p *field.Path, key string, fields map[string]reflect.Type) *field.Error {
+	names := make([]string, 0, len(fields))
+	for k := range fields {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	msg := "unknown field"
+	if s := closest(key, names); s != "" {
+		msg += fmt.Sprintf(" (did you mean %q?)", s)
+	}
+	msg += " (allowed: " + strings.Join(names, ", ") + ")"
+	return &field.Error{Type: field.ErrorTypeNotSupported, Field: p.String(), BadValue: key, Detail: msg}
+}
+
+// closest returns the candidate nearest to s by edit distance, if it is near
+// enough to be a likely typo.
+func closest(s string, candidates []string) string {
+	best, bestD := "", len(s)/2+2
+	for _, c := range candidates {
+		if dist := editDistance(strings.ToLower(s), strings.ToLower(c)); dist < bestD {
+			best, bestD = c, dist
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

@@ -1,0 +1,442 @@
+package v1alpha1
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+)
+
+// cert-manager's own limits (internal/apis/certmanager/validation): a
+// Certificate shorter than an hour, or renewed less than five minutes before
+// expiry, is refused by its webhook after the commit; refuse it here, before.
+const (
+	MinimumCertificateDuration = time.Hour
+	MinimumRenewBefore         = 5 * time.Minute
+)
+
+// Profiles lists the profile names a spec may select.
+var Profiles = []string{string(ProfileDev), string(ProfileProd), string(ProfileHA)}
+
+var digestPattern = regexp.MustCompile(`^sha256:[a-f0-9]{64}$`)
+
+// Validate checks a defaulted spec and returns every problem, each with its
+// field path. It never stops at the first one.
+func Validate(m *MeshTLS) field.ErrorList {
+	var el field.ErrorList
+	el = append(el, validateName(m.Metadata.Name, field.NewPath("metadata", "name"))...)
+	el = append(el, ValidateSpec(&m.Spec, field.NewPath("spec"))...)
+	return el
+}
+
+// ValidateSpec checks a defaulted MeshTLSSpec.
+func ValidateSpec(s *MeshTLSSpec, p *field.Path) field.ErrorList {
+	var el field.ErrorList
+	if !oneOf(string(s.Profile), Profiles) {
+		el = append(el, field.NotSupported(p.Child("profile"), s.Profile, Profiles))
+	}
+	el = append(el, validateLinkerd(&s.Linkerd, p.Child("linkerd"))...)
+	el = append(el, validateTrust(s, p.Child("trust"))...)
+	el = append(el, validateIdentityIssuer(s, p.Child("identityIssuer"))...)
+	el = append(el, validateWebhooks(s, p.Child("webhooks"))...)
+	el = append(el, validateRestarter(&s.Restarter, p.Child("restarter"))...)
+	el = append(el, validateArgoCD(&s.ArgoCD, p.Child("argocd"))...)
+	el = append(el, validateClusters(s.Clusters, p.Child("clusters"))...)
+	return el
+}
+
+func validateLinkerd(l *LinkerdSpec, p *field.Path) field.ErrorList {
+	var el field.ErrorList
+	el = append(el, validateNamespace(l.Namespace, p.Child("namespace"))...)
+	release, ok := LookupLinkerdRelease(l.Version)
+	if !ok {
+		el = append(el, field.NotSupported(p.Child("version"), l.Version, SupportedLinkerdVersions()))
+	}
+	if ok && !release.HasJaeger() && l.ChartVersions.Jaeger != "" {
+		el = append(el, field.Forbidden(p.Child("chartVersions", "jaeger"),
+			fmt.Sprintf("Linkerd %s has no linkerd-jaeger chart (it was removed after 2.18)", l.Version)))
+	}
+	if l.TrustDomain == "" {
+		el = append(el, field.Required(p.Child("trustDomain"), "the identity trust domain, e.g. cluster.local"))
+	} else {
+		for _, msg := range validation.IsDNS1123Subdomain(l.TrustDomain) {
+			el = append(el, field.Invalid(p.Child("trustDomain"), l.TrustDomain, msg))
+		}
+	}
+	cp := p.Child("controlPlane")
+	if l.ControlPlane.Replicas == nil || *l.ControlPlane.Replicas < 1 {
+		el = append(el, field.Invalid(cp.Child("replicas"), ptrValue(l.ControlPlane.Replicas), "must be at least 1"))
+	}
+	if !oneOf(string(l.ControlPlane.WebhookFailurePolicy), []string{string(FailurePolicyIgnore), string(FailurePolicyFail)}) {
+		el = append(el, field.NotSupported(cp.Child("webhookFailurePolicy"), l.ControlPlane.WebhookFailurePolicy,
+			[]FailurePolicy{FailurePolicyIgnore, FailurePolicyFail}))
+	}
+
+	ext := p.Child("extensions")
+	seen := map[string]string{l.Namespace: p.Child("namespace").String()}
+	for _, e := range []struct {
+		name string
+		ext  Extension
+	}{{"viz", l.Extensions.Viz}, {"multicluster", l.Extensions.Multicluster.Extension}, {"jaeger", l.Extensions.Jaeger}} {
+		if !e.ext.Enabled {
+			continue
+		}
+		np := ext.Child(e.name, "namespace")
+		el = append(el, validateNamespace(e.ext.Namespace, np)...)
+		if other, dup := seen[e.ext.Namespace]; dup && e.ext.Namespace != "" {
+			el = append(el, field.Invalid(np, e.ext.Namespace, "already used by "+other+"; every Linkerd component needs its own namespace"))
+		}
+		seen[e.ext.Namespace] = np.String()
+	}
+	if ok && l.Extensions.Jaeger.Enabled && !release.HasJaeger() {
+		el = append(el, field.Forbidden(ext.Child("jaeger", "enabled"),
+			fmt.Sprintf("linkerd-jaeger does not exist in Linkerd %s: it was removed after 2.18 (allowed with linkerd.version %s)",
+				l.Version, strings.Join(versionsWithJaeger(), ", "))))
+	}
+	gw := l.Extensions.Multicluster.Gateway
+	if l.Extensions.Multicluster.Enabled && IsEnabled(gw.Enabled) {
+		allowed := []string{"LoadBalancer", "NodePort", "ClusterIP"}
+		if !oneOf(string(gw.ServiceType), allowed) {
+			el = append(el, field.NotSupported(ext.Child("multicluster", "gateway", "serviceType"), gw.ServiceType, allowed))
+		}
+	}
+	return el
+}
+
+func versionsWithJaeger() []string {
+	var out []string
+	for _, r := range LinkerdReleases {
+		if r.HasJaeger() {
+			out = append(out, r.Version)
+		}
+	}
+	return out
+}
+
+func validateTrust(s *MeshTLSSpec, p *field.Path) field.ErrorList {
+	t := &s.Trust
+	var el field.ErrorList
+	el = append(el, validateNamespace(t.Namespace, p.Child("namespace"))...)
+	if t.Namespace != "" && t.Namespace == s.Linkerd.Namespace {
+		el = append(el, field.Invalid(p.Child("namespace"), t.Namespace,
+			"must differ from spec.linkerd.namespace: anchor keys must not live where the mesh runs (use cert-manager's namespace)"))
+	}
+	el = append(el, validateLifetime(t.AnchorLifetime, p.Child("anchorLifetime"))...)
+
+	ap := p.Child("anchors")
+	if len(t.Anchors) == 0 {
+		el = append(el, field.Required(ap, "at least one anchor, exactly one of them active"))
+		return el
+	}
+	names := map[string]bool{}
+	var active []string
+	for i, a := range t.Anchors {
+		ip := ap.Index(i)
+		el = append(el, validateName(a.Name, ip.Child("name"))...)
+		if names[a.Name] && a.Name != "" {
+			el = append(el, field.Duplicate(ip.Child("name"), a.Name))
+		}
+		names[a.Name] = true
+		if a.Active {
+			active = append(active, a.Name)
+		}
+		el = append(el, validateAnchorSource(s, &a, ip)...)
+	}
+	switch len(active) {
+	case 0:
+		el = append(el, field.Required(ap, "exactly one anchor must be active: set active: true on the one that signs the identity issuers"))
+	case 1:
+	default:
+		el = append(el, field.Invalid(ap, strings.Join(active, ", "),
+			"exactly one anchor may be active, found "+fmt.Sprint(len(active))+": "+strings.Join(active, ", ")))
+	}
+	return el
+}
+
+func validateAnchorSource(s *MeshTLSSpec, a *TrustAnchor, p *field.Path) field.ErrorList {
+	var el field.ErrorList
+	set := 0
+	for _, b := range []bool{a.SelfSigned != nil, a.Secret != nil, a.External != nil} {
+		if b {
+			set++
+		}
+	}
+	if set != 1 {
+		el = append(el, field.Invalid(p, a.Name, fmt.Sprintf("set exactly one of selfSigned, secret or external (found %d)", set)))
+	}
+	if a.SelfSigned != nil && s.IsFleet() {
+		el = append(el, field.Forbidden(p.Child("selfSigned"),
+			"a fleet (several clusters, a cluster selector or the multicluster extension) needs one anchor shared by every cluster, "+
+				"and a self-signed anchor would be a different root in each; use secret (the same CA keypair in every cluster) or external"))
+	}
+	if a.Secret != nil {
+		el = append(el, validateObjectName(a.Secret.Name, p.Child("secret", "name"))...)
+	}
+	if e := a.External; e != nil {
+		ep := p.Child("external")
+		for _, f := range []struct{ name, value string }{{"name", e.IssuerRef.Name}, {"kind", e.IssuerRef.Kind}, {"group", e.IssuerRef.Group}} {
+			if f.value == "" {
+				el = append(el, field.Required(ep.Child("issuerRef", f.name), "an external issuer needs name, kind and group, e.g. kind: ClusterIssuer and group: cert-manager.io for a Vault issuer, or kind: AWSPCAClusterIssuer and group: awspca.cert-manager.io"))
+			}
+		}
+		el = append(el, validateKeySource(e.CA, ep.Child("ca"))...)
+	}
+	return el
+}
+
+func validateKeySource(k KeySource, p *field.Path) field.ErrorList {
+	var el field.ErrorList
+	if (k.ConfigMap == nil) == (k.Secret == nil) {
+		return append(el, field.Invalid(p, "", "set exactly one of configMap or secret: where the anchor's public certificate is published in the trust namespace"))
+	}
+	ref, rp := k.ConfigMap, p.Child("configMap")
+	if ref == nil {
+		ref, rp = k.Secret, p.Child("secret")
+	}
+	el = append(el, validateObjectName(ref.Name, rp.Child("name"))...)
+	if ref.Key == "" {
+		el = append(el, field.Required(rp.Child("key"), "the data key holding the PEM certificate, e.g. ca.crt"))
+	} else {
+		for _, msg := range validation.IsConfigMapKey(ref.Key) {
+			el = append(el, field.Invalid(rp.Child("key"), ref.Key, msg))
+		}
+	}
+	return el
+}
+
+func validateIdentityIssuer(s *MeshTLSSpec, p *field.Path) field.ErrorList {
+	ii := &s.IdentityIssuer
+	el := validateLifetime(ii.Lifetime, p)
+	issuance, err := ii.IssuanceLifetime.Parse()
+	if err != nil {
+		el = append(el, field.Invalid(p.Child("issuanceLifetime"), ii.IssuanceLifetime, err.Error()))
+	} else if issuance <= 0 {
+		el = append(el, field.Invalid(p.Child("issuanceLifetime"), ii.IssuanceLifetime, "must be positive"))
+	}
+	skew, serr := ii.ClockSkewAllowance.Parse()
+	if serr != nil {
+		el = append(el, field.Invalid(p.Child("clockSkewAllowance"), ii.ClockSkewAllowance, serr.Error()))
+	} else if skew < 0 {
+		el = append(el, field.Invalid(p.Child("clockSkewAllowance"), ii.ClockSkewAllowance, "must not be negative"))
+	}
+	renew, rerr := ii.RenewBefore.Parse()
+	if err == nil && serr == nil && rerr == nil && issuance+skew >= renew {
+		el = append(el, field.Invalid(p.Child("issuanceLifetime"), ii.IssuanceLifetime,
+			fmt.Sprintf("plus clockSkewAllowance (%s) must be shorter than renewBefore (%s), so that no proxy certificate outlives its issuer",
+				ii.ClockSkewAllowance, ii.RenewBefore)))
+	}
+	if a := s.Trust.ActiveAnchor(); a != nil && a.SelfSigned != nil {
+		el = append(el, notLongerThanAnchor(ii.Duration, s.Trust.AnchorLifetime, p.Child("duration"))...)
+	}
+	return el
+}
+
+func validateWebhooks(s *MeshTLSSpec, p *field.Path) field.ErrorList {
+	w := &s.Webhooks
+	el := validateLifetime(w.Lifetime, p)
+	if !oneOf(string(w.KeyAlgorithm), []string{string(KeyAlgorithmECDSA), string(KeyAlgorithmRSA)}) {
+		el = append(el, field.NotSupported(p.Child("keyAlgorithm"), w.KeyAlgorithm, []KeyAlgorithm{KeyAlgorithmECDSA, KeyAlgorithmRSA}))
+	}
+	// The webhook CA is self-signed with the anchors' lifetime.
+	return append(el, notLongerThanAnchor(w.Duration, s.Trust.AnchorLifetime, p.Child("duration"))...)
+}
+
+// notLongerThanAnchor refuses a certificate that could outlive the anchor
+// certificate that signed it: one issued just before the anchor renews must
+// expire before the anchor certificate it was issued under.
+func notLongerThanAnchor(d Duration, anchor Lifetime, p *field.Path) field.ErrorList {
+	dv, err := d.Parse()
+	av, aerr := anchor.RenewBefore.Parse()
+	if err != nil || aerr != nil || dv <= av {
+		return nil
+	}
+	return field.ErrorList{field.Invalid(p, d, fmt.Sprintf(
+		"must not be longer than spec.trust.anchorLifetime.renewBefore (%s): a certificate issued just before the anchor renews would outlive the anchor certificate that signed it",
+		anchor.RenewBefore))}
+}
+
+// validateLifetime applies cert-manager's rules to a duration and renewBefore.
+func validateLifetime(l Lifetime, p *field.Path) field.ErrorList {
+	var el field.ErrorList
+	d, derr := l.Duration.Parse()
+	if derr != nil {
+		el = append(el, field.Invalid(p.Child("duration"), l.Duration, derr.Error()))
+	} else if d < MinimumCertificateDuration {
+		el = append(el, field.Invalid(p.Child("duration"), l.Duration, "must be at least 1h (cert-manager's minimum)"))
+	}
+	r, rerr := l.RenewBefore.Parse()
+	if rerr != nil {
+		el = append(el, field.Invalid(p.Child("renewBefore"), l.RenewBefore, rerr.Error()))
+	} else if r < MinimumRenewBefore {
+		el = append(el, field.Invalid(p.Child("renewBefore"), l.RenewBefore, "must be at least 5m (cert-manager's minimum)"))
+	}
+	if derr == nil && rerr == nil && r >= d {
+		el = append(el, field.Invalid(p.Child("renewBefore"), l.RenewBefore,
+			fmt.Sprintf("must be shorter than duration (%s)", l.Duration)))
+	}
+	return el
+}
+
+func validateRestarter(r *RestarterSpec, p *field.Path) field.ErrorList {
+	var el field.ErrorList
+	if _, err := cron.ParseStandard(r.Schedule); err != nil || len(strings.Fields(r.Schedule)) != 5 {
+		el = append(el, field.Invalid(p.Child("schedule"), r.Schedule,
+			"must be a five-field cron expression (minute hour day-of-month month day-of-week), e.g. \"25 */6 * * *\""))
+	}
+	if r.MaxRestartsPerRun == nil || *r.MaxRestartsPerRun < 1 {
+		el = append(el, field.Invalid(p.Child("maxRestartsPerRun"), ptrValue(r.MaxRestartsPerRun), "must be at least 1"))
+	}
+	dp := p.Child("dataPlane")
+	set := 0
+	if len(r.DataPlane.Namespaces) > 0 {
+		set++
+	}
+	if r.DataPlane.Selector != nil {
+		set++
+		if _, err := metav1.LabelSelectorAsSelector(r.DataPlane.Selector); err != nil {
+			el = append(el, field.Invalid(dp.Child("selector"), r.DataPlane.Selector, err.Error()))
+		}
+	}
+	if r.DataPlane.AllMeshed {
+		set++
+	}
+	if set > 1 {
+		el = append(el, field.Invalid(dp, "", "set at most one of namespaces, selector or allMeshed"))
+	}
+	seen := map[string]bool{}
+	for i, ns := range r.DataPlane.Namespaces {
+		el = append(el, validateNamespace(ns, dp.Child("namespaces").Index(i))...)
+		if seen[ns] {
+			el = append(el, field.Duplicate(dp.Child("namespaces").Index(i), ns))
+		}
+		seen[ns] = true
+	}
+	ip := p.Child("image")
+	if r.Image.Repository == "" {
+		el = append(el, field.Required(ip.Child("repository"), "the mtlsgen image, e.g. ghcr.io/mtlsgen/mtlsgen"))
+	}
+	if r.Image.Digest != "" && !digestPattern.MatchString(r.Image.Digest) {
+		el = append(el, field.Invalid(ip.Child("digest"), r.Image.Digest, "must be sha256: followed by 64 lowercase hex digits"))
+	}
+	return el
+}
+
+func validateArgoCD(a *ArgoCDSpec, p *field.Path) field.ErrorList {
+	var el field.ErrorList
+	if a.ClusterSelector != nil {
+		if _, err := metav1.LabelSelectorAsSelector(a.ClusterSelector); err != nil {
+			el = append(el, field.Invalid(p.Child("clusterSelector"), a.ClusterSelector, err.Error()))
+		}
+	}
+	if !IsEnabled(a.Enabled) {
+		return el
+	}
+	el = append(el, validateNamespace(a.Namespace, p.Child("namespace"))...)
+	if a.Project == "" {
+		el = append(el, field.Required(p.Child("project"), "the Argo CD project of the generated Applications, e.g. default"))
+	}
+	if a.RepoURL == "" {
+		el = append(el, field.Required(p.Child("repoURL"), "the git repository that holds this spec (or set argocd.enabled: false)"))
+	}
+	if a.Path == "" {
+		el = append(el, field.Required(p.Child("path"), "the directory of this spec in that repository, e.g. clusters/payments"))
+	} else if strings.HasPrefix(a.Path, "/") || hasDotDot(a.Path) {
+		el = append(el, field.Invalid(p.Child("path"), a.Path, "must be relative to the repository root, without .."))
+	}
+	if a.TargetRevision == "" {
+		el = append(el, field.Required(p.Child("targetRevision"), "a branch, tag or commit, e.g. main"))
+	}
+	if !oneOf(string(a.Source), []string{string(SourcePlugin), string(SourceRendered)}) {
+		el = append(el, field.NotSupported(p.Child("source"), a.Source, []SourceMode{SourcePlugin, SourceRendered}))
+	}
+	for _, ad := range []struct {
+		name  string
+		addon Addon
+	}{{"certManager", a.CertManager}, {"trustManager", a.TrustManager}} {
+		if IsEnabled(ad.addon.Install) && ad.addon.Version == "" {
+			el = append(el, field.Required(p.Child(ad.name, "version"), "the chart version to install (or install: false)"))
+		}
+	}
+	return el
+}
+
+func validateClusters(cs []Cluster, p *field.Path) field.ErrorList {
+	var el field.ErrorList
+	seen := map[string]bool{}
+	for i, c := range cs {
+		ip := p.Index(i)
+		el = append(el, validateName(c.Name, ip.Child("name"))...)
+		if seen[c.Name] && c.Name != "" {
+			el = append(el, field.Duplicate(ip.Child("name"), c.Name))
+		}
+		seen[c.Name] = true
+		if c.Server == "" {
+			el = append(el, field.Required(ip.Child("server"), "the API server URL Argo CD deploys to, e.g. https://east.example:6443"))
+		} else if u, err := url.Parse(c.Server); err != nil || u.Scheme != "https" || u.Host == "" {
+			el = append(el, field.Invalid(ip.Child("server"), c.Server, "must be an https:// URL"))
+		}
+	}
+	return el
+}
+
+// validateName checks a name mtlsgen builds object names from: a DNS-1123
+// label.
+func validateName(name string, p *field.Path) field.ErrorList {
+	if name == "" {
+		return field.ErrorList{field.Required(p, "a DNS-1123 label: lowercase letters, digits and '-'")}
+	}
+	var el field.ErrorList
+	for _, msg := range validation.IsDNS1123Label(name) {
+		el = append(el, field.Invalid(p, name, msg))
+	}
+	return el
+}
+
+func validateNamespace(ns string, p *field.Path) field.ErrorList {
+	if ns == "" {
+		return field.ErrorList{field.Required(p, "a namespace name (a DNS-1123 label)")}
+	}
+	return validateName(ns, p)
+}
+
+func validateObjectName(name string, p *field.Path) field.ErrorList {
+	if name == "" {
+		return field.ErrorList{field.Required(p, "an object name (a DNS-1123 subdomain)")}
+	}
+	var el field.ErrorList
+	for _, msg := range validation.IsDNS1123Subdomain(name) {
+		el = append(el, field.Invalid(p, name, msg))
+	}
+	return el
+}
+
+func oneOf(v string, allowed []string) bool {
+	for _, a := range allowed {
+		if v == a {
+			return true
+		}
+	}
+	return false
+}
+
+func hasDotDot(path string) bool {
+	for _, part := range strings.Split(path, "/") {
+		if part == ".." {
+			return true
+		}
+	}
+	return false
+}
+
+func ptrValue(v *int32) any {
+	if v == nil {
+		return nil
+	}
+	return *v
+}

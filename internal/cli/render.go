@@ -1,0 +1,120 @@
+package cli
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/mtlsgen/mtlsgen/api/v1alpha1"
+	"github.com/mtlsgen/mtlsgen/generator"
+	"github.com/mtlsgen/mtlsgen/internal/load"
+	"github.com/mtlsgen/mtlsgen/internal/output"
+)
+
+const renderHelp = `Render every object of a spec.
+
+FILE is a MeshTLS spec; "-" reads it from standard input; without FILE,
+mtlsgen.yaml in the current directory is read.
+
+Output goes to standard output as one YAML stream (-o yaml, the default), as a
+JSON List (-o json), or into a directory tree (-o dir=PATH):
+PATH/clusters/CLUSTER/COMPONENT/manifests.yaml and
+PATH/fleet/COMPONENT/manifests.yaml. A directory is written next to PATH and
+renamed into place, so PATH never holds half an output.
+
+If the spec has any problem, every problem is printed on standard error, one
+per line, nothing is written, and the exit code is 1.`
+
+// DefaultSpecFile is the spec read when no file is named.
+const DefaultSpecFile = "mtlsgen.yaml"
+
+type renderFlags struct {
+	profile   string
+	cluster   string
+	component string
+	output    string
+}
+
+func newRenderCommand(streams IOStreams, version string) *cobra.Command {
+	f := &renderFlags{}
+	cmd := &cobra.Command{
+		Use:   "render [FILE|-]",
+		Short: "Render the objects of a spec",
+		Long:  renderHelp,
+		Args:  args(cobra.MaximumNArgs(1)),
+		RunE: func(cmd *cobra.Command, a []string) error {
+			file := DefaultSpecFile
+			if len(a) == 1 {
+				file = a[0]
+			}
+			return runRender(streams, version, file, f)
+		},
+	}
+	cmd.Flags().StringVar(&f.profile, "profile", "", "profile whose defaults apply, overriding spec.profile (dev, prod, ha)")
+	cmd.Flags().StringVar(&f.cluster, "cluster", "", "render only this cluster's objects")
+	cmd.Flags().StringVar(&f.component, "component", "", "render only this component (mesh, argocd)")
+	cmd.Flags().StringVarP(&f.output, "output", "o", "yaml", "output format: yaml, json or dir=PATH")
+	cmd.RegisterFlagCompletionFunc("profile", fixedCompletion(v1alpha1.Profiles...))
+	cmd.RegisterFlagCompletionFunc("component", fixedCompletion(componentNames()...))
+	cmd.RegisterFlagCompletionFunc("output", fixedCompletion("yaml", "json", "dir="))
+	return cmd
+}
+
+func runRender(streams IOStreams, version, file string, f *renderFlags) error {
+	format, err := output.ParseFormat(f.output)
+	if err != nil {
+		return usageError{err}
+	}
+	opts, err := loadOptions(f.profile)
+	if err != nil {
+		return err
+	}
+	m, err := load.LoadFile(file, streams.In, opts)
+	if err != nil {
+		return err
+	}
+	gopts := generator.Options{Version: version, Cluster: f.cluster, Component: generator.Component(f.component)}
+	if err := generator.CheckOptions(m, gopts); err != nil {
+		return usageError{err}
+	}
+	// The spec is valid and the options fit it: from here on rendering
+	// cannot fail on input, so output can stream.
+	sink, err := format.Open(streams.Out)
+	if err != nil {
+		return err
+	}
+	if err := generator.Render(m, gopts, sink.Write); err != nil {
+		sink.Abort()
+		return err
+	}
+	return sink.Close()
+}
+
+// loadOptions checks the --profile flag.
+func loadOptions(profile string) (load.Options, error) {
+	if profile != "" && !contains(v1alpha1.Profiles, profile) {
+		return load.Options{}, usagef("unknown profile %q (allowed: dev, prod, ha)", profile)
+	}
+	return load.Options{Profile: v1alpha1.Profile(profile)}, nil
+}
+
+func componentNames() []string {
+	out := make([]string, len(generator.Components))
+	for i, c := range generator.Components {
+		out[i] = string(c)
+	}
+	return out
+}
+
+func fixedCompletion(values ...string) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	return func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return values, cobra.ShellCompDirectiveNoFileComp
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,243 @@
+// Package output writes generated objects as a YAML stream, a JSON List or a
+// directory tree. It is the only place the render path writes files.
+package output
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/mtlsgen/mtlsgen/generator"
+)
+
+// Sink receives objects in output order. Close finishes the output; Abort
+// discards what was written where that is possible (a directory).
+type Sink interface {
+	Write(generator.Object) error
+	Close() error
+	Abort()
+}
+
+// Format is a parsed -o value.
+type Format struct {
+	// Kind is "yaml", "json" or "dir".
+	Kind string
+	// Dir is the target directory of "dir=PATH".
+	Dir string
+}
+
+// ParseFormat parses yaml, json or dir=PATH.
+func ParseFormat(s string) (Format, error) {
+	switch {
+	case s == "yaml" || s == "json":
+		return Format{Kind: s}, nil
+	case strings.HasPrefix(s, "dir="):
+		dir := strings.TrimPrefix(s, "dir=")
+		if dir == "" {
+			return Format{}, errors.New(`-o dir= needs a path, e.g. -o dir=rendered`)
+		}
+		return Format{Kind: "dir", Dir: dir}, nil
+	}
+	return Format{}, fmt.Errorf("unknown output format %q (allowed: yaml, json, dir=PATH)", s)
+}
+
+// Open returns the sink of a format; stream formats write to w.
+func (f Format) Open(w io.Writer) (Sink, error) {
+	switch f.Kind {
+	case "json":
+		return &jsonSink{w: bufio.NewWriter(w)}, nil
+	case "dir":
+		return newDirSink(f.Dir)
+	default:
+		return &yamlSink{w: bufio.NewWriter(w)}, nil
+	}
+}
+
+// Header is the comment above each document of a YAML stream, telling a
+// reviewer where the object goes. Kubernetes tools ignore it.
+func Header(o generator.Object) string {
+	where := "fleet"
+	if o.Cluster != "" {
+		where = "cluster " + o.Cluster
+	}
+	return fmt.Sprintf("# mtlsgen: %s, component %s\n", where, o.Component)
+}
+
+type yamlSink struct {
+	w *bufio.Writer
+}
+
+func (s *yamlSink) Write(o generator.Object) error {
+	b, err := generator.EncodeYAML(o.Object)
+	if err != nil {
+		return err
+	}
+	s.w.WriteString("---\n")
+	s.w.WriteString(Header(o))
+	_, err = s.w.Write(b)
+	return err
+}
+
+func (s *yamlSink) Close() error { return s.w.Flush() }
+func (s *yamlSink) Abort()       {}
+
+// jsonSink writes a v1 List, item by item, so a fleet is never held whole.
+type jsonSink struct {
+	w     *bufio.Writer
+	count int
+}
+
+func (s *jsonSink) Write(o generator.Object) error {
+	b, err := generator.EncodeJSON(o.Object)
+	if err != nil {
+		return err
+	}
+	if s.count == 0 {
+		s.w.WriteString("{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"List\",\n  \"items\": [\n    ")
+	} else {
+		s.w.WriteString(",\n    ")
+	}
+	s.count++
+	_, err = s.w.Write([]byte(strings.ReplaceAll(string(b), "\n", "\n    ")))
+	return err
+}
+
+func (s *jsonSink) Close() error {
+	if s.count == 0 {
+		s.w.WriteString("{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"List\",\n  \"items\": [")
+	}
+	s.w.WriteString("\n  ]\n}\n")
+	return s.w.Flush()
+}
+
+func (s *jsonSink) Abort() {}
+
+// markerFile marks a directory mtlsgen wrote, so that it may replace it and
+// nothing else.
+const markerFile = ".mtlsgen-output"
+
+// dirSink writes PATH/clusters/CLUSTER/COMPONENT/manifests.yaml and
+// PATH/fleet/COMPONENT/manifests.yaml into a temporary directory next to
+// PATH, and renames it into place on Close: PATH is either the old output or
+// the new one, never half of each.
+type dirSink struct {
+	target, tmp string
+	files       map[string]*os.File
+	order       []string
+}
+
+func newDirSink(target string) (*dirSink, error) {
+	target = filepath.Clean(target)
+	if err := checkReplaceable(target); err != nil {
+		return nil, err
+	}
+	parent := filepath.Dir(target)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return nil, err
+	}
+	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(target)+".tmp-")
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(tmp, markerFile), []byte("written by mtlsgen render; replaced whole on every render\n"), 0o644); err != nil {
+		os.RemoveAll(tmp)
+		return nil, err
+	}
+	return &dirSink{target: target, tmp: tmp, files: map[string]*os.File{}}, nil
+}
+
+// checkReplaceable refuses to replace a directory mtlsgen did not write.
+func checkReplaceable(target string) error {
+	entries, err := os.ReadDir(target)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("output directory %s: %w", target, err)
+	}
+	if len(entries) == 0 {
+		return nil
+	}
+	if _, err := os.Stat(filepath.Join(target, markerFile)); err != nil {
+		return fmt.Errorf("output directory %s exists and was not written by mtlsgen (no %s): refusing to replace it", target, markerFile)
+	}
+	return nil
+}
+
+// RelPath is where an object's file is, relative to the output directory.
+func RelPath(o generator.Object) string {
+	if o.Cluster == "" {
+		return filepath.Join("fleet", string(o.Component), "manifests.yaml")
+	}
+	return filepath.Join("clusters", o.Cluster, string(o.Component), "manifests.yaml")
+}
+
+func (s *dirSink) Write(o generator.Object) error {
+	rel := RelPath(o)
+	f, ok := s.files[rel]
+	if !ok {
+		path := filepath.Join(s.tmp, rel)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return err
+		}
+		var err error
+		if f, err = os.Create(path); err != nil {
+			return err
+		}
+		s.files[rel] = f
+		s.order = append(s.order, rel)
+	}
+	b, err := generator.EncodeYAML(o.Object)
+	if err != nil {
+		return err
+	}
+	if _, err := f.WriteString("---\n"); err != nil {
+		return err
+	}
+	_, err = f.Write(b)
+	return err
+}
+
+func (s *dirSink) closeFiles() error {
+	var errs []error
+	for _, rel := range s.order {
+		errs = append(errs, s.files[rel].Close())
+	}
+	s.files = map[string]*os.File{}
+	return errors.Join(errs...)
+}
+
+func (s *dirSink) Close() error {
+	if err := s.closeFiles(); err != nil {
+		s.Abort()
+		return err
+	}
+	old := ""
+	if _, err := os.Stat(s.target); err == nil {
+		old = s.tmp + ".old"
+		if err := os.Rename(s.target, old); err != nil {
+			s.Abort()
+			return err
+		}
+	}
+	if err := os.Rename(s.tmp, s.target); err != nil {
+		if old != "" {
+			os.Rename(old, s.target)
+		}
+		s.Abort()
+		return err
+	}
+	if old != "" {
+		return os.RemoveAll(old)
+	}
+	return nil
+}
+
+func (s *dirSink) Abort() {
+	s.closeFiles()
+	os.RemoveAll(s.tmp)
+}
