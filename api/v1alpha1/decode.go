@@ -156,7 +156,7 @@ func (d *treeDecoder) object(n *yaml.Node, t reflect.Type, p *field.Path) any {
 			continue
 		}
 		if _, dup := out[key]; dup {
-			d.errs = append(d.errs, field.Duplicate(cp, key))
+			d.errs = append(d.errs, setTwice(cp, n, i))
 			continue
 		}
 		out[key] = d.decode(v, ft, cp)
@@ -175,7 +175,7 @@ func (d *treeDecoder) mapping(n *yaml.Node, t reflect.Type, p *field.Path) any {
 		cp := p.Key(k.Value)
 		d.pos[cp.String()] = k.Line
 		if _, dup := out[k.Value]; dup {
-			d.errs = append(d.errs, field.Duplicate(cp, k.Value))
+			d.errs = append(d.errs, setTwice(cp, n, i))
 			continue
 		}
 		out[k.Value] = d.decode(v, t.Elem(), cp)
@@ -255,6 +255,20 @@ func (d *treeDecoder) unmarshaler(n *yaml.Node, t reflect.Type, p *field.Path) a
 		return nil
 	}
 	return v
+}
+
+// setTwice reports the key at n.Content[i] that an earlier key of the same
+// mapping already set. (YAML forbids it, but yaml.v3 only says so when
+// decoding into a Go map.)
+func setTwice(p *field.Path, n *yaml.Node, i int) *field.Error {
+	first := 0
+	for j := 0; j < i; j += 2 {
+		if n.Content[j].Value == n.Content[i].Value {
+			first = n.Content[j].Line
+			break
+		}
+	}
+	return field.Invalid(p, n.Content[i].Value, fmt.Sprintf("set twice (first on line %d); keep one", first))
 }
 
 func child(p *field.Path, name string) *field.Path {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -88,7 +89,7 @@ func Run(args []string, streams IOStreams, version string) int {
 // wrong number of arguments), which it does not type.
 func isCobraUsage(err error) bool {
 	var ae argsError
-	return errors.As(err, &ae)
+	return errors.As(err, &ae) || strings.HasPrefix(err.Error(), "unknown command ")
 }
 
 // argsError marks an error from an Args validator.

@@ -131,7 +131,11 @@ func Parse(name string, raw []byte, opts Options) (*v1alpha1.MeshTLS, error) {
 	tree, decodeErrs := v1alpha1.DecodeTree(doc, reflect.TypeFor[v1alpha1.MeshTLS](), pos)
 	root, _ := tree.(map[string]any)
 	errs := append(field.ErrorList{}, decodeErrs...)
-	errs = append(errs, checkTypeMeta(root)...)
+	for _, e := range checkTypeMeta(root) {
+		if !underAny(e.Field, decodeErrs) {
+			errs = append(errs, e)
+		}
+	}
 
 	spec, _ := root["spec"].(map[string]any)
 	if spec == nil {
@@ -157,14 +161,16 @@ func Parse(name string, raw []byte, opts Options) (*v1alpha1.MeshTLS, error) {
 	// reported at once; a value the decoder refused is absent from the tree,
 	// and what validation then says about its path would only repeat it.
 	var m v1alpha1.MeshTLS
-	root["spec"] = merged
-	if err := roundTrip(root, &m); err != nil {
-		errs = append(errs, field.InternalError(nil, err))
-	}
-	v1alpha1.SetDefaults(&m)
-	for _, e := range v1alpha1.Validate(&m) {
-		if !underAny(e.Field, decodeErrs) {
-			errs = append(errs, e)
+	if root["spec"] != nil {
+		root["spec"] = merged
+		if err := roundTrip(root, &m); err != nil {
+			errs = append(errs, field.InternalError(nil, err))
+		}
+		v1alpha1.SetDefaults(&m)
+		for _, e := range v1alpha1.Validate(&m) {
+			if !underAny(e.Field, decodeErrs) {
+				errs = append(errs, e)
+			}
 		}
 	}
 	if len(errs) > 0 {
@@ -292,7 +298,7 @@ func Describe(e *field.Error) string {
 		if e.Detail != "" && !strings.HasPrefix(e.Detail, "supported values:") {
 			return e.Detail
 		}
-		allowed := strings.TrimPrefix(e.Detail, "supported values: ")
+		allowed := strings.ReplaceAll(strings.TrimPrefix(e.Detail, "supported values: "), `"`, "")
 		return fmt.Sprintf("%s is not supported (allowed: %s)", quote(e.BadValue), allowed)
 	case field.ErrorTypeDuplicate:
 		return fmt.Sprintf("duplicate value %s: each must be unique", quote(e.BadValue))
@@ -308,15 +314,14 @@ func Describe(e *field.Error) string {
 }
 
 func quote(v any) string {
-	switch t := v.(type) {
-	case nil:
+	if v == nil {
 		return "an empty value"
-	case string:
-		if t == "" {
+	}
+	if rv := reflect.ValueOf(v); rv.Kind() == reflect.String {
+		if rv.Len() == 0 {
 			return "an empty value"
 		}
-		return strconv.Quote(t)
-	default:
-		return fmt.Sprintf("%v", t)
+		return strconv.Quote(rv.String())
 	}
+	return fmt.Sprintf("%v", v)
 }

@@ -1,0 +1,156 @@
+package v1alpha1
+
+import (
+	"testing"
+
+	cmmeta "github.com/cert-manager/cert-manager/pkg/apis/meta/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+)
+
+// validSpec is a complete, valid spec as a profile and defaulting leave it.
+func validSpec() *MeshTLS {
+	replicas, restarts := int32(2), int32(20)
+	yes := true
+	m := &MeshTLS{
+		Metadata: ObjectMeta{Name: "mesh"},
+		Spec: MeshTLSSpec{
+			Profile: ProfileProd,
+			Linkerd: LinkerdSpec{
+				Namespace: "linkerd", Version: "2.20", TrustDomain: "cluster.local",
+				ControlPlane: ControlPlaneSpec{Replicas: &replicas, PodAntiAffinity: &yes, PodDisruptionBudget: &yes, WebhookFailurePolicy: FailurePolicyIgnore},
+				Extensions: ExtensionsSpec{
+					Viz:          Extension{Namespace: "linkerd-viz"},
+					Multicluster: MulticlusterExtension{Extension: Extension{Namespace: "linkerd-multicluster"}, Gateway: GatewaySpec{ServiceType: "LoadBalancer"}},
+					Jaeger:       Extension{Namespace: "linkerd-jaeger"},
+				},
+			},
+			Trust: TrustSpec{
+				Namespace:      "cert-manager",
+				AnchorLifetime: Lifetime{Duration: "87600h", RenewBefore: "8760h"},
+				Anchors:        []TrustAnchor{{Name: "root", Active: true, SelfSigned: &SelfSignedAnchor{}}},
+			},
+			IdentityIssuer: IdentityIssuerSpec{Lifetime: Lifetime{Duration: "48h", RenewBefore: "25h"}, IssuanceLifetime: "24h", ClockSkewAllowance: "20s"},
+			Webhooks:       WebhooksSpec{Lifetime: Lifetime{Duration: "8760h", RenewBefore: "720h"}, KeyAlgorithm: KeyAlgorithmECDSA},
+			Restarter:      RestarterSpec{Schedule: "25 */6 * * *", MaxRestartsPerRun: &restarts, Image: Image{Repository: "ghcr.io/mtlsgen/mtlsgen"}},
+			ArgoCD: ArgoCDSpec{Namespace: "argocd", Project: "default", RepoURL: "https://git.example.com/x.git", Path: "mesh", TargetRevision: "main", Source: SourcePlugin,
+				CertManager: Addon{Version: "v1.21.2"}, TrustManager: Addon{Version: "v0.25.0"}},
+		},
+	}
+	SetDefaults(m)
+	return m
+}
+
+func TestValidate(t *testing.T) {
+	spec := field.NewPath("spec")
+	cases := map[string]struct {
+		mutate func(*MeshTLS)
+		errs   field.ErrorList
+	}{
+		"valid as defaulted": {mutate: func(*MeshTLS) {}},
+		"valid with a bring-your-own anchor in a fleet": {mutate: func(m *MeshTLS) {
+			m.Spec.Trust.Anchors[0] = TrustAnchor{Name: "root", Active: true, Secret: &SecretAnchor{Name: "my-root"}}
+			m.Spec.Clusters = []Cluster{{Name: "a", Server: "https://a"}, {Name: "b", Server: "https://b"}}
+		}},
+		"invalid with a self-signed anchor and a cluster selector": {
+			mutate: func(m *MeshTLS) {
+				m.Spec.Clusters = nil
+				m.Spec.ArgoCD.ClusterSelector = &metav1.LabelSelector{MatchLabels: map[string]string{"mesh": "prod"}}
+			},
+			errs: field.ErrorList{field.Forbidden(spec.Child("trust", "anchors").Index(0).Child("selfSigned"), "")},
+		},
+		"invalid with an external anchor's CA in both a ConfigMap and a Secret": {
+			mutate: func(m *MeshTLS) {
+				m.Spec.Trust.Anchors[0] = TrustAnchor{Name: "v", Active: true, External: &ExternalAnchor{
+					IssuerRef: cmmeta.IssuerReference{Name: "vault", Kind: "ClusterIssuer", Group: "cert-manager.io"},
+					CA:        KeySource{ConfigMap: &KeyRef{Name: "a", Key: "ca.crt"}, Secret: &KeyRef{Name: "b", Key: "ca.crt"}},
+				}}
+			},
+			errs: field.ErrorList{field.Invalid(spec.Child("trust", "anchors").Index(0).Child("external", "ca"), "", "")},
+		},
+		"invalid with Ed25519 webhook keys": {
+			mutate: func(m *MeshTLS) { m.Spec.Webhooks.KeyAlgorithm = "Ed25519" },
+			errs:   field.ErrorList{field.NotSupported(spec.Child("webhooks", "keyAlgorithm"), KeyAlgorithm("Ed25519"), []KeyAlgorithm{KeyAlgorithmECDSA, KeyAlgorithmRSA})},
+		},
+		"invalid with a restarter digest that is not sha256": {
+			mutate: func(m *MeshTLS) { m.Spec.Restarter.Image.Digest = "md5:abc" },
+			errs:   field.ErrorList{field.Invalid(spec.Child("restarter", "image", "digest"), "md5:abc", "")},
+		},
+		"invalid with two data-plane selections": {
+			mutate: func(m *MeshTLS) { m.Spec.Restarter.DataPlane.Namespaces = []string{"shop"} },
+			errs:   field.ErrorList{field.Invalid(spec.Child("restarter", "dataPlane"), "", "")},
+		},
+		"invalid with an argocd path that climbs out of the repository": {
+			mutate: func(m *MeshTLS) { m.Spec.ArgoCD.Path = "mesh/../../etc" },
+			errs:   field.ErrorList{field.Invalid(spec.Child("argocd", "path"), "mesh/../../etc", "")},
+		},
+		"invalid with a jaeger chart pinned for a release without jaeger": {
+			mutate: func(m *MeshTLS) { m.Spec.Linkerd.ChartVersions.Jaeger = "2026.6.3" },
+			errs:   field.ErrorList{field.Forbidden(spec.Child("linkerd", "chartVersions", "jaeger"), "")},
+		},
+		"invalid with zero replicas and no maxRestartsPerRun": {
+			mutate: func(m *MeshTLS) {
+				zero := int32(0)
+				m.Spec.Linkerd.ControlPlane.Replicas = &zero
+				m.Spec.Restarter.MaxRestartsPerRun = nil
+			},
+			errs: field.ErrorList{
+				field.Invalid(spec.Child("linkerd", "controlPlane", "replicas"), int32(0), ""),
+				field.Invalid(spec.Child("restarter", "maxRestartsPerRun"), nil, ""),
+			},
+		},
+		"valid when argocd is disabled, without a repository": {mutate: func(m *MeshTLS) {
+			no := false
+			m.Spec.ArgoCD = ArgoCDSpec{Enabled: &no}
+		}},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			m := validSpec()
+			tc.mutate(m)
+			got := Validate(m)
+			// Compare type, path and value; the wording is checked by the
+			// loader's tests, which see it as users do.
+			opts := cmpopts.IgnoreFields(field.Error{}, "Detail", "Origin", "CoveredByDeclarative")
+			if diff := cmp.Diff(tc.errs, got, opts, cmpopts.EquateEmpty(), cmpopts.SortSlices(func(a, b *field.Error) bool { return a.Field < b.Field })); diff != "" {
+				t.Errorf("errors differ (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestSetDefaults_idempotent(t *testing.T) {
+	m := validSpec()
+	before := *m
+	before.Spec.Clusters = append([]Cluster(nil), m.Spec.Clusters...)
+	SetDefaults(m)
+	if diff := cmp.Diff(&before, m); diff != "" {
+		t.Errorf("defaulting twice changed the spec:\n%s", diff)
+	}
+}
+
+func TestSetDefaults_inCluster(t *testing.T) {
+	m := &MeshTLS{}
+	SetDefaults(m)
+	want := []Cluster{{Name: InClusterName, Server: InClusterServer}}
+	if diff := cmp.Diff(want, m.Spec.Clusters); diff != "" || !m.Spec.Restarter.DataPlane.AllMeshed {
+		t.Errorf("clusters %v, allMeshed %v", m.Spec.Clusters, m.Spec.Restarter.DataPlane.AllMeshed)
+	}
+}
+
+func TestLinkerdSpec_Release(t *testing.T) {
+	l := LinkerdSpec{Version: "2.18", ChartVersions: ChartVersions{ControlPlane: "2025.4.9"}}
+	r := l.Release()
+	if r.Charts.ControlPlane != "2025.4.9" || r.Charts.CRDs != "2025.4.4" || !r.HasJaeger() || r.HelmRepo != LinkerdEdgeRepo {
+		t.Errorf("got %+v", r)
+	}
+	if r, _ := LookupLinkerdRelease("2.19"); r.HasJaeger() || r.BundlesGatewayAPI {
+		t.Errorf("2.19 has no jaeger and no bundled Gateway API: %+v", r)
+	}
+	if r, _ := LookupLinkerdRelease("2.14"); r.HelmRepo != LinkerdStableRepo || r.Charts.ControlPlane != "1.16.11" {
+		t.Errorf("2.14: %+v", r)
+	}
+}

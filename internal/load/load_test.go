@@ -1,0 +1,317 @@
+package load
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/mtlsgen/mtlsgen/api/v1alpha1"
+	"github.com/mtlsgen/mtlsgen/internal/testutil"
+)
+
+// header is the start every case below shares; its lines are 1-4, so a
+// case's own lines start at 5.
+const header = `apiVersion: mtlsgen.dev/v1alpha1
+kind: MeshTLS
+metadata:
+  name: mesh
+`
+
+// anchors is a valid anchor list for cases about something else.
+const anchors = `  trust:
+    anchors:
+      - {name: root, active: true, selfSigned: {}}
+`
+
+const argocd = `  argocd: {enabled: false}
+`
+
+// Each case is a whole spec and every problem it must produce, exactly as
+// the CLI prints them after "mtlsgen: ".
+func TestParse_invalid(t *testing.T) {
+	cases := map[string]struct {
+		spec string
+		want []string
+	}{
+		"empty file": {
+			spec: "",
+			want: []string{"spec.yaml: empty: expected one MeshTLS document (try `mtlsgen init`)"},
+		},
+		"not YAML": {
+			spec: "apiVersion: [\n",
+			want: []string{"spec.yaml:1: invalid YAML: did not find expected node content"},
+		},
+		"two documents": {
+			spec: header + "spec: {}\n---\n" + header,
+			want: []string{"spec.yaml:7: expected one MeshTLS document, found 2 (a spec file holds exactly one)"},
+		},
+		"a list, not an object": {
+			spec: "- a\n- b\n",
+			want: []string{"spec.yaml:1: expected a MeshTLS object (apiVersion, kind, metadata, spec)"},
+		},
+		"wrong apiVersion and kind": {
+			spec: "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\nspec:\n" + anchors + argocd,
+			want: []string{
+				`spec.yaml:1: apiVersion: "v1" is not supported (allowed: mtlsgen.dev/v1alpha1)`,
+				`spec.yaml:2: kind: "ConfigMap" is not supported (allowed: MeshTLS)`,
+			},
+		},
+		"no spec": {
+			spec: header,
+			want: []string{"spec.yaml: spec: required: the mesh to generate (try `mtlsgen init`)"},
+		},
+		"unknown profile": {
+			spec: header + "spec:\n  profile: staging\n" + anchors + argocd,
+			want: []string{`spec.yaml:6: spec.profile: "staging" is not supported (allowed: dev, prod, ha)`},
+		},
+		"misspelt field, with a suggestion": {
+			spec: header + "spec:\n  identityIssuer:\n    renewbefore: 24h\n" + anchors + argocd,
+			want: []string{`spec.yaml:7: spec.identityIssuer.renewbefore: unknown field (did you mean "renewBefore"?) (allowed: clockSkewAllowance, duration, issuanceLifetime, renewBefore)`},
+		},
+		"unknown top-level field": {
+			spec: header + "status: {}\nspec:\n" + anchors + argocd,
+			want: []string{`spec.yaml:5: status: unknown field (allowed: apiVersion, kind, metadata, spec)`},
+		},
+		"duplicate key": {
+			spec: header + "spec:\n  profile: dev\n  profile: ha\n" + anchors + argocd,
+			want: []string{`spec.yaml:7: spec.profile: set twice (first on line 6); keep one`},
+		},
+		"wrong type: string for a number": {
+			spec: header + "spec:\n  linkerd:\n    controlPlane: {replicas: two}\n" + anchors + argocd,
+			want: []string{`spec.yaml:7: spec.linkerd.controlPlane.replicas: must be a whole number, not "two"`},
+		},
+		"wrong type: list for an object": {
+			spec: header + "spec:\n  webhooks: [8760h]\n" + anchors + argocd,
+			want: []string{`spec.yaml:6: spec.webhooks: must be an object, not a list`},
+		},
+		"wrong type: string for a boolean": {
+			spec: header + "spec:\n  linkerd:\n    extensions: {viz: {enabled: \"yes\"}}\n" + anchors + argocd,
+			want: []string{`spec.yaml:7: spec.linkerd.extensions.viz.enabled: must be true or false, not "yes"`},
+		},
+		"duration without unit": {
+			spec: header + "spec:\n  identityIssuer: {renewBefore: 24}\n" + anchors + argocd,
+			want: []string{`spec.yaml:6: spec.identityIssuer.renewBefore: missing unit, e.g. 24h`},
+		},
+		"duration that is not one": {
+			spec: header + "spec:\n  webhooks: {duration: a year}\n" + anchors + argocd,
+			want: []string{`spec.yaml:6: spec.webhooks.duration: not a duration (use Go syntax with a unit, e.g. 48h, 90m or 8760h)`},
+		},
+		"duration below cert-manager's minimum": {
+			spec: header + "spec:\n  identityIssuer:\n    duration: 30m\n    renewBefore: 10m\n    issuanceLifetime: 5m\n" + anchors + argocd,
+			want: []string{`spec.yaml:7: spec.identityIssuer.duration: must be at least 1h (cert-manager's minimum)`},
+		},
+		"renewBefore below cert-manager's minimum": {
+			spec: header + "spec:\n  webhooks: {renewBefore: 1m}\n" + anchors + argocd,
+			want: []string{`spec.yaml:6: spec.webhooks.renewBefore: must be at least 5m (cert-manager's minimum)`},
+		},
+		"renewBefore not shorter than duration": {
+			spec: header + "spec:\n  webhooks:\n    duration: 48h\n    renewBefore: 48h\n" + anchors + argocd,
+			want: []string{`spec.yaml:8: spec.webhooks.renewBefore: must be shorter than duration (48h)`},
+		},
+		"renewBefore from the profile not shorter than the user's duration": {
+			spec: header + "spec:\n  identityIssuer: {duration: 2h, issuanceLifetime: 1h}\n" + anchors + argocd,
+			want: []string{`spec.yaml:6: spec.identityIssuer.renewBefore: must be shorter than duration (2h)`},
+		},
+		"proxy certificates outliving the issuer": {
+			spec: header + "spec:\n  identityIssuer: {issuanceLifetime: 25h}\n" + anchors + argocd,
+			want: []string{`spec.yaml:6: spec.identityIssuer.issuanceLifetime: plus clockSkewAllowance (20s) must be shorter than renewBefore (25h), so that no proxy certificate outlives its issuer`},
+		},
+		"webhook certificate outliving its anchor": {
+			spec: header + "spec:\n  webhooks: {duration: 17520h}\n" + anchors + argocd,
+			want: []string{`spec.yaml:6: spec.webhooks.duration: must not be longer than spec.trust.anchorLifetime.renewBefore (8760h): a certificate issued just before the anchor renews would outlive the anchor certificate that signed it`},
+		},
+		"no anchors": {
+			spec: header + "spec:\n  trust: {namespace: cert-manager}\n" + argocd,
+			want: []string{`spec.yaml:6: spec.trust.anchors: required: at least one anchor, exactly one of them active`},
+		},
+		"no active anchor": {
+			spec: header + "spec:\n  trust:\n    anchors:\n      - {name: a, selfSigned: {}}\n" + argocd,
+			want: []string{`spec.yaml:7: spec.trust.anchors: required: exactly one anchor must be active: set active: true on the one that signs the identity issuers`},
+		},
+		"two active anchors": {
+			spec: header + "spec:\n  trust:\n    anchors:\n      - {name: a, active: true, selfSigned: {}}\n      - {name: b, active: true, selfSigned: {}}\n" + argocd,
+			want: []string{`spec.yaml:7: spec.trust.anchors: exactly one anchor may be active, found 2: a, b`},
+		},
+		"anchor with two sources": {
+			spec: header + "spec:\n  trust:\n    anchors:\n      - name: a\n        active: true\n        selfSigned: {}\n        secret: {name: my-root}\n" + argocd,
+			want: []string{`spec.yaml:8: spec.trust.anchors[0]: set exactly one of selfSigned, secret or external (found 2)`},
+		},
+		"anchor with no source": {
+			spec: header + "spec:\n  trust:\n    anchors:\n      - {name: a, active: true}\n" + argocd,
+			want: []string{`spec.yaml:8: spec.trust.anchors[0]: set exactly one of selfSigned, secret or external (found 0)`},
+		},
+		"duplicate anchor names": {
+			spec: header + "spec:\n  trust:\n    anchors:\n      - {name: a, active: true, selfSigned: {}}\n      - {name: a, selfSigned: {}}\n" + argocd,
+			want: []string{`spec.yaml:9: spec.trust.anchors[1].name: duplicate value "a": each must be unique`},
+		},
+		"external anchor without kind, group and CA": {
+			spec: header + "spec:\n  trust:\n    anchors:\n      - name: vault\n        active: true\n        external:\n          issuerRef: {name: vault}\n" + argocd,
+			want: []string{
+				`spec.yaml:10: spec.trust.anchors[0].external.ca: set exactly one of configMap or secret: where the anchor's public certificate is published in the trust namespace`,
+				`spec.yaml:11: spec.trust.anchors[0].external.issuerRef.group: required: an external issuer needs name, kind and group, e.g. kind: ClusterIssuer and group: cert-manager.io for a Vault issuer, or kind: AWSPCAClusterIssuer and group: awspca.cert-manager.io`,
+				`spec.yaml:11: spec.trust.anchors[0].external.issuerRef.kind: required: an external issuer needs name, kind and group, e.g. kind: ClusterIssuer and group: cert-manager.io for a Vault issuer, or kind: AWSPCAClusterIssuer and group: awspca.cert-manager.io`,
+			},
+		},
+		"invalid DNS-1123 names": {
+			spec: header + "spec:\n  linkerd: {namespace: Linkerd_NS}\n  trust:\n    anchors:\n      - {name: Root.A, active: true, selfSigned: {}}\n" + argocd,
+			want: []string{
+				`spec.yaml:6: spec.linkerd.namespace: a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')`,
+				`spec.yaml:9: spec.trust.anchors[0].name: a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')`,
+			},
+		},
+		"duplicate cluster names": {
+			spec: header + "spec:\n" + strings.ReplaceAll(anchors, "selfSigned: {}", "secret: {name: root}") + argocd +
+				"  clusters:\n    - {name: east, server: \"https://east:6443\"}\n    - {name: east, server: \"https://west:6443\"}\n",
+			want: []string{`spec.yaml:12: spec.clusters[1].name: duplicate value "east": each must be unique`},
+		},
+		"cluster server not https": {
+			spec: header + "spec:\n" + anchors + argocd + "  clusters:\n    - {name: east, server: \"http://east:6443\"}\n",
+			want: []string{`spec.yaml:11: spec.clusters[0].server: must be an https:// URL`},
+		},
+		"fleet with a self-signed anchor": {
+			spec: header + "spec:\n" + anchors + argocd +
+				"  clusters:\n    - {name: east, server: \"https://east:6443\"}\n    - {name: west, server: \"https://west:6443\"}\n",
+			want: []string{`spec.yaml:8: spec.trust.anchors[0].selfSigned: not allowed: a fleet (several clusters, a cluster selector or the multicluster extension) needs one anchor shared by every cluster, and a self-signed anchor would be a different root in each; use secret (the same CA keypair in every cluster) or external`},
+		},
+		"multicluster extension with a self-signed anchor": {
+			spec: header + "spec:\n  linkerd:\n    extensions: {multicluster: {enabled: true}}\n" + anchors + argocd,
+			want: []string{`spec.yaml:10: spec.trust.anchors[0].selfSigned: not allowed: a fleet (several clusters, a cluster selector or the multicluster extension) needs one anchor shared by every cluster, and a self-signed anchor would be a different root in each; use secret (the same CA keypair in every cluster) or external`},
+		},
+		"jaeger on a Linkerd version without it": {
+			spec: header + "spec:\n  linkerd:\n    version: \"2.19\"\n    extensions: {jaeger: {enabled: true}}\n" + anchors + argocd,
+			want: []string{`spec.yaml:8: spec.linkerd.extensions.jaeger.enabled: not allowed: linkerd-jaeger does not exist in Linkerd 2.19: it was removed after 2.18 (allowed with linkerd.version 2.14, 2.16, 2.17, 2.18)`},
+		},
+		"unknown Linkerd version, written as a YAML float": {
+			spec: header + "spec:\n  linkerd: {version: 2.10}\n" + anchors + argocd,
+			want: []string{`spec.yaml:6: spec.linkerd.version: "2.10" is not supported (allowed: 2.14, 2.16, 2.17, 2.18, 2.19, 2.20)`},
+		},
+		"two extensions in one namespace": {
+			spec: header + "spec:\n  linkerd:\n    extensions:\n      viz: {enabled: true, namespace: linkerd}\n" + anchors + argocd,
+			want: []string{`spec.yaml:8: spec.linkerd.extensions.viz.namespace: already used by spec.linkerd.namespace; every Linkerd component needs its own namespace`},
+		},
+		"bad restarter schedule": {
+			spec: header + "spec:\n  restarter: {schedule: \"@hourly\"}\n" + anchors + argocd,
+			want: []string{`spec.yaml:6: spec.restarter.schedule: must be a five-field cron expression (minute hour day-of-month month day-of-week), e.g. "25 */6 * * *"`},
+		},
+		"argocd without a repository": {
+			spec: header + "spec:\n" + anchors + "  argocd: {path: mesh}\n",
+			want: []string{`spec.yaml:9: spec.argocd.repoURL: required: the git repository that holds this spec (or set argocd.enabled: false)`},
+		},
+		"trust namespace equal to the Linkerd namespace": {
+			spec: header + "spec:\n  trust:\n    namespace: linkerd\n    anchors:\n      - {name: a, active: true, selfSigned: {}}\n" + argocd,
+			want: []string{`spec.yaml:7: spec.trust.namespace: must differ from spec.linkerd.namespace: anchor keys must not live where the mesh runs (use cert-manager's namespace)`},
+		},
+		"several problems, reported together in file order": {
+			spec: header + "spec:\n  profile: staging\n  webhooks: {renewBefore: 24}\n  trust:\n    anchors: []\n" + argocd,
+			want: []string{
+				`spec.yaml:6: spec.profile: "staging" is not supported (allowed: dev, prod, ha)`,
+				`spec.yaml:7: spec.webhooks.renewBefore: missing unit, e.g. 24h`,
+				`spec.yaml:9: spec.trust.anchors: required: at least one anchor, exactly one of them active`,
+			},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			m, err := Parse("spec.yaml", []byte(tc.spec), Options{})
+			if m != nil {
+				t.Errorf("Parse returned a spec along with problems")
+			}
+			le, ok := AsError(err)
+			if !ok {
+				t.Fatalf("want problems, got %v", err)
+			}
+			var got []string
+			for _, p := range le.Problems {
+				got = append(got, p.String())
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("problems differ (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// The problems carry their parts separately, for the KRM function's results.
+func TestParse_problemFields(t *testing.T) {
+	_, err := Parse("x.yaml", []byte(header+"spec:\n  webhooks: {renewBefore: 24}\n"+anchors+argocd), Options{})
+	le, _ := AsError(err)
+	want := []Problem{{File: "x.yaml", Line: 6, Path: "spec.webhooks.renewBefore", Message: "missing unit, e.g. 24h"}}
+	if diff := cmp.Diff(want, le.Problems); diff != "" {
+		t.Error(diff)
+	}
+}
+
+func TestParse_userWinsOverProfile(t *testing.T) {
+	spec := header + "spec:\n  profile: ha\n  linkerd:\n    controlPlane: {replicas: 5, webhookFailurePolicy: Ignore}\n" + anchors + argocd
+	m, err := Parse("spec.yaml", []byte(spec), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp := m.Spec.Linkerd.ControlPlane
+	if *cp.Replicas != 5 || cp.WebhookFailurePolicy != v1alpha1.FailurePolicyIgnore {
+		t.Errorf("user values lost: replicas %d, failure policy %s", *cp.Replicas, cp.WebhookFailurePolicy)
+	}
+	if !*cp.PodAntiAffinity || cp.Resources.Proxy.Limits.Memory().String() != "250Mi" {
+		t.Errorf("ha defaults not applied under the user's values: %+v", cp)
+	}
+}
+
+func TestParse_profileFlagOverridesSpec(t *testing.T) {
+	spec := header + "spec:\n  profile: dev\n" + anchors + argocd
+	m, err := Parse("spec.yaml", []byte(spec), Options{Profile: v1alpha1.ProfileHA})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Spec.Profile != v1alpha1.ProfileHA || *m.Spec.Linkerd.ControlPlane.Replicas != 3 {
+		t.Errorf("--profile ha did not win: profile %s, replicas %d", m.Spec.Profile, *m.Spec.Linkerd.ControlPlane.Replicas)
+	}
+}
+
+func TestParse_defaultProfileIsProd(t *testing.T) {
+	m, err := Parse("spec.yaml", []byte(header+"spec:\n"+anchors+argocd), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Spec.Profile != v1alpha1.ProfileProd || *m.Spec.Linkerd.ControlPlane.Replicas != 2 {
+		t.Errorf("got profile %s with %d replicas, want prod with 2", m.Spec.Profile, *m.Spec.Linkerd.ControlPlane.Replicas)
+	}
+	if len(m.Spec.Clusters) != 1 || m.Spec.Clusters[0].Name != v1alpha1.InClusterName {
+		t.Errorf("a spec without clusters must target in-cluster, got %+v", m.Spec.Clusters)
+	}
+}
+
+// A list the user writes replaces the profile's, never merges with it.
+func TestParse_listsReplace(t *testing.T) {
+	spec := header + "spec:\n  restarter:\n    dataPlane: {namespaces: [shop]}\n" + anchors + argocd
+	m, err := Parse("spec.yaml", []byte(spec), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dp := m.Spec.Restarter.DataPlane
+	if diff := cmp.Diff([]string{"shop"}, dp.Namespaces); diff != "" || dp.AllMeshed {
+		t.Errorf("namespaces %v, allMeshed %v", dp.Namespaces, dp.AllMeshed)
+	}
+}
+
+func TestLoadFile(t *testing.T) {
+	root := testutil.RepoRoot(t)
+	if _, err := LoadFile(filepath.Join(root, "examples", "prod.yaml"), nil, Options{}); err != nil {
+		t.Errorf("examples/prod.yaml: %v", err)
+	}
+	_, err := LoadFile(filepath.Join(t.TempDir(), "missing.yaml"), nil, Options{})
+	if le, ok := AsError(err); !ok || !strings.HasSuffix(le.Error(), "missing.yaml: cannot read: no such file") {
+		t.Errorf("missing file: %v", err)
+	}
+	raw, _ := os.ReadFile(filepath.Join(root, "examples", "dev.yaml"))
+	m, err := LoadFile("-", strings.NewReader(string(raw)), Options{})
+	if err != nil || m.Metadata.Name != "dev" {
+		t.Errorf("stdin: %v", err)
+	}
+	_, err = LoadFile("-", strings.NewReader("kind: x\n"), Options{})
+	if le, ok := AsError(err); !ok || le.Problems[0].File != StdinName {
+		t.Errorf("stdin problems must name %s: %v", StdinName, err)
+	}
+}
