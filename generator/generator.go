@@ -41,6 +41,10 @@ type clusterContext struct {
 // clusterBuilders make the objects of one cluster, one concern each.
 var clusterBuilders = []func(*clusterContext) []Object{
 	namespaces,
+	trustAnchors,
+	identityIssuer,
+	webhookCertificates,
+	trustBundle,
 }
 
 // fleetBuilders make the objects applied once for the whole fleet.

@@ -124,3 +124,21 @@ func reverseKeys(t testing.TB, raw []byte) string {
 	}
 	return string(out)
 }
+
+// No object carries an empty placeholder: the only empty objects in the
+// output are the ones that mean something.
+func TestRender_noEmptyPlaceholders(t *testing.T) {
+	meaningful := map[string]bool{"selfSigned": true, "emptyDir": true, "automated": true}
+	for _, f := range examples(t) {
+		out, _, _ := run(t, "", "render", f)
+		for i, line := range strings.Split(out, "\n") {
+			key, value, ok := strings.Cut(strings.TrimSpace(line), ":")
+			if ok && (strings.TrimSpace(value) == "{}" || strings.TrimSpace(value) == "[]") && !meaningful[strings.TrimPrefix(key, "- ")] {
+				t.Errorf("%s line %d: empty %s", filepath.Base(f), i+1, line)
+			}
+			if strings.Contains(line, "creationTimestamp") || strings.HasPrefix(line, "status:") {
+				t.Errorf("%s line %d: %s", filepath.Base(f), i+1, line)
+			}
+		}
+	}
+}

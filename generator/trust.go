@@ -1,0 +1,100 @@
+package generator
+
+import (
+	cmapi "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/mtlsgen/mtlsgen/api/v1alpha1"
+)
+
+// AnnotationNote carries a short explanation for a reviewer on objects whose
+// settings look surprising.
+const AnnotationNote = "mtlsgen.dev/note"
+
+// anchorKeyNote explains rotationPolicy: Never on anchors and the webhook CA.
+const anchorKeyNote = "rotationPolicy Never: renewal keeps the key, so all this CA signed keeps verifying; a new key is a new anchor in the spec"
+
+// trustAnchors makes, in the trust namespace, the bootstrap self-signing
+// Issuer, a CA Certificate per self-signed anchor, the webhook CA, and a CA
+// ClusterIssuer per anchor and for the webhook CA.
+func trustAnchors(c *clusterContext) []Object {
+	t := c.spec.Trust
+	out := []Object{mesh(&cmapi.Issuer{
+		TypeMeta:   metav1.TypeMeta{APIVersion: cmapi.SchemeGroupVersion.String(), Kind: cmapi.IssuerKind},
+		ObjectMeta: objectMeta(SelfSignedIssuerName, t.Namespace),
+		Spec:       cmapi.IssuerSpec{IssuerConfig: cmapi.IssuerConfig{SelfSigned: &cmapi.SelfSignedIssuer{}}},
+	})}
+	for i := range t.Anchors {
+		a := &t.Anchors[i]
+		if a.SelfSigned != nil {
+			out = append(out, mesh(caCertificate(c, AnchorPrefix+a.Name, AnchorCommonName(a, c.spec.Linkerd.TrustDomain))))
+		}
+		if a.External == nil {
+			// An external anchor has no key here: the identity issuer is
+			// requested from the external issuer directly.
+			out = append(out, mesh(clusterCAIssuer(AnchorIssuerName(a), AnchorSecretName(a))))
+		}
+	}
+	// The webhook CA is separate from the identity anchors: the API server
+	// trusts it (through injected caBundles), proxies never do.
+	out = append(out,
+		mesh(caCertificate(c, WebhookCAName, "webhook-ca.linkerd."+c.spec.Linkerd.TrustDomain)),
+		mesh(clusterCAIssuer(WebhookCAName, WebhookCAName)))
+	return out
+}
+
+// caCertificate is a self-signed CA in the trust namespace that keeps its key
+// across renewals.
+func caCertificate(c *clusterContext, name, commonName string) *cmapi.Certificate {
+	return newCertificate(certificateSpec{
+		name:       name,
+		namespace:  c.spec.Trust.Namespace,
+		commonName: commonName,
+		isCA:       true,
+		usages:     []cmapi.KeyUsage{cmapi.UsageCertSign, cmapi.UsageCRLSign},
+		lifetime:   c.spec.Trust.AnchorLifetime,
+		issuer:     issuerRef(SelfSignedIssuerName, cmapi.IssuerKind),
+		// Never: since cert-manager 1.18 a renewal makes a new key by
+		// default, and a CA with a new key breaks every proxy that still
+		// trusts the old one. Keeping the key makes renewal harmless;
+		// changing it is an explicit rotation (a new anchor in the spec).
+		key:         ecdsaP256(cmapi.RotationPolicyNever),
+		annotations: map[string]string{AnnotationNote: anchorKeyNote},
+	})
+}
+
+// identityIssuer is the per-cluster identity issuer: a CA in the Linkerd
+// namespace, in the Secret the identity controller mounts, signed by the
+// active anchor.
+func identityIssuer(c *clusterContext) []Object {
+	s := c.spec
+	active := s.Trust.ActiveAnchor()
+	ref := issuerRef(AnchorIssuerName(active), cmapi.ClusterIssuerKind)
+	if active.External != nil {
+		ref = active.External.IssuerRef
+	}
+	return []Object{mesh(newCertificate(certificateSpec{
+		name:       IdentityIssuerName,
+		namespace:  s.Linkerd.Namespace,
+		commonName: "identity." + s.Linkerd.Namespace + "." + s.Linkerd.TrustDomain,
+		isCA:       true,
+		// cert sign and crl sign to issue proxy certificates; server and
+		// client auth as Linkerd's own issuer certificates carry them.
+		usages:   []cmapi.KeyUsage{cmapi.UsageCertSign, cmapi.UsageCRLSign, cmapi.UsageServerAuth, cmapi.UsageClientAuth},
+		lifetime: s.IdentityIssuer.Lifetime,
+		// Naming the active anchor here means making another anchor
+		// active re-issues the identity issuer at once.
+		issuer: ref,
+		// Always: the identity controller hot-reloads the issuer, and
+		// every renewal under the same anchor verifies against the bundle.
+		key:          ecdsaP256(cmapi.RotationPolicyAlways),
+		secretLabels: map[string]string{LabelPartOf: PartOfValue},
+	}))}
+}
+
+// AnchorCommonName is the subject common name of a self-signed anchor: its
+// name, under the trust domain, so a certificate viewer shows which anchor of
+// the spec it is.
+func AnchorCommonName(a *v1alpha1.TrustAnchor, trustDomain string) string {
+	return a.Name + ".linkerd." + trustDomain
+}
