@@ -48,7 +48,9 @@ var clusterBuilders = []func(*clusterContext) []Object{
 }
 
 // fleetBuilders make the objects applied once for the whole fleet.
-var fleetBuilders = []func(*v1alpha1.MeshTLS, Options) []Object{}
+var fleetBuilders = []func(*v1alpha1.MeshTLS, Options) []Object{
+	applicationSet,
+}
 
 // Render generates the objects of a validated spec, hands each to emit in
 // output order, and stops at emit's first error. Clusters come in name order;
@@ -71,6 +73,9 @@ func Render(m *v1alpha1.MeshTLS, opts Options, emit func(Object) error) error {
 		}
 		for i := range objs {
 			objs[i].Cluster = c.Name
+		}
+		if v1alpha1.IsEnabled(m.Spec.ArgoCD.Enabled) {
+			annotateForArgoCD(ctx, objs)
 		}
 		if err := emitAll(objs, opts, emit); err != nil {
 			return err

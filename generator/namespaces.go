@@ -3,12 +3,15 @@ package generator
 import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/mtlsgen/mtlsgen/api/v1alpha1"
 )
 
 // Linkerd's charts render their namespaces only for the CLI
 // (.Release.Service == "CLI"), never under Helm or Argo CD, so mtlsgen
 // creates them, with the labels and annotations the charts' namespace
-// templates would have set. See shared/facts/linkerd.md §2.
+// templates would have set (charts/linkerd-control-plane, viz, multicluster
+// and jaeger templates/namespace.yaml, the same from 2.14.10 to 2.20).
 const (
 	labelIsControlPlane     = "linkerd.io/is-control-plane"
 	labelAdmissionWebhooks  = "config.linkerd.io/admission-webhooks"
@@ -16,7 +19,6 @@ const (
 	labelExtension          = "linkerd.io/extension"
 	labelPodSecurityEnforce = "pod-security.kubernetes.io/enforce"
 	annotationInject        = "linkerd.io/inject"
-	annotationProxyAwait    = "config.linkerd.io/proxy-await"
 )
 
 // psaPrivileged is the Pod Security level Linkerd's namespaces need without
@@ -35,20 +37,16 @@ func namespaces(c *clusterContext) []Object {
 		labelPodSecurityEnforce: psaPrivileged,
 	}, map[string]string{annotationInject: "disabled"})}
 
+	// The extensions' namespaces carry only their extension label and the
+	// Pod Security level, as their charts' templates set them.
 	ext := l.Extensions
-	if ext.Viz.Enabled {
-		out = append(out, nsObject(ext.Viz.Namespace,
-			map[string]string{labelExtension: "viz", labelPodSecurityEnforce: psaPrivileged},
-			map[string]string{annotationInject: "enabled", annotationProxyAwait: "enabled"}))
-	}
-	if ext.Multicluster.Enabled {
-		out = append(out, nsObject(ext.Multicluster.Namespace,
-			map[string]string{labelExtension: "multicluster", labelPodSecurityEnforce: psaPrivileged}, nil))
-	}
-	if ext.Jaeger.Enabled {
-		out = append(out, nsObject(ext.Jaeger.Namespace,
-			map[string]string{labelExtension: "jaeger", labelPodSecurityEnforce: psaPrivileged},
-			map[string]string{annotationInject: "enabled"}))
+	for _, e := range []struct {
+		name string
+		ext  v1alpha1.Extension
+	}{{"viz", ext.Viz}, {"multicluster", ext.Multicluster.Extension}, {"jaeger", ext.Jaeger}} {
+		if e.ext.Enabled {
+			out = append(out, nsObject(e.ext.Namespace, map[string]string{labelExtension: e.name, labelPodSecurityEnforce: psaPrivileged}, nil))
+		}
 	}
 	return out
 }

@@ -454,12 +454,23 @@ type ArgoCDSpec struct {
 	// instead of the clusters list.
 	// +optional
 	ClusterSelector *metav1.LabelSelector `json:"clusterSelector,omitempty"`
-	// CertManager installs cert-manager.
+	// SpecFile is the name of this spec's file in that directory, which the
+	// mtlsgen plugin renders.
+	// +optional
+	SpecFile string `json:"specFile,omitempty"`
+	// CertManager installs cert-manager, into the trust namespace (so that
+	// its cluster resource namespace is the trust namespace).
 	// +optional
 	CertManager Addon `json:"certManager,omitzero"`
-	// TrustManager installs trust-manager.
+	// TrustManager installs trust-manager, with the trust namespace as its
+	// trust namespace.
 	// +optional
 	TrustManager Addon `json:"trustManager,omitzero"`
+	// GatewayAPI installs the Gateway API CRDs, which Linkerd 2.19 and later
+	// need installed first (up to 2.18, linkerd-crds brings them). The version
+	// defaults to the one the Linkerd version supports.
+	// +optional
+	GatewayAPI Addon `json:"gatewayAPI,omitzero"`
 }
 
 // Addon is a prerequisite mtlsgen can install.
@@ -467,7 +478,8 @@ type Addon struct {
 	// Install it; false for clusters that already run it.
 	// +optional
 	Install *bool `json:"install,omitempty"`
-	// Version of its Helm chart.
+	// Version of its Helm chart (for gatewayAPI: the release tag, e.g.
+	// v1.2.1).
 	// +optional
 	Version string `json:"version,omitempty"`
 }

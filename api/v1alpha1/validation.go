@@ -32,6 +32,7 @@ func Validate(m *MeshTLS) field.ErrorList {
 	var el field.ErrorList
 	el = append(el, validateName(m.Metadata.Name, field.NewPath("metadata", "name"))...)
 	el = append(el, ValidateSpec(&m.Spec, field.NewPath("spec"))...)
+	el = append(el, validateApplicationNames(m)...)
 	return el
 }
 
@@ -355,6 +356,9 @@ func validateArgoCD(a *ArgoCDSpec, p *field.Path) field.ErrorList {
 	if !oneOf(string(a.Source), []string{string(SourcePlugin), string(SourceRendered)}) {
 		el = append(el, field.NotSupported(p.Child("source"), a.Source, []SourceMode{SourcePlugin, SourceRendered}))
 	}
+	if a.SpecFile == "" || strings.ContainsAny(a.SpecFile, "/\\") || a.SpecFile == ".." || a.SpecFile == "." {
+		el = append(el, field.Invalid(p.Child("specFile"), a.SpecFile, "must be a file name in argocd.path (no directories), e.g. mtlsgen.yaml"))
+	}
 	for _, ad := range []struct {
 		name  string
 		addon Addon
@@ -364,6 +368,35 @@ func validateArgoCD(a *ArgoCDSpec, p *field.Path) field.ErrorList {
 		}
 	}
 	return el
+}
+
+// longestComponent is the longest Application name suffix mtlsgen uses.
+const longestComponent = "linkerd-multicluster"
+
+// validateApplicationNames refuses names whose generated Argo CD
+// Application names would not fit in a label value: Argo CD tracks resources
+// with the label app.kubernetes.io/instance=<application name>, at most 63
+// characters.
+func validateApplicationNames(m *MeshTLS) field.ErrorList {
+	if !IsEnabled(m.Spec.ArgoCD.Enabled) {
+		return nil
+	}
+	var el field.ErrorList
+	for i, c := range m.Spec.Clusters {
+		name := ApplicationName(m.Metadata.Name, c.Name, longestComponent)
+		if len(name) > validation.LabelValueMaxLength {
+			el = append(el, field.Invalid(field.NewPath("spec", "clusters").Index(i).Child("name"), c.Name,
+				fmt.Sprintf("with metadata.name %q the Argo CD Application %q would be %d characters, more than the %d a label value allows; shorten one of them",
+					m.Metadata.Name, name, len(name), validation.LabelValueMaxLength)))
+		}
+	}
+	return el
+}
+
+// ApplicationName is the name of the Argo CD Application that delivers a
+// component to a cluster.
+func ApplicationName(spec, cluster, component string) string {
+	return spec + "-" + cluster + "-" + component
 }
 
 func validateClusters(cs []Cluster, p *field.Path) field.ErrorList {

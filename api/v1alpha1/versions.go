@@ -39,6 +39,15 @@ type LinkerdRelease struct {
 	// CRDs itself (installGatewayAPI defaults to true up to 2.18; from 2.19
 	// they must be installed first, by someone else).
 	BundlesGatewayAPI bool
+	// GatewayAPIVersion is the Gateway API release to install first where
+	// linkerd-crds does not: the newest the release supports, as its CLI
+	// tells users (cli/cmd/install.go; v1.2.1 since linkerd2#15213, which
+	// corrected 2.19's v1.4.0 as outside the supported range).
+	GatewayAPIVersion string
+	// Since216Keys is true where the charts have the values keys added in
+	// 2.16: createNamespaceMetadataJob (viz, multicluster, jaeger) and
+	// controller.podDisruptionBudget (control plane).
+	Since216Keys bool
 }
 
 // HasJaeger reports whether the release still ships linkerd-jaeger (removed
@@ -61,12 +70,19 @@ var LinkerdReleases = []LinkerdRelease{
 	edgeRelease("2.20", "26.6.3", false, false),
 }
 
+// gatewayAPIForEdge is the Gateway API release 2.19 and 2.20 support.
+const gatewayAPIForEdge = "v1.2.1"
+
 func edgeRelease(version, edge string, jaeger, gatewayAPI bool) LinkerdRelease {
 	chart := "20" + edge
 	r := LinkerdRelease{
 		Version: version, Tag: "edge-" + edge, HelmRepo: LinkerdEdgeRepo,
 		Charts:            ChartVersions{CRDs: chart, ControlPlane: chart, Viz: chart, Multicluster: chart},
 		BundlesGatewayAPI: gatewayAPI,
+		Since216Keys:      true,
+	}
+	if !gatewayAPI {
+		r.GatewayAPIVersion = gatewayAPIForEdge
 	}
 	if jaeger {
 		r.Charts.Jaeger = chart

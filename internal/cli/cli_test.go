@@ -113,6 +113,8 @@ func TestRun_usageErrors(t *testing.T) {
 		"unknown component": {"render", prod, "--component", "everything"},
 		"too many files":    {"render", prod, prod},
 		"validate nothing":  {"validate"},
+		"unknown --only":    {"render", prod, "--only", "secrets"},
+		"values as json":    {"render", prod, "--only", "linkerd-values", "-o", "json"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			out, errOut, code := run(t, "", args...)

@@ -50,6 +50,21 @@ func TestRender_golden(t *testing.T) {
 	}
 }
 
+// Every example's Linkerd values, as --only linkerd-values prints them.
+func TestRender_goldenLinkerdValues(t *testing.T) {
+	root := testutil.RepoRoot(t)
+	for _, f := range examples(t) {
+		name := strings.TrimSuffix(filepath.Base(f), ".yaml")
+		t.Run(name, func(t *testing.T) {
+			out, errOut, code := run(t, "", "render", f, "--only", "linkerd-values")
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			testutil.AssertGolden(t, filepath.Join(root, "golden", "linkerd-values", name+".yaml"), []byte(out))
+		})
+	}
+}
+
 // Every golden file belongs to an example: a renamed example must not leave
 // a stale golden file behind.
 func TestRender_noOrphanGoldenFiles(t *testing.T) {
@@ -128,7 +143,9 @@ func reverseKeys(t testing.TB, raw []byte) string {
 // No object carries an empty placeholder: the only empty objects in the
 // output are the ones that mean something.
 func TestRender_noEmptyPlaceholders(t *testing.T) {
-	meaningful := map[string]bool{"selfSigned": true, "emptyDir": true, "automated": true}
+	// values: {} is a Helm Application's (empty) values in the ApplicationSet,
+	// which its templatePatch reads.
+	meaningful := map[string]bool{"selfSigned": true, "emptyDir": true, "automated": true, "values": true}
 	for _, f := range examples(t) {
 		out, _, _ := run(t, "", "render", f)
 		for i, line := range strings.Split(out, "\n") {

@@ -31,7 +31,14 @@ type renderFlags struct {
 	cluster   string
 	component string
 	output    string
+	only      string
 }
+
+// What --only selects.
+const (
+	onlyManifests     = "manifests"
+	onlyLinkerdValues = "linkerd-values"
+)
 
 func newRenderCommand(streams IOStreams, version string) *cobra.Command {
 	f := &renderFlags{}
@@ -52,6 +59,8 @@ func newRenderCommand(streams IOStreams, version string) *cobra.Command {
 	cmd.Flags().StringVar(&f.cluster, "cluster", "", "render only this cluster's objects")
 	cmd.Flags().StringVar(&f.component, "component", "", "render only this component (mesh, argocd)")
 	cmd.Flags().StringVarP(&f.output, "output", "o", "yaml", "output format: yaml, json or dir=PATH")
+	cmd.Flags().StringVar(&f.only, "only", onlyManifests, "what to render: manifests, or linkerd-values (plain Helm values files, for installing the charts some other way)")
+	cmd.RegisterFlagCompletionFunc("only", fixedCompletion(onlyManifests, onlyLinkerdValues))
 	cmd.RegisterFlagCompletionFunc("profile", fixedCompletion(v1alpha1.Profiles...))
 	cmd.RegisterFlagCompletionFunc("component", fixedCompletion(componentNames()...))
 	cmd.RegisterFlagCompletionFunc("output", fixedCompletion("yaml", "json", "dir="))
@@ -62,6 +71,12 @@ func runRender(streams IOStreams, version, file string, f *renderFlags) error {
 	format, err := output.ParseFormat(f.output)
 	if err != nil {
 		return usageError{err}
+	}
+	switch {
+	case f.only != onlyManifests && f.only != onlyLinkerdValues:
+		return usagef("unknown --only %q (allowed: %s, %s)", f.only, onlyManifests, onlyLinkerdValues)
+	case f.only == onlyLinkerdValues && (format.Kind != "yaml" || f.component != ""):
+		return usagef("--only linkerd-values prints Helm values files as YAML; -o json, -o dir= and --component apply to manifests")
 	}
 	opts, err := loadOptions(f.profile)
 	if err != nil {
@@ -74,6 +89,11 @@ func runRender(streams IOStreams, version, file string, f *renderFlags) error {
 	gopts := generator.Options{Version: version, Cluster: f.cluster, Component: generator.Component(f.component)}
 	if err := generator.CheckOptions(m, gopts); err != nil {
 		return usageError{err}
+	}
+	if f.only == onlyLinkerdValues {
+		// The values are the same for every cluster: what differs per
+		// cluster is passed by the ApplicationSet, not baked in.
+		return output.WriteValues(streams.Out, generator.LinkerdValues(&m.Spec, m.Metadata.Name))
 	}
 	// The spec is valid and the options fit it: from here on rendering
 	// cannot fail on input, so output can stream.

@@ -1,0 +1,36 @@
+package output
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/mtlsgen/mtlsgen/generator"
+)
+
+// WriteValues writes plain Helm values files, one per chart, separated by
+// "---" and each headed by a comment naming the chart, its version and
+// repository, and the command that installs it with them.
+func WriteValues(w io.Writer, charts []generator.ChartValues) error {
+	bw := bufio.NewWriter(w)
+	for i, c := range charts {
+		if i > 0 {
+			bw.WriteString("---\n")
+		}
+		fmt.Fprintf(bw, "# %s %s from %s, release %s in namespace %s:\n", c.Chart, c.Version, c.Repo, c.Chart, c.Namespace)
+		fmt.Fprintf(bw, "#   helm upgrade --install %s %s --repo %s --version %s --namespace %s --values FILE\n",
+			c.Chart, c.Chart, c.Repo, c.Version, c.Namespace)
+		if len(c.Values) == 0 {
+			bw.WriteString("{}\n")
+			continue
+		}
+		b, err := yaml.Marshal(c.Values)
+		if err != nil {
+			return fmt.Errorf("values of %s: %w", c.Chart, err)
+		}
+		bw.Write(b)
+	}
+	return bw.Flush()
+}
