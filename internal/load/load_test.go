@@ -192,6 +192,13 @@ func TestParse_invalid(t *testing.T) {
 			spec: header + "spec:\n  linkerd:\n    extensions:\n      viz: {enabled: true, namespace: linkerd}\n" + anchors + argocd,
 			want: []string{`spec.yaml:8: spec.linkerd.extensions.viz.namespace: already used by spec.linkerd.namespace; every Linkerd component needs its own namespace`},
 		},
+		"Application names too long for Argo CD's tracking label": {
+			spec: "apiVersion: mtlsgen.dev/v1alpha1\nkind: MeshTLS\nmetadata:\n  name: payments-platform-production\nspec:\n" +
+				strings.ReplaceAll(anchors, "selfSigned: {}", "secret: {name: root}") +
+				"  argocd: {repoURL: https://git.example.com/x.git, path: x}\n" +
+				"  clusters:\n    - {name: eu-central-1-primary, server: \"https://a:6443\"}\n    - {name: b, server: \"https://b:6443\"}\n",
+			want: []string{`spec.yaml:11: spec.clusters[0].name: with metadata.name "payments-platform-production" the Argo CD Application "payments-platform-production-eu-central-1-primary-linkerd-multicluster" would be 70 characters, more than the 63 a label value allows; shorten one of them`},
+		},
 		"bad restarter schedule": {
 			spec: header + "spec:\n  restarter: {schedule: \"@hourly\"}\n" + anchors + argocd,
 			want: []string{`spec.yaml:6: spec.restarter.schedule: must be a five-field cron expression (minute hour day-of-month month day-of-week), e.g. "25 */6 * * *"`},
