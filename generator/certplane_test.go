@@ -47,7 +47,7 @@ func TestInvariants_catchBreakage(t *testing.T) {
 	}{
 		"injectCaFrom naming no Certificate": {
 			breakIt: func(o []map[string]any, opts *invariants.Options) []map[string]any {
-				opts.InjectCAFrom = []string{"linkerd/linkerd-proxy-injektor"}
+				controlPlaneValues(opts)["proxyInjector"].(map[string]any)["injectCaFrom"] = "linkerd/linkerd-proxy-injektor"
 				return o
 			},
 			want: 1,
@@ -95,10 +95,10 @@ func TestInvariants_catchBreakage(t *testing.T) {
 			},
 			want: 4,
 		},
-		"bundle publishing ca.crt": {
+		"bundle publishing the identity issuer's ca.crt": {
 			breakIt: func(o []map[string]any, _ *invariants.Options) []map[string]any {
-				b := find(o, "Bundle", "linkerd-identity-trust-roots")
-				b["spec"].(map[string]any)["sources"].([]any)[0].(map[string]any)["secret"].(map[string]any)["key"] = "ca.crt"
+				spec := find(o, "Bundle", "linkerd-identity-trust-roots")["spec"].(map[string]any)
+				spec["sources"] = append(spec["sources"].([]any), map[string]any{"secret": map[string]any{"name": "linkerd-identity-issuer", "key": "ca.crt"}})
 				return o
 			},
 			want: 4,
@@ -129,7 +129,7 @@ func TestInvariants_catchBreakage(t *testing.T) {
 		},
 		"proxy certificates outliving the issuer's renewal": {
 			breakIt: func(o []map[string]any, opts *invariants.Options) []map[string]any {
-				opts.ProxyLifetime = hours(26)
+				controlPlaneValues(opts)["identity"].(map[string]any)["issuer"].(map[string]any)["issuanceLifetime"] = "26h0m0s"
 				return o
 			},
 			want: 5,
@@ -169,7 +169,7 @@ func TestInvariants_fleetBreakage(t *testing.T) {
 	}
 	set(find(fleet["west"], "Bundle", "linkerd-identity-trust-roots"), []any{map[string]any{"secret": map[string]any{"name": "west-root", "key": "tls.crt"}}}, "spec", "sources")
 	got := invariants.CheckFleet(fleet)
-	if len(got) != 1 || got[0].Invariant != 6 || !strings.Contains(got[0].Message, "would not trust each other") {
+	if len(got) != 1 || got[0].Invariant != 6 || !strings.Contains(got[0].Message, "would not trust") {
 		t.Errorf("got %v", got)
 	}
 

@@ -86,12 +86,21 @@ func plain(t testing.TB, objs []generator.Object) []map[string]any {
 }
 
 func invariantOptions(m *v1alpha1.MeshTLS) invariants.Options {
-	ii := m.Spec.IdentityIssuer
 	return invariants.Options{
 		LinkerdNamespace: m.Spec.Linkerd.Namespace,
 		Webhooks:         generator.Webhooks(&m.Spec),
-		ProxyLifetime:    ii.IssuanceLifetime.MustParse() + ii.ClockSkewAllowance.MustParse(),
+		Values:           generator.LinkerdValues(&m.Spec, m.Metadata.Name),
 	}
+}
+
+// controlPlaneValues returns the control plane's values in opts, to break.
+func controlPlaneValues(opts *invariants.Options) map[string]any {
+	for _, v := range opts.Values {
+		if v.Chart == v1alpha1.ChartControlPlane {
+			return v.Values
+		}
+	}
+	panic("no control plane values")
 }
 
 // typed picks the cert-manager and trust-manager objects of one cluster.

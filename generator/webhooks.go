@@ -29,24 +29,38 @@ type Webhook struct {
 // carry.
 func (w Webhook) Host() string { return w.Service + "." + w.Namespace + ".svc" }
 
+// KnownWebhooks is every webhook of every Linkerd chart, without the
+// namespaces a spec puts them in.
+var KnownWebhooks = []Webhook{
+	{v1alpha1.ChartControlPlane, "linkerd-proxy-injector", "linkerd-proxy-injector-k8s-tls", "linkerd-proxy-injector", "proxyInjector", ""},
+	{v1alpha1.ChartControlPlane, "linkerd-sp-validator", "linkerd-sp-validator-k8s-tls", "linkerd-sp-validator", "profileValidator", ""},
+	{v1alpha1.ChartControlPlane, "linkerd-policy-validator", "linkerd-policy-validator-k8s-tls", "linkerd-policy-validator", "policyValidator", ""},
+	{v1alpha1.ChartViz, "tap", "tap-k8s-tls", "tap", "tap", ""},
+	{v1alpha1.ChartViz, "linkerd-tap-injector", "tap-injector-k8s-tls", "tap-injector", "tapInjector", ""},
+	{v1alpha1.ChartJaeger, "jaeger-injector", "jaeger-injector-k8s-tls", "jaeger-injector", "webhook", ""},
+}
+
+// PolicyValidatorSecret is the Secret of the policy validator, the one
+// webhook written in Rust, which reads PKCS#8 keys only.
+const PolicyValidatorSecret = "linkerd-policy-validator-k8s-tls"
+
 // Webhooks lists the webhooks the enabled components of a validated spec
-// run, in a fixed order.
+// run, in a fixed order, each in its namespace.
 func Webhooks(s *v1alpha1.MeshTLSSpec) []Webhook {
 	l := s.Linkerd
-	ns := l.Namespace
-	out := []Webhook{
-		{v1alpha1.ChartControlPlane, "linkerd-proxy-injector", "linkerd-proxy-injector-k8s-tls", "linkerd-proxy-injector", "proxyInjector", ns},
-		{v1alpha1.ChartControlPlane, "linkerd-sp-validator", "linkerd-sp-validator-k8s-tls", "linkerd-sp-validator", "profileValidator", ns},
-		{v1alpha1.ChartControlPlane, "linkerd-policy-validator", "linkerd-policy-validator-k8s-tls", "linkerd-policy-validator", "policyValidator", ns},
-	}
+	namespaces := map[string]string{v1alpha1.ChartControlPlane: l.Namespace}
 	if l.Extensions.Viz.Enabled {
-		vns := l.Extensions.Viz.Namespace
-		out = append(out,
-			Webhook{v1alpha1.ChartViz, "tap", "tap-k8s-tls", "tap", "tap", vns},
-			Webhook{v1alpha1.ChartViz, "linkerd-tap-injector", "tap-injector-k8s-tls", "tap-injector", "tapInjector", vns})
+		namespaces[v1alpha1.ChartViz] = l.Extensions.Viz.Namespace
 	}
 	if l.Extensions.Jaeger.Enabled && l.Release().HasJaeger() {
-		out = append(out, Webhook{v1alpha1.ChartJaeger, "jaeger-injector", "jaeger-injector-k8s-tls", "jaeger-injector", "webhook", l.Extensions.Jaeger.Namespace})
+		namespaces[v1alpha1.ChartJaeger] = l.Extensions.Jaeger.Namespace
+	}
+	var out []Webhook
+	for _, w := range KnownWebhooks {
+		if ns, ok := namespaces[w.Chart]; ok {
+			w.Namespace = ns
+			out = append(out, w)
+		}
 	}
 	return out
 }

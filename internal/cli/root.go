@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -27,6 +28,12 @@ type IOStreams struct {
 	Out    io.Writer
 	ErrOut io.Writer
 }
+
+// exitCode ends a command with a code and no message: the command has
+// already said why on its output.
+type exitCode int
+
+func (e exitCode) Error() string { return "exit " + strconv.Itoa(int(e)) }
 
 // usageError is a mistake on the command line.
 type usageError struct{ err error }
@@ -57,6 +64,7 @@ trust-manager, delivered by Argo CD, and checks it.`,
 		newInitCommand(streams),
 		newSchemaCommand(streams),
 		newVersionCommand(streams, version),
+		newCheckCommand(streams, version),
 	)
 	return root
 }
@@ -69,6 +77,10 @@ func Run(args []string, streams IOStreams, version string) int {
 	err := root.Execute()
 	if err == nil {
 		return ExitOK
+	}
+	var ec exitCode
+	if errors.As(err, &ec) {
+		return int(ec)
 	}
 	if le, ok := load.AsError(err); ok {
 		for _, p := range le.Problems {

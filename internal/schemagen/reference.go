@@ -1,9 +1,7 @@
 package schemagen
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -112,18 +110,4 @@ func resolve(p map[string]any, defs map[string]any) (map[string]any, string) {
 		return nil, "quantity"
 	}
 	return nil, fmt.Sprint(p["type"])
-}
-
-// ReplaceSection puts the reference between the markers of a README.
-func ReplaceSection(readme []byte, ref string) ([]byte, error) {
-	begin := bytes.Index(readme, []byte(BeginMarker))
-	end := bytes.Index(readme, []byte(EndMarker))
-	if begin < 0 || end < begin {
-		return nil, errors.New("README.md has no spec reference markers")
-	}
-	var out bytes.Buffer
-	out.Write(readme[:begin+len(BeginMarker)])
-	out.WriteString("\n\n" + ref + "\n")
-	out.Write(readme[end:])
-	return out.Bytes(), nil
 }

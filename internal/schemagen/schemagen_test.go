@@ -38,7 +38,7 @@ func TestReference_isInREADME(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := ReplaceSection(raw, ref)
+	got, err := testutil.ReplaceSection(raw, BeginMarker, EndMarker, ref)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,172 @@
+package check
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// cert-manager's limits (internal/apis/certmanager/validation).
+const (
+	minDuration    = time.Hour
+	minRenewBefore = 5 * time.Minute
+)
+
+// checkDurations: MTLS001-004.
+func checkDurations(c *cluster) []Finding {
+	var out []Finding
+	for _, crt := range c.certs {
+		d := crt.doc
+		for _, f := range []struct {
+			key string
+			set bool
+			ok  bool
+			v   time.Duration
+			min time.Duration
+		}{
+			{"duration", crt.durationSet, crt.durationOK, crt.duration, minDuration},
+			{"renewBefore", crt.renewIsSet, crt.renewOK, crt.renewBefore, minRenewBefore},
+		} {
+			if !f.set {
+				continue
+			}
+			path := "spec." + f.key
+			raw := get(d.Obj, "spec", f.key)
+			if !f.ok {
+				msg := fmt.Sprintf("%s: %v is not a duration; cert-manager's webhook rejects the Certificate when it is applied", f.key, raw)
+				fix := "use Go syntax with a unit, e.g. 48h or 90m"
+				if _, isNumber := raw.(string); !isNumber {
+					msg = fmt.Sprintf("%s: %v has no unit; cert-manager's webhook rejects the Certificate when it is applied", f.key, raw)
+					fix = fmt.Sprintf("write %vh (or the unit you meant)", raw)
+				}
+				out = append(out, at(RuleDurationUnit, d, path, msg, fix))
+				continue
+			}
+			if f.v < f.min {
+				out = append(out, at(RuleDurationMinimum, d, path,
+					fmt.Sprintf("%s %s is below cert-manager's minimum %s; the Certificate is rejected when applied", f.key, f.v, f.min),
+					fmt.Sprintf("make it at least %s", f.min)))
+			}
+		}
+		if crt.durationOK && crt.renewOK && crt.renewBefore >= crt.duration && (crt.durationSet || crt.renewIsSet) {
+			out = append(out, at(RuleRenewBeforeDuration, d, "spec.renewBefore",
+				fmt.Sprintf("renewBefore %s is not shorter than duration %s; cert-manager rejects it", crt.renewBefore, crt.duration),
+				"make renewBefore shorter than duration (a third of it is cert-manager's default)"))
+		}
+		if s := c.signer(crt); s != nil && crt.durationOK && s.renewOK && crt.duration > s.renewBefore {
+			out = append(out, at(RuleOutlivesSigner, d, "spec.duration",
+				fmt.Sprintf("duration %s is longer than the renewBefore %s of %s, which signs it: a certificate issued just before that CA renews outlives the CA certificate it chains to",
+					crt.duration, s.renewBefore, s.doc.Ref()),
+				fmt.Sprintf("make duration at most %s", s.renewBefore)))
+		}
+	}
+	return out
+}
+
+// checkIdentityIssuer: MTLS010-014.
+func checkIdentityIssuer(c *cluster) []Finding {
+	var out []Finding
+	for _, crt := range c.identityIssuers() {
+		d := crt.doc
+		if crt.secret != identityIssuerName {
+			out = append(out, at(RuleIssuerPlacement, d, "spec.secretName",
+				fmt.Sprintf("the identity issuer writes Secret %q, but Linkerd's identity controller mounts %q: it starts without an issuer", crt.secret, identityIssuerName),
+				"secretName: "+identityIssuerName))
+		}
+		if crt.ns != c.linkerdNS {
+			out = append(out, at(RuleIssuerPlacement, d, "metadata.namespace",
+				fmt.Sprintf("the identity issuer is in namespace %q, but Linkerd's control plane is in %q and can only mount Secrets of its own namespace", crt.ns, c.linkerdNS),
+				"namespace: "+c.linkerdNS))
+		}
+		if !crt.isCA {
+			out = append(out, at(RuleIssuerNotCA, d, "spec.isCA",
+				"the identity issuer is not a CA: Linkerd's identity controller refuses it and no proxy gets a certificate", "isCA: true"))
+		}
+		if crt.keyAlgorithm != "ECDSA" || (crt.keySize != 0 && crt.keySize != 256) {
+			alg := crt.keyAlgorithm
+			if alg == "" {
+				alg = "RSA (cert-manager's default)"
+			}
+			out = append(out, at(RuleIssuerKey, d, "spec.privateKey",
+				fmt.Sprintf("the identity issuer key is %s, size %d: linkerd check requires ECDSA P-256", alg, crt.keySize),
+				"privateKey: {algorithm: ECDSA, size: 256}"))
+		}
+		external := crt.issuerGroup != "" && crt.issuerGroup != "cert-manager.io"
+		if crt.isCA && external && len(crt.usages) > 0 && !slices.Contains(crt.usages, "cert sign") {
+			out = append(out, at(RuleIssuerCertSign, d, "spec.usages",
+				fmt.Sprintf("usages %v lack cert sign, and %s/%s is an external issuer that may issue exactly these usages: the issuer could not sign proxy certificates",
+					crt.usages, crt.issuerGroup, crt.issuerName),
+				"add cert sign and crl sign to usages"))
+		}
+		if i := c.issuerFor(crt); i != nil && i.caSecret != "" && len(c.linkerdBundles()) > 0 && !c.publishes(i.caSecret) {
+			out = append(out, at(RuleIssuerUntrusted, d, "spec.issuerRef",
+				fmt.Sprintf("signed by %s, whose CA Secret %s the trust bundle does not publish: the identity controller rejects the issuer at start", i.doc.Ref(), i.caSecret),
+				fmt.Sprintf("add Secret %s (key tls.crt) to the Bundle's sources, or sign with an issuer whose CA is published", i.caSecret)))
+		}
+	}
+	return out
+}
+
+// anchors are the CA Certificates the mesh trusts: those a Linkerd bundle
+// publishes, and those that sign an identity issuer.
+func (c *cluster) anchors() []*certificate {
+	var out []*certificate
+	for _, crt := range c.certs {
+		if !crt.isCA || strings.HasPrefix(crt.commonName, "identity.") || crt.secret == identityIssuerName {
+			continue
+		}
+		signsIssuer := false
+		for _, id := range c.identityIssuers() {
+			signsIssuer = signsIssuer || c.signer(id) == crt
+		}
+		if signsIssuer || c.publishes(crt.secret) {
+			out = append(out, crt)
+		}
+	}
+	return out
+}
+
+// rotatesKey reports whether renewals make a new key: rotationPolicy Always,
+// or unset (Always since cert-manager 1.18).
+func (crt *certificate) rotatesKey() bool { return crt.rotationPolicy != "Never" }
+
+// checkAnchors: MTLS020, MTLS021.
+func checkAnchors(c *cluster) []Finding {
+	var out []Finding
+	sources := 0
+	for _, b := range c.linkerdBundles() {
+		sources = max(sources, len(b.sources))
+	}
+	for _, a := range c.anchors() {
+		if a.rotatesKey() && sources <= 1 {
+			policy := "unset (Always since cert-manager 1.18)"
+			if a.rotationPolicy != "" {
+				policy = a.rotationPolicy
+			}
+			out = append(out, at(RuleAnchorRotatesKey, a.doc, "spec.privateKey.rotationPolicy",
+				fmt.Sprintf("anchor %s renews with a new key (rotationPolicy %s) and the bundle holds only this anchor: at its first renewal (%s after it is issued) every proxy stops trusting the re-signed issuer",
+					a.name, policy, a.duration-a.renewBefore),
+				"rotationPolicy: Never; rotate by adding a second anchor to the bundle"))
+		}
+	}
+	for _, b := range c.linkerdBundles() {
+		for _, s := range b.sources {
+			if s.kind != "secret" || s.key != "ca.crt" {
+				continue
+			}
+			crt := c.certBySecret("", s.name)
+			if crt == nil {
+				continue
+			}
+			if i := c.issuerFor(crt); i != nil && i.selfSigned {
+				continue // ca.crt of a self-signed certificate is the certificate itself
+			}
+			out = append(out, at(RuleBundleIssuerCA, b.doc, s.path,
+				fmt.Sprintf("publishes ca.crt of Secret %s (written by %s): that is its signer as of the last issuance, so when the anchor renews the old anchor leaves the bundle while proxies still present chains to it",
+					s.name, crt.doc.Ref()),
+				"source the anchor's own Secret, key tls.crt"))
+		}
+	}
+	return out
+}

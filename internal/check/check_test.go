@@ -1,0 +1,174 @@
+package check
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mtlsgen/mtlsgen/generator"
+	"github.com/mtlsgen/mtlsgen/internal/load"
+	"github.com/mtlsgen/mtlsgen/internal/output"
+	"github.com/mtlsgen/mtlsgen/internal/testutil"
+)
+
+// readFixture reads FILE.yaml and FILE.values.yaml of a fixture directory,
+// if present.
+func readFixture(t *testing.T, dir, name string) (*Input, bool) {
+	t.Helper()
+	in := &Input{}
+	found := false
+	if raw, err := os.ReadFile(filepath.Join(dir, name+".yaml")); err == nil {
+		in.AddManifests(filepath.Join(dir, name+".yaml"), raw)
+		found = true
+	}
+	if raw, err := os.ReadFile(filepath.Join(dir, name+".values.yaml")); err == nil {
+		in.AddValues(filepath.Join(dir, name+".values.yaml"), "", raw)
+		found = true
+	}
+	return in, found
+}
+
+// lines renders findings one per line: LINE RULE OBJECT PATH.
+func lines(fs []Finding) string {
+	var b strings.Builder
+	for _, f := range fs {
+		fmt.Fprintf(&b, "%s:%d %s %s %s\n", filepath.Base(f.File), f.Line, f.Rule.ID, f.Object, f.Path)
+	}
+	return b.String()
+}
+
+// Every rule has a fixture: bad.yaml (and/or bad.values.yaml) produces
+// exactly the findings in want.txt, all of that rule; good.yaml produces
+// none at all.
+func TestRules_fixtures(t *testing.T) {
+	for _, r := range Rules {
+		t.Run(r.ID, func(t *testing.T) {
+			dir := filepath.Join("testdata", "rules", r.ID)
+			bad, ok := readFixture(t, dir, "bad")
+			if !ok {
+				t.Fatalf("no fixture %s/bad.yaml", dir)
+			}
+			got := Run(bad, Options{})
+			if len(got) == 0 {
+				t.Fatal("the bad fixture produces no finding")
+			}
+			for _, f := range got {
+				if f.Rule != r {
+					t.Errorf("the bad fixture also produces %s at line %d: %s", f.Rule.ID, f.Line, f.Message)
+				}
+				if strings.TrimSpace(f.Message) == "" || f.Line < 1 {
+					t.Errorf("finding without message or line: %+v", f)
+				}
+			}
+			testutil.AssertGolden(t, filepath.Join(dir, "want.txt"), []byte(lines(got)))
+			good, ok := readFixture(t, dir, "good")
+			if !ok {
+				t.Fatalf("no fixture %s/good.yaml", dir)
+			}
+			if fs := Run(good, Options{}); len(fs) > 0 {
+				t.Errorf("the good fixture produces findings:\n%s", lines(fs))
+			}
+		})
+	}
+}
+
+// A hand-written setup in the style people publish, with all its mistakes.
+func TestRun_realisticHandWrittenSetup(t *testing.T) {
+	dir := filepath.Join("testdata", "realistic")
+	in := &Input{}
+	raw, _ := os.ReadFile(filepath.Join(dir, "input.yaml"))
+	in.AddManifests(filepath.Join(dir, "input.yaml"), raw)
+	raw, _ = os.ReadFile(filepath.Join(dir, "values.yaml"))
+	in.AddValues(filepath.Join(dir, "values.yaml"), "", raw)
+	testutil.AssertGolden(t, filepath.Join(dir, "want.txt"), []byte(lines(Run(in, Options{}))))
+}
+
+// mtlsgen's own output checks clean, for every example: the manifests as
+// rendered (with their cluster headers) and the Linkerd values on their own.
+func TestRun_examplesCheckClean(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join(testutil.RepoRoot(t), "examples", "*.yaml"))
+	if len(files) == 0 {
+		t.Fatal("no examples")
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			m, err := load.LoadFile(f, nil, load.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var buf bytes.Buffer
+			sink, _ := output.Format{Kind: "yaml"}.Open(&buf)
+			if err := generator.Render(m, generator.Options{Version: "test"}, sink.Write); err != nil {
+				t.Fatal(err)
+			}
+			sink.Close()
+			in := &Input{}
+			in.AddManifests("render.yaml", buf.Bytes())
+			if len(in.Docs) == 0 {
+				t.Fatal("nothing read")
+			}
+			var values bytes.Buffer
+			output.WriteValues(&values, generator.LinkerdValues(&m.Spec, m.Metadata.Name))
+			for i, doc := range strings.Split(values.String(), "\n---\n") {
+				cv := generator.LinkerdValues(&m.Spec, m.Metadata.Name)[i]
+				in.AddValues("values-"+cv.Chart+".yaml", cv.Chart, []byte(doc))
+			}
+			if fs := Run(in, Options{LinkerdVersion: m.Spec.Linkerd.Version}); len(fs) > 0 {
+				t.Errorf("findings in mtlsgen's own output:\n%s", lines(fs))
+			}
+			if len(in.Values) < 2 {
+				t.Errorf("only %d values read: the ApplicationSet's values were not found", len(in.Values))
+			}
+		})
+	}
+}
+
+// Unparseable documents are findings, and the documents around them are
+// still read.
+func TestAddManifests_keepsGoingAfterABrokenDocument(t *testing.T) {
+	in := &Input{}
+	in.AddManifests("x.yaml", []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\nkind: [\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n"))
+	if len(in.Docs) != 2 || in.Docs[1].Name() != "b" || in.Docs[1].Line != 7 {
+		t.Fatalf("docs %d, second %+v", len(in.Docs), in.Docs)
+	}
+	if len(in.Problems) != 1 || in.Problems[0].Line != 5 {
+		t.Fatalf("problems %+v", in.Problems)
+	}
+}
+
+func TestAddManifests_clusters(t *testing.T) {
+	in := &Input{}
+	in.AddManifests("out/clusters/east/mesh/manifests.yaml", []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n"))
+	in.AddManifests("render.yaml", []byte("---\n# mtlsgen: cluster west, component mesh\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n"))
+	if in.Docs[0].Cluster != "east" || in.Docs[1].Cluster != "west" || in.Docs[1].Line != 3 {
+		t.Errorf("clusters %q %q, line %d", in.Docs[0].Cluster, in.Docs[1].Cluster, in.Docs[1].Line)
+	}
+}
+
+func FuzzCheck(f *testing.F) {
+	for _, dir := range []string{"testdata/realistic", "testdata/rules/MTLS020", "testdata/rules/MTLS090"} {
+		files, _ := filepath.Glob(filepath.Join(dir, "*.yaml"))
+		for _, file := range files {
+			raw, _ := os.ReadFile(file)
+			f.Add(raw, false)
+		}
+	}
+	f.Add([]byte("kind: List\nitems: [1, {kind: Secret}]\n"), false)
+	f.Add([]byte("a: &x [*x]\n"), true)
+	f.Fuzz(func(t *testing.T, raw []byte, asValues bool) {
+		in := &Input{}
+		if asValues {
+			in.AddValues("v.yaml", "", raw)
+		} else {
+			in.AddManifests("m.yaml", raw)
+		}
+		for _, fd := range Run(in, Options{}) {
+			if fd.Rule == nil || fd.Message == "" {
+				t.Fatalf("finding without rule or message: %+v", fd)
+			}
+		}
+	})
+}

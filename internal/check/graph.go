@@ -1,0 +1,321 @@
+package check
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/mtlsgen/mtlsgen/generator"
+)
+
+// The graph is built from plain maps with forgiving accessors rather than by
+// decoding into cert-manager's types: a field of the wrong type (the very
+// mistakes check looks for, like renewBefore: 24) must not hide the rest of
+// the object.
+
+// certificate is a cert-manager Certificate.
+type certificate struct {
+	doc                     *Doc
+	name, ns, secret        string
+	commonName              string
+	isCA                    bool
+	dnsNames, usages        []string
+	issuerName, issuerKind  string
+	issuerGroup             string
+	keyAlgorithm            string // "" means cert-manager's default, RSA
+	keySize                 int
+	keyEncoding             string // "" means PKCS1
+	rotationPolicy          string // "" means Always since cert-manager 1.18
+	duration, renewBefore   time.Duration
+	durationOK, renewOK     bool // parsed and valid
+	durationSet, renewIsSet bool
+}
+
+// issuer is a cert-manager Issuer or ClusterIssuer.
+type issuer struct {
+	doc        *Doc
+	name, ns   string
+	cluster    bool
+	selfSigned bool
+	caSecret   string
+}
+
+// bundleSource is one source of a trust Bundle.
+type bundleSource struct {
+	kind      string // secret, configMap, inLine, useDefaultCAs
+	name, key string
+	path      string // field path, for findings
+}
+
+// bundle is a trust-manager Bundle.
+type bundle struct {
+	doc       *Doc
+	name, ns  string
+	sources   []bundleSource
+	targetKey string
+	selector  *metav1.LabelSelector
+}
+
+// cluster is the objects of one cluster (all of them when the input says
+// nothing about clusters).
+type cluster struct {
+	name       string
+	docs       []*Doc
+	certs      []*certificate
+	issuers    []*issuer
+	bundles    []*bundle
+	namespaces map[string]map[string]string // name -> labels
+	values     []*Values
+	// linkerdNS is the control plane's namespace: the Namespace labelled
+	// linkerd.io/is-control-plane, else linkerd.
+	linkerdNS string
+}
+
+func buildClusters(in *Input) []*cluster {
+	byName := map[string]*cluster{}
+	var names []string
+	for _, d := range in.Docs {
+		c, ok := byName[d.Cluster]
+		if !ok {
+			c = &cluster{name: d.Cluster, namespaces: map[string]map[string]string{}}
+			byName[d.Cluster] = c
+			names = append(names, d.Cluster)
+		}
+		c.add(d)
+	}
+	if len(names) == 0 {
+		byName[""] = &cluster{namespaces: map[string]map[string]string{}}
+		names = append(names, "")
+	}
+	sort.Strings(names)
+	var out []*cluster
+	for _, n := range names {
+		c := byName[n]
+		c.values = in.Values
+		c.linkerdNS = "linkerd"
+		for ns, labels := range c.namespaces {
+			if labels["linkerd.io/is-control-plane"] == "true" {
+				c.linkerdNS = ns
+			}
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+func (c *cluster) add(d *Doc) {
+	c.docs = append(c.docs, d)
+	certManager := d.Group() == "cert-manager.io"
+	switch {
+	case certManager && d.Kind() == "Certificate":
+		c.certs = append(c.certs, newCertificate(d))
+	case certManager && (d.Kind() == "Issuer" || d.Kind() == "ClusterIssuer"):
+		c.issuers = append(c.issuers, &issuer{
+			doc: d, name: d.Name(), ns: d.Namespace(), cluster: d.Kind() == "ClusterIssuer",
+			selfSigned: get(d.Obj, "spec", "selfSigned") != nil,
+			caSecret:   str(d.Obj, "spec", "ca", "secretName"),
+		})
+	case d.Group() == "trust.cert-manager.io" && d.Kind() == "Bundle":
+		c.bundles = append(c.bundles, newBundle(d))
+	case d.APIVersion() == "v1" && d.Kind() == "Namespace":
+		labels := map[string]string{}
+		if m, ok := get(d.Obj, "metadata", "labels").(map[string]any); ok {
+			for k, v := range m {
+				labels[k] = fmt.Sprint(v)
+			}
+		}
+		c.namespaces[d.Name()] = labels
+	}
+}
+
+func newCertificate(d *Doc) *certificate {
+	spec, _ := d.Obj["spec"].(map[string]any)
+	c := &certificate{
+		doc: d, name: d.Name(), ns: d.Namespace(),
+		secret:         str(spec, "secretName"),
+		commonName:     str(spec, "commonName"),
+		dnsNames:       strings_(get(spec, "dnsNames")),
+		usages:         strings_(get(spec, "usages")),
+		issuerName:     str(spec, "issuerRef", "name"),
+		issuerKind:     str(spec, "issuerRef", "kind"),
+		issuerGroup:    str(spec, "issuerRef", "group"),
+		keyAlgorithm:   str(spec, "privateKey", "algorithm"),
+		keyEncoding:    str(spec, "privateKey", "encoding"),
+		rotationPolicy: str(spec, "privateKey", "rotationPolicy"),
+	}
+	c.isCA, _ = get(spec, "isCA").(bool)
+	switch n := get(spec, "privateKey", "size").(type) {
+	case int:
+		c.keySize = n
+	case float64:
+		c.keySize = int(n)
+	}
+	if c.issuerKind == "" {
+		c.issuerKind = "Issuer" // cert-manager's default
+	}
+	// cert-manager's defaults: 90 days, renewed at two thirds.
+	c.duration, c.durationOK = 90*24*time.Hour, true
+	if raw, ok := spec["duration"]; ok {
+		c.durationSet = true
+		c.duration, c.durationOK = parseDuration(raw)
+	}
+	c.renewBefore, c.renewOK = c.duration/3, c.durationOK
+	if raw, ok := spec["renewBefore"]; ok {
+		c.renewIsSet = true
+		c.renewBefore, c.renewOK = parseDuration(raw)
+	}
+	return c
+}
+
+func parseDuration(v any) (time.Duration, bool) {
+	s, ok := v.(string)
+	if !ok {
+		return 0, false
+	}
+	d, err := time.ParseDuration(s)
+	return d, err == nil
+}
+
+func newBundle(d *Doc) *bundle {
+	spec, _ := d.Obj["spec"].(map[string]any)
+	b := &bundle{doc: d, name: d.Name(), ns: d.Namespace(), targetKey: str(spec, "target", "configMap", "key")}
+	sources, _ := spec["sources"].([]any)
+	for i, s := range sources {
+		m, _ := s.(map[string]any)
+		src := bundleSource{path: fmt.Sprintf("spec.sources[%d]", i)}
+		for _, kind := range []string{"secret", "configMap", "inLine", "useDefaultCAs"} {
+			if v, ok := m[kind]; ok {
+				src.kind = kind
+				if sel, ok := v.(map[string]any); ok {
+					src.name, src.key = str(sel, "name"), str(sel, "key")
+				}
+			}
+		}
+		b.sources = append(b.sources, src)
+	}
+	if sel, ok := get(spec, "target", "namespaceSelector").(map[string]any); ok {
+		var ls metav1.LabelSelector
+		if decodeInto(sel, &ls) == nil {
+			b.selector = &ls
+		}
+	}
+	return b
+}
+
+func strings_(v any) []string {
+	list, _ := v.([]any)
+	var out []string
+	for _, e := range list {
+		if s, ok := e.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// certBySecret returns the Certificate that writes Secret ns/name.
+func (c *cluster) certBySecret(ns, name string) *certificate {
+	for _, x := range c.certs {
+		if x.secret == name && (ns == "" || x.ns == ns) {
+			return x
+		}
+	}
+	return nil
+}
+
+// issuerFor returns the Issuer or ClusterIssuer a Certificate names, if it
+// is in the input.
+func (c *cluster) issuerFor(crt *certificate) *issuer {
+	if crt.issuerGroup != "" && crt.issuerGroup != "cert-manager.io" {
+		return nil
+	}
+	for _, i := range c.issuers {
+		if i.name != crt.issuerName {
+			continue
+		}
+		if crt.issuerKind == "ClusterIssuer" && i.cluster || crt.issuerKind == "Issuer" && !i.cluster && i.ns == crt.ns {
+			return i
+		}
+	}
+	return nil
+}
+
+// caSecretNamespace is where a CA issuer's Secret lives: an Issuer's own
+// namespace; for a ClusterIssuer, cert-manager's cluster resource namespace,
+// which the input does not say — any namespace matches.
+func (i *issuer) caSecretNamespace() string {
+	if i.cluster {
+		return ""
+	}
+	return i.ns
+}
+
+// signer returns the CA Certificate whose Secret signs crt, if any.
+func (c *cluster) signer(crt *certificate) *certificate {
+	i := c.issuerFor(crt)
+	if i == nil || i.caSecret == "" {
+		return nil
+	}
+	s := c.certBySecret(i.caSecretNamespace(), i.caSecret)
+	if s == crt {
+		return nil
+	}
+	return s
+}
+
+// linkerdBundles are the Bundles meant for Linkerd: named for it, or
+// writing its key.
+func (c *cluster) linkerdBundles() []*bundle {
+	var out []*bundle
+	for _, b := range c.bundles {
+		if b.name == trustRootsName || b.targetKey == trustRootsKey {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// publishes reports whether a Linkerd bundle sources Secret name.
+func (c *cluster) publishes(secret string) bool {
+	for _, b := range c.linkerdBundles() {
+		for _, s := range b.sources {
+			if s.kind == "secret" && s.name == secret {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// identityIssuers are the Certificates meant to be Linkerd's identity
+// issuer: by Secret name, by name, or by Linkerd's common name.
+func (c *cluster) identityIssuers() []*certificate {
+	var out []*certificate
+	for _, x := range c.certs {
+		if x.secret == identityIssuerName || x.name == identityIssuerName || strings.HasPrefix(x.commonName, "identity.") {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// controlPlaneValues returns the linkerd-control-plane values, if given.
+func (c *cluster) controlPlaneValues() []*Values {
+	var out []*Values
+	for _, v := range c.values {
+		if v.Chart == "linkerd-control-plane" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// Linkerd's fixed names.
+const (
+	identityIssuerName = generator.IdentityIssuerName
+	trustRootsName     = generator.TrustRootsName
+	trustRootsKey      = generator.TrustRootsKey
+)

@@ -1,0 +1,396 @@
+package check
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Doc is one YAML document of the input: a Kubernetes object.
+type Doc struct {
+	// File is the file it came from, as named on the command line.
+	File string
+	// Line is where the document starts.
+	Line int
+	// Cluster groups the objects of one cluster: from mtlsgen's
+	// "# mtlsgen: cluster NAME" header, a clusters/NAME/ path, or "" for
+	// input that says nothing about clusters.
+	Cluster string
+	// Obj is the decoded object.
+	Obj map[string]any
+	// pos maps a field path (spec.renewBefore, spec.sources[0].secret) to
+	// its line.
+	pos map[string]int
+}
+
+// Kind returns the object's kind.
+func (d *Doc) Kind() string { s, _ := d.Obj["kind"].(string); return s }
+
+// APIVersion returns the object's apiVersion.
+func (d *Doc) APIVersion() string { s, _ := d.Obj["apiVersion"].(string); return s }
+
+// Group returns the API group of the object ("" for the core group).
+func (d *Doc) Group() string {
+	g, _, ok := strings.Cut(d.APIVersion(), "/")
+	if !ok {
+		return ""
+	}
+	return g
+}
+
+// Name returns metadata.name.
+func (d *Doc) Name() string { return str(d.Obj, "metadata", "name") }
+
+// Namespace returns metadata.namespace.
+func (d *Doc) Namespace() string { return str(d.Obj, "metadata", "namespace") }
+
+// Ref is kind/namespace/name, or kind/name without a namespace.
+func (d *Doc) Ref() string {
+	if ns := d.Namespace(); ns != "" {
+		return d.Kind() + "/" + ns + "/" + d.Name()
+	}
+	return d.Kind() + "/" + d.Name()
+}
+
+// LineOf returns the line of a field path, or of the nearest ancestor that
+// is written, or the document's first line.
+func (d *Doc) LineOf(path string) int {
+	for p := path; p != ""; p = parent(p) {
+		if l, ok := d.pos[p]; ok {
+			return l
+		}
+	}
+	return d.Line
+}
+
+func parent(path string) string {
+	i := strings.LastIndexAny(path, ".[")
+	if i < 0 {
+		return ""
+	}
+	return path[:i]
+}
+
+// Values is a Linkerd chart's Helm values, from a values file or from the
+// helm.valuesObject of an Argo CD Application or ApplicationSet.
+type Values struct {
+	// Chart is the chart the values are for (linkerd-control-plane, ...).
+	Chart string
+	// Version is the chart version, when an Application names it.
+	Version string
+	// Doc is where the values are written; Prefix is their path in it
+	// (spec.source.helm.valuesObject, or "" for a values file).
+	Doc    *Doc
+	Prefix string
+	V      map[string]any
+}
+
+// Path is the field path of a values key, for findings.
+func (v *Values) Path(key string) string {
+	if v.Prefix == "" {
+		return key
+	}
+	return v.Prefix + "." + key
+}
+
+// Input is everything check reads.
+type Input struct {
+	Docs   []*Doc
+	Values []*Values
+	// Problems are inputs that could not be read (MTLS000).
+	Problems []Finding
+}
+
+var (
+	headerCluster = regexp.MustCompile(`(?m)^# mtlsgen: cluster ([a-z0-9-]+),`)
+	pathCluster   = regexp.MustCompile(`(?:^|/)clusters/([^/]+)/`)
+	separator     = regexp.MustCompile(`(?m)^---[ \t]*(?:#.*)?$`)
+)
+
+// ReadPaths reads files, directories (recursively: *.yaml, *.yml, *.json)
+// and "-" (stdin).
+func ReadPaths(in *Input, paths []string, stdin io.Reader) error {
+	for _, p := range paths {
+		if p == "-" {
+			raw, err := io.ReadAll(stdin)
+			if err != nil {
+				return err
+			}
+			in.AddManifests("<stdin>", raw)
+			continue
+		}
+		info, err := os.Stat(p)
+		if err != nil {
+			return fmt.Errorf("%s: %w", p, unwrapPathError(err))
+		}
+		if !info.IsDir() {
+			raw, err := os.ReadFile(p)
+			if err != nil {
+				return fmt.Errorf("%s: %w", p, unwrapPathError(err))
+			}
+			in.AddManifests(p, raw)
+			continue
+		}
+		var files []string
+		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() && strings.HasPrefix(d.Name(), ".") && path != p {
+				return filepath.SkipDir
+			}
+			switch filepath.Ext(path) {
+			case ".yaml", ".yml", ".json":
+				files = append(files, path)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		sort.Strings(files)
+		for _, f := range files {
+			raw, err := os.ReadFile(f)
+			if err != nil {
+				return fmt.Errorf("%s: %w", f, unwrapPathError(err))
+			}
+			in.AddManifests(f, raw)
+		}
+	}
+	return nil
+}
+
+func unwrapPathError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// AddManifests adds the documents of a multi-document YAML (or JSON) file.
+// A document that does not parse becomes an MTLS000 finding; the others are
+// still read.
+func (in *Input) AddManifests(file string, raw []byte) {
+	cluster := ""
+	if m := pathCluster.FindStringSubmatch(filepath.ToSlash(file)); m != nil {
+		cluster = m[1]
+	}
+	for _, chunk := range splitDocuments(raw) {
+		c := cluster
+		if m := headerCluster.FindSubmatch(chunk.text); m != nil {
+			c = string(m[1])
+		}
+		var node yaml.Node
+		if err := yaml.Unmarshal(chunk.text, &node); err != nil {
+			in.Problems = append(in.Problems, syntaxFinding(file, chunk.line, err))
+			continue
+		}
+		if len(node.Content) == 0 {
+			continue // empty document
+		}
+		root := node.Content[0]
+		if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
+			continue
+		}
+		var obj any
+		if err := root.Decode(&obj); err != nil {
+			in.Problems = append(in.Problems, syntaxFinding(file, chunk.line, err))
+			continue
+		}
+		m, ok := normalize(obj).(map[string]any)
+		if !ok {
+			in.Problems = append(in.Problems, Finding{Rule: RuleUnreadable, File: file, Line: chunk.line + root.Line - 1,
+				Message: "not a Kubernetes object (expected a mapping with apiVersion and kind)"})
+			continue
+		}
+		d := &Doc{File: file, Line: chunk.line + root.Line - 1, Cluster: c, Obj: m, pos: map[string]int{}}
+		positions(root, "", chunk.line-1, d.pos)
+		if kind, _ := m["kind"].(string); kind == "List" {
+			// kubectl's List: check each item (line numbers of the items).
+			items, _ := m["items"].([]any)
+			for i, it := range items {
+				im, ok := it.(map[string]any)
+				if !ok {
+					continue
+				}
+				item := &Doc{File: file, Line: d.LineOf(fmt.Sprintf("items[%d]", i)), Cluster: c, Obj: im, pos: map[string]int{}}
+				prefix := fmt.Sprintf("items[%d].", i)
+				for k, l := range d.pos {
+					if strings.HasPrefix(k, prefix) {
+						item.pos[strings.TrimPrefix(k, prefix)] = l
+					}
+				}
+				in.Docs = append(in.Docs, item)
+			}
+			continue
+		}
+		in.Docs = append(in.Docs, d)
+	}
+}
+
+// AddValues adds a Helm values file for chart ("" to guess it from the keys).
+func (in *Input) AddValues(file, chart string, raw []byte) {
+	var node yaml.Node
+	if err := yaml.Unmarshal(raw, &node); err != nil {
+		in.Problems = append(in.Problems, syntaxFinding(file, 1, err))
+		return
+	}
+	if len(node.Content) == 0 {
+		return
+	}
+	var obj any
+	if err := node.Content[0].Decode(&obj); err != nil {
+		in.Problems = append(in.Problems, syntaxFinding(file, 1, err))
+		return
+	}
+	m, ok := normalize(obj).(map[string]any)
+	if !ok {
+		in.Problems = append(in.Problems, Finding{Rule: RuleUnreadable, File: file, Line: 1, Message: "a values file must be a mapping"})
+		return
+	}
+	d := &Doc{File: file, Line: 1, Obj: m, pos: map[string]int{}}
+	positions(node.Content[0], "", 0, d.pos)
+	if chart == "" {
+		chart = guessChart(m)
+	}
+	in.Values = append(in.Values, &Values{Chart: chart, Doc: d, V: m})
+}
+
+// guessChart recognises a Linkerd chart's values by their keys.
+func guessChart(v map[string]any) string {
+	switch {
+	case v["tap"] != nil || v["tapInjector"] != nil:
+		return "linkerd-viz"
+	case v["gateway"] != nil:
+		return "linkerd-multicluster"
+	case v["webhook"] != nil && v["collector"] != nil, v["webhook"] != nil && v["identity"] == nil && v["proxyInjector"] == nil:
+		return "linkerd-jaeger"
+	}
+	return "linkerd-control-plane"
+}
+
+type chunk struct {
+	text []byte
+	line int // first line of text in the file
+}
+
+// splitDocuments cuts a stream at "---" lines itself, so that one broken
+// document does not hide the ones after it.
+func splitDocuments(raw []byte) []chunk {
+	raw = bytes.ReplaceAll(raw, []byte("\r\n"), []byte("\n"))
+	var out []chunk
+	start, line := 0, 1
+	for _, loc := range separator.FindAllIndex(raw, -1) {
+		out = append(out, chunk{text: raw[start:loc[0]], line: line})
+		line += bytes.Count(raw[start:loc[1]], []byte("\n"))
+		start = loc[1]
+		if start < len(raw) && raw[start] == '\n' {
+			start++
+			line++
+		}
+	}
+	return append(out, chunk{text: raw[start:], line: line})
+}
+
+var yamlLine = regexp.MustCompile(`^yaml: (?:line (\d+): )?(.*)$`)
+
+func syntaxFinding(file string, base int, err error) Finding {
+	f := Finding{Rule: RuleUnreadable, File: file, Line: base, Message: "unparseable YAML: " + err.Error()}
+	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+		if n, e := strconv.Atoi(m[1]); e == nil {
+			f.Line = base + n - 1
+		}
+		f.Message = "unparseable YAML: " + m[2]
+	}
+	return f
+}
+
+// positions records the line of every field path below n.
+func positions(n *yaml.Node, path string, offset int, out map[string]int) {
+	for n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			p := n.Content[i].Value
+			if path != "" {
+				p = path + "." + p
+			}
+			out[p] = n.Content[i].Line + offset
+			positions(n.Content[i+1], p, offset, out)
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			p := fmt.Sprintf("%s[%d]", path, i)
+			out[p] = c.Line + offset
+			positions(c, p, offset, out)
+		}
+	}
+}
+
+// normalize makes YAML's decoded maps JSON-like (string keys), so the typed
+// views can decode them through encoding/json.
+func normalize(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, e := range t {
+			t[k] = normalize(e)
+		}
+		return t
+	case map[any]any:
+		out := make(map[string]any, len(t))
+		for k, e := range t {
+			out[fmt.Sprint(k)] = normalize(e)
+		}
+		return out
+	case []any:
+		for i, e := range t {
+			t[i] = normalize(e)
+		}
+		return t
+	}
+	return v
+}
+
+// decodeInto decodes a plain object into a typed one. Fields of the wrong
+// type are left zero (their rules report what they can).
+func decodeInto(obj map[string]any, out any) error {
+	raw, err := json.Marshal(obj)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(raw, out)
+}
+
+// str reads a nested string field.
+func str(obj map[string]any, path ...string) string {
+	v := get(obj, path...)
+	s, _ := v.(string)
+	return s
+}
+
+// get reads a nested field.
+func get(obj map[string]any, path ...string) any {
+	var cur any = obj
+	for _, p := range path {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return nil
+		}
+		cur = m[p]
+	}
+	return cur
+}

@@ -1,0 +1,161 @@
+// Package check finds the mistakes in a Linkerd + cert-manager +
+// trust-manager + Argo CD manifest set before it reaches a cluster. It reads
+// any YAML (hand-written or generated) and Helm values, builds the graph of
+// who issues, mounts, injects and trusts what, and reports each problem with
+// a stable rule ID, the object and field, what breaks and when, and the fix.
+//
+// It is pure apart from ReadPaths: everything else works on Input.
+package check
+
+// Severity of a finding.
+type Severity string
+
+// Severities. Errors make `mtlsgen check` exit 1; warnings only with
+// --strict.
+const (
+	Error   Severity = "error"
+	Warning Severity = "warning"
+)
+
+// Rule is one kind of mistake check finds.
+type Rule struct {
+	// ID is stable: MTLS000, MTLS001, ...
+	ID string
+	// Title names the mistake.
+	Title string
+	// Severity is the default severity of its findings.
+	Severity Severity
+	// Invariant is the DESIGN.md invariant it protects, or 0.
+	Invariant int
+	// Help says what breaks and how to fix it, in general.
+	Help string
+}
+
+// The rules. Their IDs never change meaning; retired rules leave a gap.
+var (
+	RuleUnreadable = &Rule{"MTLS000", "Unreadable input", Error, 0,
+		"A file or document could not be parsed; the rest of the input is still checked. Fix the YAML at the line given."}
+
+	RuleDurationUnit = &Rule{"MTLS001", "Duration without a unit", Error, 5,
+		"cert-manager durations are Go durations: `renewBefore: 24` is rejected by its webhook after the commit. Write `24h`."}
+	RuleDurationMinimum = &Rule{"MTLS002", "Duration below cert-manager's minimum", Error, 5,
+		"cert-manager refuses a duration under 1h or a renewBefore under 5m. Lengthen it."}
+	RuleRenewBeforeDuration = &Rule{"MTLS003", "renewBefore not shorter than duration", Error, 5,
+		"A certificate renewed before it is even issued renews forever (cert-manager refuses it). Make renewBefore shorter than duration."}
+	RuleOutlivesSigner = &Rule{"MTLS004", "Certificate can outlive the CA that signs it", Warning, 5,
+		"A certificate issued just before its CA renews must not expire after that CA certificate; shorten its duration to at most the CA's renewBefore."}
+
+	RuleIssuerPlacement = &Rule{"MTLS010", "Identity issuer in the wrong place", Error, 3,
+		"Linkerd's identity controller mounts Secret linkerd-identity-issuer in the Linkerd namespace; any other name or namespace leaves it without an issuer."}
+	RuleIssuerNotCA = &Rule{"MTLS011", "Identity issuer is not a CA", Error, 3,
+		"Linkerd refuses an issuer without isCA: true; proxies get no certificates. Set isCA: true."}
+	RuleIssuerKey = &Rule{"MTLS012", "Identity issuer key is not ECDSA P-256", Error, 3,
+		"linkerd check refuses an issuer key other than ECDSA P-256. Set privateKey.algorithm: ECDSA and size: 256."}
+	RuleIssuerCertSign = &Rule{"MTLS013", "Identity issuer usages lack cert sign", Warning, 3,
+		"cert-manager adds cert sign to CA certificates it signs itself, but an external issuer may issue exactly the usages listed (a leaf, see linkerd2#6428). List cert sign and crl sign."}
+	RuleIssuerUntrusted = &Rule{"MTLS014", "Identity issuer signed by a CA the bundle does not publish", Error, 3,
+		"The identity controller rejects an issuer that does not chain to the trust roots, and proxies would not trust its certificates. Publish the signing CA in the bundle, or sign with a CA that is published."}
+
+	RuleAnchorRotatesKey = &Rule{"MTLS020", "Sole trust anchor renews with a new key", Error, 0,
+		"With rotationPolicy Always (unset means Always since cert-manager 1.18) the anchor's first renewal makes a new key; the bundle then holds only the new anchor and no running proxy trusts the re-signed issuer: the mesh breaks. Set rotationPolicy: Never on anchors and rotate by adding a second anchor."}
+	RuleBundleIssuerCA = &Rule{"MTLS021", "Bundle publishes an issuer Secret's ca.crt", Error, 4,
+		"ca.crt of an issued Secret is its issuer's certificate as of the last issuance: when the anchor renews, the old anchor leaves the bundle at once while pods still present chains to it. Source each anchor's own Secret, key tls.crt."}
+
+	RuleBundleName = &Rule{"MTLS030", "Trust bundle name or key is not Linkerd's", Error, 4,
+		"Linkerd mounts ConfigMap linkerd-identity-trust-roots, key ca-bundle.crt, and trust-manager names the ConfigMap after the Bundle. Name the Bundle linkerd-identity-trust-roots with target.configMap.key ca-bundle.crt."}
+	RuleBundleSelector = &Rule{"MTLS031", "Bundle does not reach the Linkerd namespace", Error, 4,
+		"The Bundle's namespaceSelector does not match the Linkerd namespace's labels, so the trust roots ConfigMap never appears there and the control plane does not start. Select linkerd.io/is-control-plane: \"true\" and label the namespace."}
+	RuleClusterScopedNamespace = &Rule{"MTLS032", "Namespace on a cluster-scoped object", Warning, 0,
+		"Bundle and ClusterIssuer are cluster-scoped: the API server drops metadata.namespace, and tools that key objects by namespace (Argo CD, kustomize) then see an object that never matches. Remove it."}
+	RuleBundleLeaf = &Rule{"MTLS033", "Bundle publishes a leaf or an intermediate", Error, 4,
+		"A trust bundle holds anchors only; a leaf or the identity issuer in it makes proxies trust whatever that key signs and breaks at its next renewal. Source the anchors' Secrets."}
+
+	RuleWebhookCertificate = &Rule{"MTLS040", "Webhook certificate does not match the chart", Error, 2,
+		"Each Linkerd webhook serves the Secret its chart mounts, for SERVICE.NAMESPACE.svc; another Secret name is never mounted and other DNS names fail the API server's TLS check. Use the chart's Secret name and DNS name."}
+	RulePolicyValidatorPKCS8 = &Rule{"MTLS041", "Policy validator key not PKCS#8", Error, 2,
+		"The policy validator (Rust) cannot load an ECDSA key in PKCS#1 form and fails to start (linkerd2#7963). Set privateKey.encoding: PKCS8."}
+	RuleExternalSecretNoCA = &Rule{"MTLS042", "externalSecret without a CA source", Error, 1,
+		"With externalSecret the chart needs injectCaFrom, injectCaFromSecret or caBundle, or the webhook has no CA and the API server cannot call it (the chart refuses to render). Set injectCaFrom: NAMESPACE/CERTIFICATE."}
+	RuleInjectCAFromMissing = &Rule{"MTLS043", "injectCaFrom names no Certificate", Error, 1,
+		"cainjector injects the CA of the Certificate injectCaFrom names; if it does not exist (or lacks the namespace/ prefix) the webhook never gets a CA. Name the webhook's Certificate as NAMESPACE/NAME."}
+	RuleChartGeneratedCerts = &Rule{"MTLS044", "Webhook left on chart-generated certificates", Warning, 0,
+		"Without externalSecret the chart generates a new certificate and caBundle on every render, so Argo CD shows the webhook out of sync forever and restarts its pods. Set externalSecret: true with injectCaFrom and issue the certificate with cert-manager."}
+
+	RuleExternalCAOff = &Rule{"MTLS050", "externalCA is off while cert-manager issues the identity issuer", Error, 3,
+		"Without identity.externalCA the chart renders its own trust roots ConfigMap, overwriting trust-manager's. Set identity.externalCA: true."}
+	RuleIssuerScheme = &Rule{"MTLS051", "Issuer scheme does not read cert-manager's Secret", Error, 3,
+		"Scheme linkerd.io/tls makes the chart render its own issuer Secret (crt.pem/key.pem) and ignore the one cert-manager writes. Set identity.issuer.scheme: kubernetes.io/tls."}
+	RuleTrustAnchorsPEMWithExternalCA = &Rule{"MTLS052", "identityTrustAnchorsPEM set alongside externalCA", Error, 4,
+		"The trust roots come from the Bundle; a PEM pasted into the values is a second source of truth that goes stale at the first rotation. Remove identityTrustAnchorsPEM."}
+	RuleProxyOutlivesIssuer = &Rule{"MTLS053", "Proxy certificates can outlive the identity issuer", Error, 5,
+		"issuanceLifetime plus clockSkewAllowance must be shorter than the identity issuer's renewBefore, or a proxy certificate issued just before the renewal outlives the issuer that signed it. Shorten issuanceLifetime or lengthen renewBefore."}
+	RuleNoHeartbeatSchedule = &Rule{"MTLS054", "No fixed heartbeatSchedule", Warning, 0,
+		"Left unset, the chart derives the heartbeat CronJob's schedule from the render time, so every Argo CD render differs. Set heartbeatSchedule (or disableHeartBeat: true)."}
+	RuleJaegerRemoved = &Rule{"MTLS055", "linkerd-jaeger on Linkerd 2.19 or later", Error, 0,
+		"linkerd-jaeger was removed after 2.18 (edge-25.10.1); there is no chart to install. Remove it or stay on 2.18."}
+
+	RuleDeletesSecrets = &Rule{"MTLS060", "A job deletes Secrets", Error, 0,
+		"Deleting cert-manager's Secrets forces re-issuance of everything at once, anchors included, with new keys: the mesh loses trust. Nothing needs it: issuers and webhooks hot-reload, and only a bundle change needs restarts."}
+	RuleOrderedContainers = &Rule{"MTLS061", "Containers of one pod expected to run in order", Warning, 0,
+		"Containers of a pod start together; steps that must run in order race. Use initContainers for earlier steps, or one container."}
+	RuleRestrictedPSS = &Rule{"MTLS062", "Pod fails the restricted Pod Security Standard", Warning, 0,
+		"A job that only talks to the API server needs no privileges; in a namespace enforcing restricted it is refused. Run as non-root with a read-only root, no privilege escalation, all capabilities dropped and the RuntimeDefault seccomp profile."}
+	RuleBroadRBAC = &Rule{"MTLS063", "RBAC grants Secrets or everything", Error, 0,
+		"A role that can read Secrets can read every private key in its scope, and * grants what nobody reviewed. Grant exactly the verbs and resources needed."}
+
+	RuleIgnoreDifferencesGroup = &Rule{"MTLS070", "ignoreDifferences group with a version", Error, 0,
+		"ignoreDifferences.group is an API group without version (admissionregistration.k8s.io); with /v1 it matches nothing and the drift stays."}
+	RuleAppLevelSkipDryRun = &Rule{"MTLS071", "Application-level SkipDryRunOnMissingResource", Warning, 0,
+		"For custom resources whose CRD another Application installs, the Application-level option does not help (argo-cd#15095); the first sync fails. Annotate the custom resources with argocd.argoproj.io/sync-options: SkipDryRunOnMissingResource=true."}
+	RuleNoRetry = &Rule{"MTLS072", "Application without retry", Warning, 0,
+		"Applications sync in no particular order; one whose CRDs or webhooks another installs fails the first time and, without retry, stays failed for that commit. Add syncPolicy.retry with backoff."}
+
+	RuleFleetAnchors = &Rule{"MTLS080", "Clusters trust different anchors", Error, 6,
+		"Linked clusters must share a trust anchor; bundles with different anchors make cross-cluster mTLS fail. Publish the same anchors in every cluster."}
+
+	RuleCadence = &Rule{"MTLS090", "Restarts too rare for an automatically renewed anchor", Warning, 0,
+		"When an anchor renews on its own, every workload must restart onto the new bundle before the identity issuer is re-signed under the new key (within the issuer's duration minus renewBefore). Restart more often than that, or keep anchor keys (rotationPolicy: Never)."}
+
+	RulePrivateKey = &Rule{"MTLS099", "Private key in the manifests", Error, 7,
+		"A private key in git is a key everyone with read access holds. Let cert-manager make keys in the cluster; deliver your own CA keypair with External Secrets."}
+)
+
+// Rules lists every rule, by ID.
+var Rules = []*Rule{
+	RuleUnreadable, RuleDurationUnit, RuleDurationMinimum, RuleRenewBeforeDuration, RuleOutlivesSigner,
+	RuleIssuerPlacement, RuleIssuerNotCA, RuleIssuerKey, RuleIssuerCertSign, RuleIssuerUntrusted,
+	RuleAnchorRotatesKey, RuleBundleIssuerCA,
+	RuleBundleName, RuleBundleSelector, RuleClusterScopedNamespace, RuleBundleLeaf,
+	RuleWebhookCertificate, RulePolicyValidatorPKCS8, RuleExternalSecretNoCA, RuleInjectCAFromMissing, RuleChartGeneratedCerts,
+	RuleExternalCAOff, RuleIssuerScheme, RuleTrustAnchorsPEMWithExternalCA, RuleProxyOutlivesIssuer, RuleNoHeartbeatSchedule, RuleJaegerRemoved,
+	RuleDeletesSecrets, RuleOrderedContainers, RuleRestrictedPSS, RuleBroadRBAC,
+	RuleIgnoreDifferencesGroup, RuleAppLevelSkipDryRun, RuleNoRetry,
+	RuleFleetAnchors,
+	RuleCadence,
+	RulePrivateKey,
+}
+
+// Finding is one problem in the input.
+type Finding struct {
+	Rule *Rule
+	// Severity is the rule's unless a finding says otherwise.
+	Severity Severity
+	File     string
+	Line     int
+	// Object is kind/namespace/name.
+	Object string
+	// Path is the field path in the object.
+	Path string
+	// Message says what is wrong here, what breaks and when.
+	Message string
+	// Fix says what to change here.
+	Fix string
+}
+
+// Level is the finding's severity.
+func (f Finding) Level() Severity {
+	if f.Severity != "" {
+		return f.Severity
+	}
+	return f.Rule.Severity
+}

@@ -1,0 +1,167 @@
+package check
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	psapi "k8s.io/pod-security-admission/api"
+	"k8s.io/pod-security-admission/policy"
+)
+
+// jobPod returns the pod template of a Job or CronJob, and its field path.
+func jobPod(d *Doc) (map[string]any, string) {
+	if d.Group() != "batch" {
+		return nil, ""
+	}
+	switch d.Kind() {
+	case "CronJob":
+		t, _ := get(d.Obj, "spec", "jobTemplate", "spec", "template").(map[string]any)
+		return t, "spec.jobTemplate.spec.template"
+	case "Job":
+		t, _ := get(d.Obj, "spec", "template").(map[string]any)
+		return t, "spec.template"
+	}
+	return nil, ""
+}
+
+var deletesSecrets = regexp.MustCompile(`\bdelete\s+(?:-\S+\s+)*(?:secrets?|secret/\S+)\b`)
+
+// checkWorkloads: MTLS060-063.
+func checkWorkloads(c *cluster) []Finding {
+	var out []Finding
+	evaluator, err := policy.NewEvaluator(policy.DefaultChecks(), nil)
+	for _, d := range c.docs {
+		if pod, path := jobPod(d); pod != nil {
+			out = append(out, checkJobPod(d, pod, path, evaluator, err)...)
+		}
+		if d.Group() == "rbac.authorization.k8s.io" && (d.Kind() == "Role" || d.Kind() == "ClusterRole") {
+			out = append(out, checkRules(d)...)
+		}
+	}
+	return out
+}
+
+func checkJobPod(d *Doc, pod map[string]any, path string, evaluator policy.Evaluator, evalErr error) []Finding {
+	var out []Finding
+	containers, _ := get(pod, "spec", "containers").([]any)
+	for i, ct := range containers {
+		cm, _ := ct.(map[string]any)
+		script := strings.Join(append(strings_(cm["command"]), strings_(cm["args"])...), " ")
+		if deletesSecrets.MatchString(script) {
+			out = append(out, at(RuleDeletesSecrets, d, fmt.Sprintf("%s.spec.containers[%d]", path, i),
+				fmt.Sprintf("container %s deletes Secrets: cert-manager re-issues them all at once with new keys, anchors included, and the mesh loses trust until every pod restarts",
+					str(cm, "name")),
+				"delete nothing: issuers and webhooks hot-reload; restart only workloads whose trust roots are stale (mtlsgen's restarter)"))
+		}
+	}
+	if len(containers) > 1 {
+		out = append(out, at(RuleOrderedContainers, d, path+".spec.containers",
+			fmt.Sprintf("%d containers in one job pod start together: if one must finish before another starts, they race", len(containers)),
+			"move earlier steps to initContainers, or do them in one container"))
+	}
+	if evalErr != nil {
+		return out
+	}
+	var spec corev1.PodSpec
+	var meta metav1.ObjectMeta
+	if decodeInto(pod, &struct {
+		Metadata *metav1.ObjectMeta `json:"metadata"`
+		Spec     *corev1.PodSpec    `json:"spec"`
+	}{&meta, &spec}) != nil {
+		return out
+	}
+	var reasons []string
+	for _, r := range evaluator.EvaluatePod(psapi.LevelVersion{Level: psapi.LevelRestricted, Version: psapi.LatestVersion()}, &meta, &spec) {
+		if !r.Allowed {
+			reasons = append(reasons, r.ForbiddenReason+" ("+r.ForbiddenDetail+")")
+		}
+	}
+	if len(reasons) > 0 {
+		out = append(out, at(RuleRestrictedPSS, d, path+".spec",
+			"fails the restricted Pod Security Standard: "+strings.Join(reasons, "; ")+"; a namespace enforcing restricted refuses it",
+			"runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities.drop: [ALL], seccompProfile.type: RuntimeDefault"))
+	}
+	return out
+}
+
+func checkRules(d *Doc) []Finding {
+	var out []Finding
+	rules, _ := get(d.Obj, "rules").([]any)
+	for i, r := range rules {
+		rm, _ := r.(map[string]any)
+		resources, verbs := strings_(rm["resources"]), strings_(rm["verbs"])
+		var grants []string
+		if slices.Contains(resources, "secrets") {
+			grants = append(grants, "Secrets")
+		}
+		if slices.Contains(resources, "*") {
+			grants = append(grants, "every resource")
+		}
+		if slices.Contains(verbs, "*") {
+			grants = append(grants, "every verb")
+		}
+		if len(grants) > 0 {
+			out = append(out, at(RuleBroadRBAC, d, fmt.Sprintf("rules[%d]", i),
+				fmt.Sprintf("grants %s: whoever runs with it can read private keys or do what nobody reviewed", strings.Join(grants, " and ")),
+				"list exactly the resources and verbs needed (a restarter needs get on one ConfigMap and patch on workloads)"))
+		}
+	}
+	return out
+}
+
+// checkCadence: MTLS090. An anchor that renews with a new key needs every
+// workload restarted onto the new bundle before the identity issuer is
+// re-signed under the new key: within the issuer's duration minus
+// renewBefore. A restart job that runs less often cannot keep up.
+func checkCadence(c *cluster) []Finding {
+	var rotating []*certificate
+	for _, a := range c.anchors() {
+		if a.rotatesKey() {
+			rotating = append(rotating, a)
+		}
+	}
+	issuers := c.identityIssuers()
+	if len(rotating) == 0 || len(issuers) == 0 {
+		return nil
+	}
+	window := issuers[0].duration - issuers[0].renewBefore
+	var out []Finding
+	for _, d := range c.docs {
+		if d.Group() != "batch" || d.Kind() != "CronJob" || !strings.Contains(d.Name(), "restart") {
+			continue
+		}
+		schedule := str(d.Obj, "spec", "schedule")
+		gap, ok := longestGap(schedule)
+		if ok && gap > window {
+			out = append(out, at(RuleCadence, d, "spec.schedule",
+				fmt.Sprintf("restarts every %s at most, but anchor %s renews with a new key and the identity issuer is re-signed under it within %s: workloads still holding the old bundle then reject the new certificates",
+					gap, rotating[0].doc.Ref(), window),
+				fmt.Sprintf("run at least every %s, or set rotationPolicy: Never on the anchor and rotate explicitly", window)))
+		}
+	}
+	return out
+}
+
+// longestGap is the longest wait between two runs of a cron schedule over a
+// year.
+func longestGap(schedule string) (time.Duration, bool) {
+	s, err := cron.ParseStandard(schedule)
+	if err != nil {
+		return 0, false
+	}
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	prev := s.Next(start)
+	var gap time.Duration
+	for i := 0; i < 100000 && prev.Before(start.AddDate(1, 0, 0)); i++ {
+		next := s.Next(prev)
+		gap = max(gap, next.Sub(prev))
+		prev = next
+	}
+	return gap, true
+}

@@ -1,0 +1,70 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mtlsgen/mtlsgen/internal/testutil"
+)
+
+func checkFixture(t *testing.T, parts ...string) string {
+	return filepath.Join(append([]string{testutil.RepoRoot(t), "internal", "check", "testdata"}, parts...)...)
+}
+
+func TestCheck_exitCodes(t *testing.T) {
+	realistic := checkFixture(t, "realistic", "input.yaml")
+	warningOnly := checkFixture(t, "rules", "MTLS072", "bad.yaml")
+	clean := checkFixture(t, "rules", "MTLS072", "good.yaml")
+	for name, tc := range map[string]struct {
+		args []string
+		code int
+	}{
+		"errors":                {[]string{"check", realistic}, ExitInvalid},
+		"warnings alone":        {[]string{"check", warningOnly}, ExitOK},
+		"warnings with strict":  {[]string{"check", "--strict", warningOnly}, ExitInvalid},
+		"clean":                 {[]string{"check", clean}, ExitOK},
+		"a directory":           {[]string{"check", checkFixture(t, "rules", "MTLS001")}, ExitInvalid},
+		"no such file":          {[]string{"check", "/nonexistent/x.yaml"}, ExitUsage},
+		"unknown format":        {[]string{"check", "-o", "xml", clean}, ExitUsage},
+		"no arguments":          {[]string{"check"}, ExitUsage},
+		"values file not found": {[]string{"check", clean, "--values", "/nonexistent/values.yaml"}, ExitUsage},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, errOut, code := run(t, "", tc.args...)
+			if code != tc.code {
+				t.Errorf("exit %d, want %d (%s)", code, tc.code, errOut)
+			}
+		})
+	}
+}
+
+// mtlsgen render | mtlsgen check - : the generated output is clean.
+func TestCheck_renderOutputIsClean(t *testing.T) {
+	for _, f := range examples(t) {
+		rendered, _, _ := run(t, "", "render", f)
+		out, errOut, code := run(t, rendered, "check", "-")
+		if code != 0 || !strings.HasPrefix(out, "mtlsgen check: no findings in ") {
+			t.Errorf("%s: exit %d\n%s%s", filepath.Base(f), code, out, errOut)
+		}
+	}
+}
+
+func TestCheck_valuesFlagNamesTheChart(t *testing.T) {
+	dir := t.TempDir()
+	values := filepath.Join(dir, "viz.yaml")
+	// Keys that look like the control plane's, but --values names viz.
+	os.WriteFile(values, []byte("linkerdNamespace: linkerd\ntap: {externalSecret: true, injectCaFrom: linkerd-viz/tap}\ntapInjector: {}\n"), 0o644)
+	out, _, code := run(t, "", "check", checkFixture(t, "rules", "MTLS072", "good.yaml"), "--values", "linkerd-viz="+values, "-o", "json")
+	var got struct {
+		Findings []struct{ Rule, Object string } `json:"findings"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatal(err)
+	}
+	if code != 0 || len(got.Findings) != 1 || got.Findings[0].Rule != "MTLS044" || got.Findings[0].Object != "linkerd-viz values" {
+		t.Errorf("exit %d, %+v", code, got)
+	}
+}
