@@ -24,3 +24,7 @@ render:
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/mtlsgen ./cmd/mtlsgen
+
+.PHONY: bench
+bench:
+	bench/run.sh

@@ -1,6 +1,7 @@
 package generator_test
 
 import (
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -149,3 +150,12 @@ func clusterNames(m map[string][]generator.Object) []string {
 }
 
 func hours(h int) time.Duration { return time.Duration(h) * time.Hour }
+
+func mustRead(t testing.TB, example string) string {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(testutil.RepoRoot(t), "examples", example+".yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(raw)
+}

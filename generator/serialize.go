@@ -4,18 +4,22 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"sigs.k8s.io/yaml"
+	yamlv2 "go.yaml.in/yaml/v2"
 )
 
 // EncodeYAML serialises one object as YAML: keys sorted, no status, no
 // creationTimestamp: null, so the output only ever changes when the object
 // does.
+//
+// It writes the JSON-shaped tree with the YAML v2 encoder directly, which is
+// what sigs.k8s.io/yaml.Marshal ends in; going through it would marshal to
+// JSON and parse it back once more, which was most of the render time.
 func EncodeYAML(o KubeObject) ([]byte, error) {
 	tree, err := cleanTree(o)
 	if err != nil {
 		return nil, err
 	}
-	return yaml.Marshal(tree)
+	return yamlv2.Marshal(tree)
 }
 
 // EncodeJSON serialises one object as indented JSON with the same cleaning as
