@@ -129,9 +129,10 @@ func (m *MonitoringSpec) CertificateNamespaceLabelOrDefault() string {
 }
 
 // scheduleHorizon bounds the search for the longest gap between two runs of
-// a cron schedule: long enough for monthly and yearly schedules.
+// a cron schedule: eight years, long enough for monthly, yearly and even
+// leap-day schedules.
 const (
-	scheduleHorizon = 5 * 366 * 24 * time.Hour
+	scheduleHorizon = 8 * 366 * 24 * time.Hour
 	scheduleRuns    = 2000
 )
 
