@@ -47,35 +47,61 @@ const (
 	trustStatusConfigMap = "mtlsgen-trust-status"
 )
 
-// Alert names. Each has a section of the same name in the README.
+// Alert names. Each has a section of the same name in the README, where its
+// runbook_url points.
 const (
-	AlertCertificateNotReady           = "MtlsgenCertificateNotReady"
-	AlertCertificateNotReported        = "MtlsgenCertificateNotReported"
-	AlertRootCARenewalOverdue          = "MtlsgenRootCARenewalOverdue"
-	AlertRootCAExpiring                = "MtlsgenRootCAExpiring"
-	AlertIdentityIssuerRenewalOverdue  = "MtlsgenIdentityIssuerRenewalOverdue"
-	AlertIdentityIssuerExpiring        = "MtlsgenIdentityIssuerExpiring"
-	AlertWebhookCertRenewalOverdue     = "MtlsgenWebhookCertificateRenewalOverdue"
-	AlertWebhookCertExpiring           = "MtlsgenWebhookCertificateExpiring"
-	AlertStaleTrustRoots               = "MtlsgenStaleTrustRoots"
-	AlertRestarterStatusNotExported    = "MtlsgenRestarterStatusNotExported"
-	AlertRestarterJobFailed            = "MtlsgenRestarterJobFailed"
-	AlertRestarterNotSucceeding        = "MtlsgenRestarterNotSucceeding"
-	severityCritical, severityWarning  = "critical", "warning"
-	groupCertificates, groupRestarter  = "mtlsgen.certificates", "mtlsgen.restarter"
-	maxDebounce                        = 15 * time.Minute
-	metricReady, metricExpiry          = "certmanager_certificate_ready_status", "certmanager_certificate_expiration_timestamp_seconds"
-	metricRenewal                      = "certmanager_certificate_renewal_timestamp_seconds"
-	kubeStateMetricsStaleLabel         = "label_mtlsgen_dev_trust_roots_stale"
-	kubeStateMetricsLastSuccess        = "kube_cronjob_status_last_successful_time"
-	kubeStateMetricsCronJobCreated     = "kube_cronjob_created"
-	kubeStateMetricsConfigMapLabels    = "kube_configmap_labels"
-	kubeStateMetricsJobFailed          = "kube_job_failed"
-	kubeStateMetricsJobOwner           = "kube_job_owner"
-	kubeStateMetricsJobStartTime       = "kube_job_status_start_time"
-	certificateKindRootCA              = "RootCA"
-	certificateKindIdentityIssuer      = "IdentityIssuer"
-	certificateKindWebhookCertificates = "WebhookCertificate"
+	AlertCertificateNotReady          = "MtlsgenCertificateNotReady"
+	AlertCertificateNotReported       = "MtlsgenCertificateNotReported"
+	AlertRootCARenewalOverdue         = "Mtlsgen" + certificateKindRootCA + "RenewalOverdue"
+	AlertRootCAExpiring               = "Mtlsgen" + certificateKindRootCA + "Expiring"
+	AlertIdentityIssuerRenewalOverdue = "Mtlsgen" + certificateKindIdentityIssuer + "RenewalOverdue"
+	AlertIdentityIssuerExpiring       = "Mtlsgen" + certificateKindIdentityIssuer + "Expiring"
+	AlertWebhookCertRenewalOverdue    = "Mtlsgen" + certificateKindWebhook + "RenewalOverdue"
+	AlertWebhookCertExpiring          = "Mtlsgen" + certificateKindWebhook + "Expiring"
+	AlertStaleTrustRoots              = "MtlsgenStaleTrustRoots"
+	AlertRestarterStatusNotExported   = "MtlsgenRestarterStatusNotExported"
+	AlertRestarterJobFailed           = "MtlsgenRestarterJobFailed"
+	AlertRestarterNotSucceeding       = "MtlsgenRestarterNotSucceeding"
+)
+
+// The kinds of certificate that have their own thresholds, as they appear
+// in alert names.
+const (
+	certificateKindRootCA         = "RootCA"
+	certificateKindIdentityIssuer = "IdentityIssuer"
+	certificateKindWebhook        = "WebhookCertificate"
+)
+
+const (
+	groupCertificates = "mtlsgen.certificates"
+	groupRestarter    = "mtlsgen.restarter"
+	severityCritical  = "critical"
+	severityWarning   = "warning"
+	// maxDebounce caps the for: of alerts on timestamps, which only rides
+	// out a missed scrape or a cert-manager restart.
+	maxDebounce = 15 * time.Minute
+)
+
+// The metrics the alerts read. cert-manager's are defined in its
+// internal/collectors/certificate_collector.go, with labels name, namespace,
+// issuer_name, issuer_kind, issuer_group (and condition on the ready
+// status); a timestamp is 0 until the Certificate is first issued.
+// kube-state-metrics' are in its internal/store (job.go, cronjob.go,
+// configmap.go).
+const (
+	metricReady              = "certmanager_certificate_ready_status"
+	metricExpiry             = "certmanager_certificate_expiration_timestamp_seconds"
+	metricRenewal            = "certmanager_certificate_renewal_timestamp_seconds"
+	metricConfigMapLabels    = "kube_configmap_labels"
+	metricJobFailed          = "kube_job_failed"
+	metricJobOwner           = "kube_job_owner"
+	metricJobStartTime       = "kube_job_status_start_time"
+	metricCronJobLastSuccess = "kube_cronjob_status_last_successful_time"
+	metricCronJobCreated     = "kube_cronjob_created"
+	// labelStaleInMetrics is LabelTrustRootsStale as kube-state-metrics
+	// names it: prefixed, with every character Prometheus does not allow
+	// turned into _.
+	labelStaleInMetrics = "label_mtlsgen_dev_trust_roots_stale"
 )
 
 // AlertedCertificate is a Certificate the alerts watch.
@@ -116,7 +142,7 @@ func CertificateKinds(s *v1alpha1.MeshTLSSpec) []CertificateKind {
 			Thresholds: mon.IdentityIssuer.Thresholds(s.IdentityIssuer.Lifetime),
 			breaks: fmt.Sprintf("When it expires, the identity controller can no longer issue proxy certificates: new pods get no identity, "+
 				"and within %s (the proxy certificate lifetime) every mTLS connection between meshed pods fails.", s.IdentityIssuer.IssuanceLifetime)},
-		{Kind: certificateKindWebhookCertificates, Certificates: certificatesOf(webhookCertificates(c)), Lifetime: s.Webhooks.Lifetime,
+		{Kind: certificateKindWebhook, Certificates: certificatesOf(webhookCertificates(c)), Lifetime: s.Webhooks.Lifetime,
 			Thresholds: mon.Webhooks.Thresholds(s.Webhooks.Lifetime),
 			breaks: "When it expires, the API server can no longer call that webhook: pods are not injected with the proxy, " +
 				"or policy and service-profile changes are not validated; where the failure policy is Fail, they are refused."},
@@ -225,9 +251,9 @@ func restarterRules(s *v1alpha1.MeshTLSSpec) []monitoringv1.Rule {
 	ns := s.Linkerd.Namespace
 	gap := v1alpha1.LongestScheduleGap(s.Restarter.Schedule)
 	stale := s.Monitoring.StaleTrustRootsFor.MustParse()
-	status := fmt.Sprintf("%s{namespace=%q, configmap=%q, %s", kubeStateMetricsConfigMapLabels, ns, trustStatusConfigMap, kubeStateMetricsStaleLabel)
+	status := fmt.Sprintf("%s{namespace=%q, configmap=%q, %s", metricConfigMapLabels, ns, trustStatusConfigMap, labelStaleInMetrics)
 	cronJob := fmt.Sprintf("{namespace=%q, cronjob=%q}", ns, restarterCronJob)
-	lastSuccess := fmt.Sprintf("max by (namespace, cronjob) (%s%s or %s%s)", kubeStateMetricsLastSuccess, cronJob, kubeStateMetricsCronJobCreated, cronJob)
+	lastSuccess := fmt.Sprintf("max by (namespace, cronjob) (%s%s or %s%s)", metricCronJobLastSuccess, cronJob, metricCronJobCreated, cronJob)
 	getStatus := fmt.Sprintf("kubectl get configmap -n %s %s -o yaml", ns, trustStatusConfigMap)
 	return []monitoringv1.Rule{
 		alert(AlertStaleTrustRoots, severityWarning, stale,
@@ -246,7 +272,7 @@ func restarterRules(s *v1alpha1.MeshTLSSpec) []monitoringv1.Rule {
 			fmt.Sprintf("(%s{namespace=%q, condition=\"true\"} == 1)"+
 				" and on (namespace, job_name) %s{namespace=%q, owner_kind=\"CronJob\", owner_name=%q}"+
 				" and on (namespace, job_name) (%s{namespace=%q} > on (namespace) group_left () %s)",
-				kubeStateMetricsJobFailed, ns, kubeStateMetricsJobOwner, ns, restarterCronJob, kubeStateMetricsJobStartTime, ns, lastSuccess),
+				metricJobFailed, ns, metricJobOwner, ns, restarterCronJob, metricJobStartTime, ns, lastSuccess),
 			"Restarter Job "+ns+"/{{ $labels.job_name }} failed",
 			fmt.Sprintf("The latest run of CronJob %s/%s failed after its last success: workloads holding stale trust roots are not being restarted. "+
 				"First run: kubectl logs -n %s job/{{ $labels.job_name }}", ns, restarterCronJob, ns)),

@@ -2,6 +2,7 @@ package generator_test
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -497,3 +498,64 @@ func (f *fatalRecorder) Fatalf(format string, args ...any) {
 func (f *fatalRecorder) Helper() {}
 
 func exprOf(r monitoringv1.Rule) string { return r.Expr.StrVal }
+
+// Without the restarter there is nothing to alert on for it; with the rule
+// off the manifests carry no PrometheusRule (and no ServiceMonitor values
+// for cert-manager), but PrometheusRule still returns it for --only alerts.
+func TestAlerts_followTheSwitches(t *testing.T) {
+	spec := `apiVersion: mtlsgen.dev/v1alpha1
+kind: MeshTLS
+metadata: {name: mesh}
+spec:
+  profile: dev
+  trust:
+    anchors: [{name: root, active: true, selfSigned: {}}]
+  restarter: {enabled: false}
+  argocd: {repoURL: "https://git.example.com/x.git", path: mesh}
+  monitoring: {labels: {release: kps}}
+`
+	m := loadSpec(t, spec)
+	r := generator.PrometheusRule(&m.Spec)
+	if len(r.Spec.Groups) != 1 || rulesOf(r)[generator.AlertStaleTrustRoots].Alert != "" {
+		t.Errorf("restarter disabled, groups %v", r.Spec.Groups)
+	}
+	if r.Labels["release"] != "kps" {
+		t.Errorf("labels %v", r.Labels)
+	}
+	objs, err := generator.RenderAll(m, generator.Options{Version: testVersion})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range plain(t, objs) {
+		if o["kind"] == "PrometheusRule" {
+			t.Error("dev profile renders a PrometheusRule")
+		}
+		if o["kind"] == "ApplicationSet" && strings.Contains(mustJSON(t, o), "servicemonitor") {
+			t.Error("cert-manager ServiceMonitor turned on without alerts")
+		}
+	}
+
+	m = loadSpec(t, strings.Replace(spec, "labels: {release: kps}", "prometheusRule: true, labels: {release: kps}", 1))
+	objs, err = generator.RenderAll(m, generator.Options{Version: testVersion})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, o := range plain(t, objs) {
+		if o["kind"] == "ApplicationSet" {
+			found = strings.Contains(mustJSON(t, o), `"servicemonitor":{"enabled":true,"honorLabels":true,"labels":{"release":"kps"}}`)
+		}
+	}
+	if !found {
+		t.Error("cert-manager's ServiceMonitor is not turned on, with the monitoring labels, when alerts are")
+	}
+}
+
+func mustJSON(t testing.TB, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
