@@ -19,6 +19,7 @@ type MonitoringSpec struct {
 	// +optional
 	PrometheusRule bool `json:"prometheusRule,omitempty"`
 	// Namespace of the PrometheusRule; the Linkerd namespace when empty.
+	// Another namespace must exist already: mtlsgen creates only Linkerd's.
 	// +optional
 	Namespace string `json:"namespace,omitempty"`
 	// Labels put on the PrometheusRule and on cert-manager's ServiceMonitor,
