@@ -90,13 +90,17 @@ func AppComponents(m *v1alpha1.MeshTLS) []AppComponent {
 			TargetRevision: version, Chart: chart, ReleaseName: chart, Values: values, SyncOptions: opts}
 	}
 	if v1alpha1.IsEnabled(a.CertManager.Install) {
-		out = append(out, helm(Stages[0], "cert-manager", JetstackRepo, a.CertManager.Version, trustNS, map[string]any{
+		values := map[string]any{
 			// The chart installs no CRDs unless told; keep them if the
 			// release is ever deleted, or every Certificate goes with them.
 			"crds": map[string]any{"enabled": true, "keep": true},
 			// ClusterIssuers find their CA Secrets here: the anchors.
 			"clusterResourceNamespace": trustNS,
-		}, ssaCreateNS))
+		}
+		if s.Monitoring.PrometheusRule {
+			values["prometheus"] = certManagerServiceMonitor(s.Monitoring)
+		}
+		out = append(out, helm(Stages[0], "cert-manager", JetstackRepo, a.CertManager.Version, trustNS, values, ssaCreateNS))
 	}
 	if v1alpha1.IsEnabled(a.TrustManager.Install) {
 		out = append(out, helm(Stages[0], "trust-manager", JetstackRepo, a.TrustManager.Version, trustNS, map[string]any{
@@ -252,4 +256,23 @@ func applicationSet(m *v1alpha1.MeshTLS, _ Options) []Object {
 		set.Spec.Strategy = &ApplicationSetStrategy{Type: "RollingSync", RollingSync: &ApplicationSetRolloutStrategy{Steps: steps}}
 	}
 	return []Object{{Component: ComponentArgoCD, Object: set}}
+}
+
+// certManagerServiceMonitor has the cert-manager chart create a
+// ServiceMonitor, so that the certificate metrics the alerts read are
+// scraped. honorLabels keeps the Certificate's namespace in the metrics'
+// namespace label; without it Prometheus moves it to exported_namespace
+// and puts cert-manager's own namespace there. The monitoring labels let the
+// Prometheus's serviceMonitorSelector pick it, as its ruleSelector picks the
+// PrometheusRule.
+func certManagerServiceMonitor(m v1alpha1.MonitoringSpec) map[string]any {
+	sm := map[string]any{"enabled": true, "honorLabels": true}
+	if len(m.Labels) > 0 {
+		labels := map[string]any{}
+		for k, v := range m.Labels {
+			labels[k] = v
+		}
+		sm["labels"] = labels
+	}
+	return map[string]any{"servicemonitor": sm}
 }

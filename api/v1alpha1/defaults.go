@@ -24,6 +24,10 @@ func SetDefaults(m *MeshTLS) {
 		// needs; narrowing it is an explicit choice.
 		dp.AllMeshed = true
 	}
+	if m.Spec.Monitoring.Namespace == "" {
+		// Next to what the alerts watch; it exists, mtlsgen creates it.
+		m.Spec.Monitoring.Namespace = m.Spec.Linkerd.Namespace
+	}
 }
 
 // IsFleet reports whether the spec deploys more than one cluster, or links

@@ -87,6 +87,10 @@ type MeshTLSSpec struct {
 	// trust roots.
 	// +optional
 	Restarter RestarterSpec `json:"restarter,omitzero"`
+	// Monitoring configures the alerts on the generated certificates and
+	// the restarter.
+	// +optional
+	Monitoring MonitoringSpec `json:"monitoring,omitzero"`
 	// ArgoCD configures the ApplicationSet that installs everything.
 	// +optional
 	ArgoCD ArgoCDSpec `json:"argocd,omitzero"`

@@ -47,6 +47,7 @@ func ValidateSpec(s *MeshTLSSpec, p *field.Path) field.ErrorList {
 	el = append(el, validateIdentityIssuer(s, p.Child("identityIssuer"))...)
 	el = append(el, validateWebhooks(s, p.Child("webhooks"))...)
 	el = append(el, validateRestarter(&s.Restarter, p.Child("restarter"))...)
+	el = append(el, validateMonitoring(s, p.Child("monitoring"))...)
 	el = append(el, validateArgoCD(&s.ArgoCD, p.Child("argocd"))...)
 	el = append(el, validateClusters(s.Clusters, p.Child("clusters"))...)
 	return el

@@ -36,6 +36,7 @@ func validSpec() *MeshTLS {
 			IdentityIssuer: IdentityIssuerSpec{Lifetime: Lifetime{Duration: "48h", RenewBefore: "25h"}, IssuanceLifetime: "24h", ClockSkewAllowance: "20s"},
 			Webhooks:       WebhooksSpec{Lifetime: Lifetime{Duration: "8760h", RenewBefore: "720h"}, KeyAlgorithm: KeyAlgorithmECDSA},
 			Restarter:      RestarterSpec{Schedule: "25 */6 * * *", MaxRestartsPerRun: &restarts, Image: Image{Repository: "ghcr.io/mtlsgen/mtlsgen"}},
+			Monitoring:     MonitoringSpec{CertificateNamespaceLabel: "namespace", NotReadyFor: "15m", StaleTrustRootsFor: "24h"},
 			ArgoCD: ArgoCDSpec{Namespace: "argocd", Project: "default", RepoURL: "https://git.example.com/x.git", Path: "mesh", TargetRevision: "main", Source: SourcePlugin, SpecFile: "mtlsgen.yaml",
 				CertManager: Addon{Version: "v1.21.2"}, TrustManager: Addon{Version: "v0.25.0"}},
 		},

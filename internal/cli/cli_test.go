@@ -115,6 +115,8 @@ func TestRun_usageErrors(t *testing.T) {
 		"validate nothing":  {"validate"},
 		"unknown --only":    {"render", prod, "--only", "secrets"},
 		"values as json":    {"render", prod, "--only", "linkerd-values", "-o", "json"},
+		"alerts into dir":   {"render", prod, "--only", "alerts", "-o", "dir=x"},
+		"alerts, component": {"render", prod, "--only", "alerts", "--component", "mesh"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			out, errOut, code := run(t, "", args...)

@@ -20,6 +20,11 @@ PATH/clusters/CLUSTER/COMPONENT/manifests.yaml and
 PATH/fleet/COMPONENT/manifests.yaml. A directory is written next to PATH and
 renamed into place, so PATH never holds half an output.
 
+--only linkerd-values prints the Linkerd charts' Helm values instead, and
+--only alerts the PrometheusRule alerting on the certificates and the
+restarter (the same for every cluster; printed whether or not
+spec.monitoring.prometheusRule adds it to the manifests).
+
 If the spec has any problem, every problem is printed on standard error, one
 per line, nothing is written, and the exit code is 1.`
 
@@ -38,6 +43,7 @@ type renderFlags struct {
 const (
 	onlyManifests     = "manifests"
 	onlyLinkerdValues = "linkerd-values"
+	onlyAlerts        = "alerts"
 )
 
 func newRenderCommand(streams IOStreams, version string) *cobra.Command {
@@ -59,8 +65,8 @@ func newRenderCommand(streams IOStreams, version string) *cobra.Command {
 	cmd.Flags().StringVar(&f.cluster, "cluster", "", "render only this cluster's objects")
 	cmd.Flags().StringVar(&f.component, "component", "", "render only this component (mesh, argocd)")
 	cmd.Flags().StringVarP(&f.output, "output", "o", "yaml", "output format: yaml, json or dir=PATH")
-	cmd.Flags().StringVar(&f.only, "only", onlyManifests, "what to render: manifests, or linkerd-values (plain Helm values files, for installing the charts some other way)")
-	cmd.RegisterFlagCompletionFunc("only", fixedCompletion(onlyManifests, onlyLinkerdValues))
+	cmd.Flags().StringVar(&f.only, "only", onlyManifests, "what to render: manifests, linkerd-values (plain Helm values files, for installing the charts some other way) or alerts (the PrometheusRule)")
+	cmd.RegisterFlagCompletionFunc("only", fixedCompletion(onlyManifests, onlyLinkerdValues, onlyAlerts))
 	cmd.RegisterFlagCompletionFunc("profile", fixedCompletion(v1alpha1.Profiles...))
 	cmd.RegisterFlagCompletionFunc("component", fixedCompletion(componentNames()...))
 	cmd.RegisterFlagCompletionFunc("output", fixedCompletion("yaml", "json", "dir="))
@@ -73,10 +79,12 @@ func runRender(streams IOStreams, version, file string, f *renderFlags) error {
 		return usageError{err}
 	}
 	switch {
-	case f.only != onlyManifests && f.only != onlyLinkerdValues:
-		return usagef("unknown --only %q (allowed: %s, %s)", f.only, onlyManifests, onlyLinkerdValues)
+	case f.only != onlyManifests && f.only != onlyLinkerdValues && f.only != onlyAlerts:
+		return usagef("unknown --only %q (allowed: %s, %s, %s)", f.only, onlyManifests, onlyLinkerdValues, onlyAlerts)
 	case f.only == onlyLinkerdValues && (format.Kind != "yaml" || f.component != ""):
 		return usagef("--only linkerd-values prints Helm values files as YAML; -o json, -o dir= and --component apply to manifests")
+	case f.only == onlyAlerts && (format.Kind == "dir" || f.component != ""):
+		return usagef("--only alerts prints one PrometheusRule as YAML or JSON; -o dir= and --component apply to manifests")
 	}
 	opts, err := loadOptions(f.profile)
 	if err != nil {
@@ -94,6 +102,9 @@ func runRender(streams IOStreams, version, file string, f *renderFlags) error {
 		// The values are the same for every cluster: what differs per
 		// cluster is passed by the ApplicationSet, not baked in.
 		return output.WriteValues(streams.Out, generator.LinkerdValues(&m.Spec, m.Metadata.Name))
+	}
+	if f.only == onlyAlerts {
+		return output.WriteObject(streams.Out, format, generator.PrometheusRule(&m.Spec))
 	}
 	// The spec is valid and the options fit it: from here on rendering
 	// cannot fail on input, so output can stream.

@@ -211,6 +211,37 @@ func TestParse_invalid(t *testing.T) {
 			spec: header + "spec:\n  trust:\n    namespace: linkerd\n    anchors:\n      - {name: a, active: true, selfSigned: {}}\n" + argocd,
 			want: []string{`spec.yaml:7: spec.trust.namespace: must differ from spec.linkerd.namespace: anchor keys must not live where the mesh runs (use cert-manager's namespace)`},
 		},
+		"alert threshold that would fire on every renewal": {
+			spec: header + "spec:\n  monitoring:\n    identityIssuer: {expiringWithin: 25h}\n" + anchors + argocd,
+			want: []string{`spec.yaml:7: spec.monitoring.identityIssuer.expiringWithin: must be shorter than spec.identityIssuer.renewBefore (25h): cert-manager renews only when less than renewBefore is left, so the alert would fire before every renewal`},
+		},
+		"renewal-overdue warning that would come after the expiry alert": {
+			spec: header + "spec:\n  monitoring:\n    identityIssuer: {renewalOverdueBy: 13h}\n" + anchors + argocd,
+			want: []string{`spec.yaml:7: spec.monitoring.identityIssuer.renewalOverdueBy: must be shorter than spec.identityIssuer.renewBefore minus expiringWithin (25h - 12h30m = 12h30m), so that the overdue warning comes before the expiry alert`},
+		},
+		"alert thresholds that are not positive durations": {
+			spec: header + "spec:\n  monitoring:\n    rootCAs: {expiringWithin: -1h}\n    webhooks: {renewalOverdueBy: 12}\n" + anchors + argocd,
+			want: []string{
+				`spec.yaml:7: spec.monitoring.rootCAs.expiringWithin: must be positive`,
+				`spec.yaml:8: spec.monitoring.webhooks.renewalOverdueBy: missing unit, e.g. 12h`,
+			},
+		},
+		"stale trust roots alerted before the restarter runs": {
+			spec: header + "spec:\n  monitoring: {staleTrustRootsFor: 6h}\n" + anchors + argocd,
+			want: []string{`spec.yaml:6: spec.monitoring.staleTrustRootsFor: must be longer than the longest interval between two restarter runs (6h, from spec.restarter.schedule), or the alert fires before the restarter has had a chance to run`},
+		},
+		"not-ready alert slower than the identity issuer's renewal window": {
+			spec: header + "spec:\n  monitoring: {notReadyFor: 25h}\n" + anchors + argocd,
+			want: []string{`spec.yaml:6: spec.monitoring.notReadyFor: must be shorter than the shortest renewBefore (25h, spec.identityIssuer.renewBefore): a certificate not Ready that long may have expired before anyone is told`},
+		},
+		"monitoring labels and namespace label that Prometheus or Kubernetes refuse": {
+			spec: header + "spec:\n  monitoring:\n    labels: {release: kube prometheus}\n    certificateNamespaceLabel: exported-namespace\n    namespace: Monitoring\n" + anchors + argocd,
+			want: []string{
+				`spec.yaml:7: spec.monitoring.labels[release]: a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')`,
+				`spec.yaml:8: spec.monitoring.certificateNamespaceLabel: must be a Prometheus label name (letters, digits and _, not starting with a digit or __), e.g. namespace or exported_namespace`,
+				`spec.yaml:9: spec.monitoring.namespace: a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')`,
+			},
+		},
 		"several problems, reported together in file order": {
 			spec: header + "spec:\n  profile: staging\n  webhooks: {renewBefore: 24}\n  trust:\n    anchors: []\n" + argocd,
 			want: []string{

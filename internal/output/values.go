@@ -34,3 +34,21 @@ func WriteValues(w io.Writer, charts []generator.ChartValues) error {
 	}
 	return bw.Flush()
 }
+
+// WriteObject writes one object on its own, as YAML (a single document) or
+// as JSON, for the outputs that are not a set of manifests (--only alerts).
+func WriteObject(w io.Writer, f Format, o generator.KubeObject) error {
+	encode := generator.EncodeYAML
+	if f.Kind == "json" {
+		encode = generator.EncodeJSON
+	}
+	b, err := encode(o)
+	if err != nil {
+		return err
+	}
+	if f.Kind == "json" {
+		b = append(b, '\n')
+	}
+	_, err = w.Write(b)
+	return err
+}

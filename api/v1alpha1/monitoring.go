@@ -1,0 +1,171 @@
+package v1alpha1
+
+import (
+	"time"
+
+	"github.com/robfig/cron/v3"
+)
+
+// MonitoringSpec configures the alerts mtlsgen generates for the
+// certificates and the restarter it generates: a Prometheus Operator
+// PrometheusRule per cluster.
+type MonitoringSpec struct {
+	// PrometheusRule emits, in every cluster, a PrometheusRule
+	// (monitoring.coreos.com/v1) alerting on the generated Certificates (not
+	// Ready, renewal overdue, expiring) and on the restarter. Every cluster
+	// then needs the Prometheus Operator's CRDs. When mtlsgen installs
+	// cert-manager it also turns on cert-manager's ServiceMonitor, so the
+	// metrics the alerts read are scraped.
+	// +optional
+	PrometheusRule bool `json:"prometheusRule,omitempty"`
+	// Namespace of the PrometheusRule; the Linkerd namespace when empty.
+	// Another namespace must exist already: mtlsgen creates only Linkerd's.
+	// +optional
+	Namespace string `json:"namespace,omitempty"`
+	// Labels put on the PrometheusRule and on cert-manager's ServiceMonitor,
+	// so that a Prometheus's ruleSelector and serviceMonitorSelector pick
+	// them (kube-prometheus-stack selects release: RELEASE-NAME).
+	// +optional
+	Labels map[string]string `json:"labels,omitempty"`
+	// CertificateNamespaceLabel is the label that carries a Certificate's
+	// namespace on cert-manager's metrics in Prometheus: namespace when
+	// cert-manager is scraped with honorLabels (as mtlsgen configures the
+	// cert-manager it installs), exported_namespace when it is scraped
+	// without.
+	// +optional
+	CertificateNamespaceLabel string `json:"certificateNamespaceLabel,omitempty"`
+	// NotReadyFor is how long a generated Certificate may stay not Ready, or
+	// unreported by cert-manager, before an alert.
+	// +optional
+	NotReadyFor Duration `json:"notReadyFor,omitempty"`
+	// StaleTrustRootsFor is how long the restarter may report workloads
+	// holding stale trust roots before an alert. It must be longer than the
+	// longest interval between two restarter runs.
+	// +optional
+	StaleTrustRootsFor Duration `json:"staleTrustRootsFor,omitempty"`
+	// RootCAs are the thresholds of the self-signed anchors and the webhook
+	// CA, whose lifetime is trust.anchorLifetime.
+	// +optional
+	RootCAs ExpiryAlerts `json:"rootCAs,omitzero"`
+	// IdentityIssuer are the thresholds of the identity issuer, whose
+	// lifetime is identityIssuer.
+	// +optional
+	IdentityIssuer ExpiryAlerts `json:"identityIssuer,omitzero"`
+	// Webhooks are the thresholds of the webhook serving certificates, whose
+	// lifetime is webhooks.
+	// +optional
+	Webhooks ExpiryAlerts `json:"webhooks,omitzero"`
+}
+
+// ExpiryAlerts are the thresholds of the alerts on one kind of certificate.
+// Empty fields are derived from the certificates' renewBefore, so that a 48h
+// issuer and a ten-year anchor never share a threshold.
+type ExpiryAlerts struct {
+	// ExpiringWithin raises a critical alert when a certificate expires
+	// within this time: cert-manager should have renewed it long before.
+	// Default: half of renewBefore, at most 720h. Must be shorter than
+	// renewBefore, or the alert would fire on every renewal.
+	// +optional
+	ExpiringWithin Duration `json:"expiringWithin,omitempty"`
+	// RenewalOverdueBy raises a warning when a certificate's renewal time
+	// has passed by this much and cert-manager has not renewed it. Default:
+	// a tenth of renewBefore, between 75m and 24h, at most a quarter of
+	// renewBefore and half of renewBefore minus expiringWithin. Must be
+	// shorter than renewBefore minus expiringWithin, so that the warning
+	// comes before the critical alert.
+	// +optional
+	RenewalOverdueBy Duration `json:"renewalOverdueBy,omitempty"`
+}
+
+// ExpiryThresholds are the effective thresholds of one kind of certificate.
+type ExpiryThresholds struct {
+	// ExpiringWithin: a critical alert when less than this is left.
+	ExpiringWithin time.Duration
+	// RenewalOverdueBy: a warning when renewal is this late.
+	RenewalOverdueBy time.Duration
+}
+
+// Bounds of the derived thresholds.
+const (
+	// maxExpiringWithin caps the critical threshold: a month is time enough
+	// to fix any renewal, and paging a year ahead for a ten-year anchor would
+	// teach people to ignore the page.
+	maxExpiringWithin = 720 * time.Hour
+	// minRenewalOverdueBy lets one failed issuance retry before anyone is
+	// warned: cert-manager retries a failed request after an hour (its
+	// default minimum backoff), doubling up to 32h.
+	minRenewalOverdueBy = 75 * time.Minute
+	// maxRenewalOverdueBy: a renewal a day late is stuck, whatever the
+	// lifetime.
+	maxRenewalOverdueBy = 24 * time.Hour
+)
+
+// Thresholds returns the thresholds for certificates with lifetime l: those
+// set in a, the others derived from l.RenewBefore. Durations that do not
+// parse count as unset; validation reports them.
+func (a ExpiryAlerts) Thresholds(l Lifetime) ExpiryThresholds {
+	renew := l.RenewBefore.MustParse()
+	t := ExpiryThresholds{ExpiringWithin: a.ExpiringWithin.MustParse(), RenewalOverdueBy: a.RenewalOverdueBy.MustParse()}
+	if t.ExpiringWithin <= 0 {
+		t.ExpiringWithin = min(renew/2, maxExpiringWithin).Truncate(time.Second)
+	}
+	if t.RenewalOverdueBy <= 0 {
+		o := max(renew/10, minRenewalOverdueBy)
+		o = min(o, renew/4, maxRenewalOverdueBy)
+		if room := (renew - t.ExpiringWithin) / 2; room > 0 {
+			o = min(o, room)
+		}
+		t.RenewalOverdueBy = o.Truncate(time.Second)
+	}
+	return t
+}
+
+// CertificateNamespaceLabelOrDefault returns the label carrying a
+// Certificate's namespace on cert-manager's metrics.
+func (m *MonitoringSpec) CertificateNamespaceLabelOrDefault() string {
+	if m.CertificateNamespaceLabel == "" {
+		return "namespace"
+	}
+	return m.CertificateNamespaceLabel
+}
+
+// scheduleHorizon bounds the search for the longest gap between two runs of
+// a cron schedule: eight years, long enough for monthly, yearly and even
+// leap-day schedules.
+const (
+	scheduleHorizon = 8 * 366 * 24 * time.Hour
+	scheduleRuns    = 2000
+)
+
+// scheduleEpoch is where the search starts: a fixed instant, so the result
+// does not depend on when mtlsgen runs.
+var scheduleEpoch = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// LongestScheduleGap returns the longest time between two consecutive runs
+// of a five-field cron schedule (in UTC, Kubernetes' default for CronJobs),
+// over its first runs from a fixed date. It returns 0 for a schedule that
+// does not parse.
+func LongestScheduleGap(schedule string) time.Duration {
+	s, err := cron.ParseStandard(schedule)
+	if err != nil {
+		return 0
+	}
+	end := scheduleEpoch.Add(scheduleHorizon)
+	prev := s.Next(scheduleEpoch)
+	if prev.IsZero() {
+		return 0
+	}
+	var longest time.Duration
+	for range scheduleRuns {
+		next := s.Next(prev)
+		if next.IsZero() || next.After(end) {
+			if longest == 0 {
+				return scheduleHorizon
+			}
+			break
+		}
+		longest = max(longest, next.Sub(prev))
+		prev = next
+	}
+	return longest
+}
