@@ -57,6 +57,8 @@ trust-manager, delivered by Argo CD, and checks it.`,
 		newInitCommand(streams),
 		newSchemaCommand(streams),
 		newVersionCommand(streams, version),
+		newRestarterCommand(streams, version),
+		newStatusCommand(streams, version),
 	)
 	return root
 }
@@ -74,6 +76,10 @@ func Run(args []string, streams IOStreams, version string) int {
 		for _, p := range le.Problems {
 			fmt.Fprintf(streams.ErrOut, "mtlsgen: %s\n", p)
 		}
+		return ExitInvalid
+	}
+	if errors.Is(err, errNotSafe) {
+		// The verdict is on standard output already.
 		return ExitInvalid
 	}
 	fmt.Fprintf(streams.ErrOut, "mtlsgen: %s\n", err)
