@@ -45,6 +45,7 @@ var clusterBuilders = []func(*clusterContext) []Object{
 	identityIssuer,
 	webhookCertificates,
 	trustBundle,
+	restarterObjects,
 }
 
 // fleetBuilders make the objects applied once for the whole fleet.
