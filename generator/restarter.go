@@ -80,10 +80,12 @@ func RestarterConfig(s *v1alpha1.MeshTLSSpec) restarter.Config {
 	cp := s.ControlPlaneNamespaces()
 	cfg := restarter.Config{
 		LinkerdNamespace:    cp[0],
-		ExtensionNamespaces: cp[1:],
 		MaxRestarts:         int(ptr.Deref(r.MaxRestartsPerRun, 1)),
 		ArgoRollouts:        r.ArgoRollouts,
 		ControlPlaneTimeout: restarter.DefaultControlPlaneTimeout,
+	}
+	if len(cp) > 1 {
+		cfg.ExtensionNamespaces = cp[1:]
 	}
 	switch dp := r.DataPlane; {
 	case len(dp.Namespaces) > 0:

@@ -66,7 +66,12 @@ trust-manager, delivered by Argo CD, and checks it.`,
 // Run executes mtlsgen with args and returns the process exit code. Problems
 // with a spec are printed one per line as FILE:LINE: PATH: message.
 func Run(args []string, streams IOStreams, version string) int {
-	root := NewRootCommand(streams, version)
+	return runRoot(NewRootCommand(streams, version), args, streams)
+}
+
+// runRoot executes a command tree; tests pass one whose cluster commands use
+// a fake client.
+func runRoot(root *cobra.Command, args []string, streams IOStreams) int {
 	root.SetArgs(args)
 	err := root.Execute()
 	if err == nil {
