@@ -124,11 +124,16 @@ func Judge(o *Observation) Verdict {
 	if issuer != nil && active != "" {
 		// Whichever way the last switch went, every proxy certificate
 		// signed under another anchor has expired once the proxy lifetime
-		// has passed since the active issuer appeared.
+		// has passed since the active issuer appeared. Which anchor is the
+		// new one only the spec's history knows, so both readings are
+		// named.
+		gone := strings.Join(others, ", ")
 		if until := issuer.Since.Add(o.ProxyLifetime); o.Now.After(until) {
-			say("removing the anchors other than the active one (%s) is safe (step 3): proxy certificates signed under them expired before %s", active, until.Format(time.RFC3339))
+			say("also safe: remove %s, keeping the active %s (step 3 if %s is the new anchor, else undoing step 1): proxy certificates signed under %s expired before %s",
+				gone, active, active, gone, until.Format(time.RFC3339))
 		} else {
-			say("removing the anchors other than the active one (%s) is safe only after %s (step 3): proxy certificates signed under them live until then", active, until.Format(time.RFC3339))
+			say("not yet: removing %s (step 3) is safe only after %s, when the last proxy certificate signed under it before %s became active has expired",
+				gone, until.Format(time.RFC3339), active)
 		}
 	}
 	return v

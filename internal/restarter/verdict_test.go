@@ -80,7 +80,7 @@ func TestJudge(t *testing.T) {
 				o.Status.IdentityIssuer.Name = "linkerd-anchor-root-2027"
 				return o
 			}(), safe: true,
-			line: "removing the anchors other than the active one (root-2027) is safe (step 3)",
+			line: "also safe: remove root-2026, keeping the active root-2027 (step 3 if root-2027 is the new anchor, else undoing step 1)",
 		},
 		"step 2 just done: removing waits for the proxy certificates": {
 			o: func() *restarter.Observation {
@@ -88,7 +88,7 @@ func TestJudge(t *testing.T) {
 				o.Status.IdentityIssuer = &restarter.IssuerObservation{Kind: "ClusterIssuer", Name: "linkerd-anchor-root-2027", Since: now.Add(-time.Hour)}
 				return o
 			}(), safe: true,
-			line: "is safe only after 2026-08-23T11:00:20Z (step 3)",
+			line: "not yet: removing root-2026 (step 3) is safe only after 2026-08-23T11:00:20Z",
 		},
 		"one anchor: add one": {
 			o: observation(now, "root-2026"), safe: true,

@@ -173,8 +173,8 @@ func runner(dyn *dynamicfake.FakeDynamicClient, cfg restarter.Config, dryRun boo
 	now := t0
 	return &cluster.Runner{
 		Client: cluster.New(dyn), Config: cfg, DryRun: dryRun, Out: out,
-		Log: slog.New(slog.NewJSONHandler(log, nil)),
-		Now: func() time.Time { now = now.Add(time.Second); return now },
+		Log:   slog.New(slog.NewJSONHandler(log, nil)),
+		Now:   func() time.Time { now = now.Add(time.Second); return now },
 		Sleep: func(context.Context, time.Duration) error { return nil },
 	}
 }
