@@ -128,6 +128,11 @@ func (c *Client) Snapshot(ctx context.Context, cfg *restarter.Config, bundle str
 			if err := fromUnstructured(u, &p); err != nil {
 				return err
 			}
+			// Keep what the decision reads: a big cluster's pods, whole,
+			// would not fit the Job's memory limit.
+			p.Spec = corev1.PodSpec{}
+			p.Status = corev1.PodStatus{Phase: p.Status.Phase}
+			p.ManagedFields = nil
 			s.Pods = append(s.Pods, p)
 			return nil
 		})
@@ -150,6 +155,7 @@ func (c *Client) Snapshot(ctx context.Context, cfg *restarter.Config, bundle str
 			if err := fromUnstructured(u, &rs); err != nil {
 				return err
 			}
+			rs.Spec, rs.Status, rs.ManagedFields = appsv1.ReplicaSetSpec{}, appsv1.ReplicaSetStatus{}, nil
 			s.ReplicaSets = append(s.ReplicaSets, rs)
 			return nil
 		})
