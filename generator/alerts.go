@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/mtlsgen/mtlsgen/api/v1alpha1"
+	"github.com/mtlsgen/mtlsgen/internal/restarter"
 )
 
 // PrometheusRuleName is the PrometheusRule mtlsgen generates in each
@@ -36,15 +37,9 @@ const RunbookBaseURL = "https://github.com/mtlsgen/mtlsgen/blob/main/README.md#"
 // series per state, so an alert's for: clock runs as long as the state
 // lasts (a count in the label would restart it at every change).
 const (
-	// LabelTrustRootsStale is set by the restarter on its status ConfigMap
-	// after every run: "true" while any workload it watches still holds
-	// stale trust roots, "false" when none does.
-	LabelTrustRootsStale = "mtlsgen.dev/trust-roots-stale"
-	// NOTE(alerts): the restarter's CronJob and status ConfigMap names, in
-	// the Linkerd namespace; they must match what generator/restarter.go
-	// renders.
-	restarterCronJob     = "mtlsgen-restarter"
-	trustStatusConfigMap = "mtlsgen-trust-status"
+	// LabelTrustRootsStale is the restarter's status label the
+	// stale-trust-roots alert reads.
+	LabelTrustRootsStale = restarter.LabelTrustRootsStale
 )
 
 // Alert names. Each has a section of the same name in the README, where its
@@ -251,10 +246,10 @@ func restarterRules(s *v1alpha1.MeshTLSSpec) []monitoringv1.Rule {
 	ns := s.Linkerd.Namespace
 	gap := v1alpha1.LongestScheduleGap(s.Restarter.Schedule)
 	stale := s.Monitoring.StaleTrustRootsFor.MustParse()
-	status := fmt.Sprintf("%s{namespace=%q, configmap=%q, %s", metricConfigMapLabels, ns, trustStatusConfigMap, labelStaleInMetrics)
-	cronJob := fmt.Sprintf("{namespace=%q, cronjob=%q}", ns, restarterCronJob)
+	status := fmt.Sprintf("%s{namespace=%q, configmap=%q, %s", metricConfigMapLabels, ns, restarter.StatusConfigMap, labelStaleInMetrics)
+	cronJob := fmt.Sprintf("{namespace=%q, cronjob=%q}", ns, RestarterName)
 	lastSuccess := fmt.Sprintf("max by (namespace, cronjob) (%s%s or %s%s)", metricCronJobLastSuccess, cronJob, metricCronJobCreated, cronJob)
-	getStatus := fmt.Sprintf("kubectl get configmap -n %s %s -o yaml", ns, trustStatusConfigMap)
+	getStatus := fmt.Sprintf("kubectl get configmap -n %s %s -o yaml", ns, restarter.StatusConfigMap)
 	return []monitoringv1.Rule{
 		alert(AlertStaleTrustRoots, severityWarning, stale,
 			fmt.Sprintf("max by (namespace, configmap) (%s=\"true\"})", status),
@@ -267,21 +262,21 @@ func restarterRules(s *v1alpha1.MeshTLSSpec) []monitoringv1.Rule {
 			"The restarter's status is not in Prometheus",
 			fmt.Sprintf("kube-state-metrics does not export the %s label of ConfigMap %s/%s, so %s cannot fire. Either the restarter has not run, "+
 				"or kube-state-metrics lacks --metric-labels-allowlist=configmaps=[%s]. First run: %s",
-				LabelTrustRootsStale, ns, trustStatusConfigMap, AlertStaleTrustRoots, LabelTrustRootsStale, getStatus)),
+				LabelTrustRootsStale, ns, restarter.StatusConfigMap, AlertStaleTrustRoots, LabelTrustRootsStale, getStatus)),
 		alert(AlertRestarterJobFailed, severityWarning, 0,
 			fmt.Sprintf("(%s{namespace=%q, condition=\"true\"} == 1)"+
 				" and on (namespace, job_name) %s{namespace=%q, owner_kind=\"CronJob\", owner_name=%q}"+
 				" and on (namespace, job_name) (%s{namespace=%q} > on (namespace) group_left () %s)",
-				metricJobFailed, ns, metricJobOwner, ns, restarterCronJob, metricJobStartTime, ns, lastSuccess),
+				metricJobFailed, ns, metricJobOwner, ns, RestarterName, metricJobStartTime, ns, lastSuccess),
 			"Restarter Job "+ns+"/{{ $labels.job_name }} failed",
 			fmt.Sprintf("The latest run of CronJob %s/%s failed after its last success: workloads holding stale trust roots are not being restarted. "+
-				"First run: kubectl logs -n %s job/{{ $labels.job_name }}", ns, restarterCronJob, ns)),
+				"First run: kubectl logs -n %s job/{{ $labels.job_name }}", ns, RestarterName, ns)),
 		alert(AlertRestarterNotSucceeding, severityWarning, min(maxDebounce, gap/4),
 			fmt.Sprintf("time() - %s > %s", lastSuccess, seconds(2*gap)),
 			"The restarter has not succeeded for {{ $value | humanizeDuration }}",
 			fmt.Sprintf("CronJob %s/%s runs at least every %s (schedule %q) and has not completed a run for more than %s: it is failing, "+
 				"suspended or not scheduled. First run: kubectl describe cronjob -n %s %s",
-				ns, restarterCronJob, v1alpha1.DurationOf(gap), s.Restarter.Schedule, v1alpha1.DurationOf(2*gap), ns, restarterCronJob)),
+				ns, RestarterName, v1alpha1.DurationOf(gap), s.Restarter.Schedule, v1alpha1.DurationOf(2*gap), ns, RestarterName)),
 	}
 }
 

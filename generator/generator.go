@@ -45,6 +45,7 @@ var clusterBuilders = []func(*clusterContext) []Object{
 	identityIssuer,
 	webhookCertificates,
 	trustBundle,
+	restarterObjects,
 	prometheusRules,
 }
 

@@ -49,3 +49,17 @@ func (s *TrustSpec) ActiveAnchor() *TrustAnchor {
 
 // IsEnabled reports a *bool that defaults to true.
 func IsEnabled(b *bool) bool { return b == nil || *b }
+
+// ControlPlaneNamespaces are the Linkerd namespace and the namespaces of the
+// enabled extensions, in that order: the restarter restarts them first,
+// stamping their pod templates.
+func (s *MeshTLSSpec) ControlPlaneNamespaces() []string {
+	out := []string{s.Linkerd.Namespace}
+	ext := s.Linkerd.Extensions
+	for _, e := range []Extension{ext.Viz, ext.Multicluster.Extension, ext.Jaeger} {
+		if e.Enabled {
+			out = append(out, e.Namespace)
+		}
+	}
+	return out
+}

@@ -380,6 +380,12 @@ type RestarterSpec struct {
 	// DataPlane selects the application namespaces the restarter acts in.
 	// +optional
 	DataPlane DataPlaneSelection `json:"dataPlane,omitzero"`
+	// ArgoRollouts restarts Argo Rollouts (argoproj.io/v1alpha1) whose pods
+	// hold stale trust roots, through spec.restartAt, and grants the
+	// restarter get and patch on rollouts. Off, such pods are reported and
+	// left alone.
+	// +optional
+	ArgoRollouts bool `json:"argoRollouts,omitempty"`
 	// Image of the restarter: the mtlsgen image.
 	// +optional
 	Image Image `json:"image,omitzero"`

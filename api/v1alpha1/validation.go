@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -46,7 +47,7 @@ func ValidateSpec(s *MeshTLSSpec, p *field.Path) field.ErrorList {
 	el = append(el, validateTrust(s, p.Child("trust"))...)
 	el = append(el, validateIdentityIssuer(s, p.Child("identityIssuer"))...)
 	el = append(el, validateWebhooks(s, p.Child("webhooks"))...)
-	el = append(el, validateRestarter(&s.Restarter, p.Child("restarter"))...)
+	el = append(el, validateRestarter(s, p.Child("restarter"))...)
 	el = append(el, validateMonitoring(s, p.Child("monitoring"))...)
 	el = append(el, validateArgoCD(&s.ArgoCD, p.Child("argocd"))...)
 	el = append(el, validateClusters(s.Clusters, p.Child("clusters"))...)
@@ -285,7 +286,8 @@ func validateLifetime(l Lifetime, p *field.Path) field.ErrorList {
 	return el
 }
 
-func validateRestarter(r *RestarterSpec, p *field.Path) field.ErrorList {
+func validateRestarter(s *MeshTLSSpec, p *field.Path) field.ErrorList {
+	r := &s.Restarter
 	var el field.ErrorList
 	if _, err := cron.ParseStandard(r.Schedule); err != nil || len(strings.Fields(r.Schedule)) != 5 {
 		el = append(el, field.Invalid(p.Child("schedule"), r.Schedule,
@@ -303,6 +305,9 @@ func validateRestarter(r *RestarterSpec, p *field.Path) field.ErrorList {
 		set++
 		if _, err := metav1.LabelSelectorAsSelector(r.DataPlane.Selector); err != nil {
 			el = append(el, field.Invalid(dp.Child("selector"), r.DataPlane.Selector, err.Error()))
+		} else if len(r.DataPlane.Selector.MatchLabels) == 0 && len(r.DataPlane.Selector.MatchExpressions) == 0 {
+			el = append(el, field.Invalid(dp.Child("selector"), r.DataPlane.Selector,
+				"an empty selector matches every namespace: set allMeshed instead"))
 		}
 	}
 	if r.DataPlane.AllMeshed {
@@ -316,6 +321,10 @@ func validateRestarter(r *RestarterSpec, p *field.Path) field.ErrorList {
 		el = append(el, validateNamespace(ns, dp.Child("namespaces").Index(i))...)
 		if seen[ns] {
 			el = append(el, field.Duplicate(dp.Child("namespaces").Index(i), ns))
+		}
+		if slices.Contains(s.ControlPlaneNamespaces(), ns) {
+			el = append(el, field.Invalid(dp.Child("namespaces").Index(i), ns,
+				"is a control-plane namespace ("+strings.Join(s.ControlPlaneNamespaces(), ", ")+"), which the restarter always restarts first: list application namespaces only"))
 		}
 		seen[ns] = true
 	}

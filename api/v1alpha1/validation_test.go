@@ -84,6 +84,18 @@ func TestValidate(t *testing.T) {
 			mutate: func(m *MeshTLS) { m.Spec.Restarter.DataPlane.Namespaces = []string{"shop"} },
 			errs:   field.ErrorList{field.Invalid(spec.Child("restarter", "dataPlane"), "", "")},
 		},
+		"invalid with the Linkerd namespace among the data-plane namespaces": {
+			mutate: func(m *MeshTLS) {
+				m.Spec.Restarter.DataPlane = DataPlaneSelection{Namespaces: []string{"shop", "linkerd"}}
+			},
+			errs: field.ErrorList{field.Invalid(spec.Child("restarter", "dataPlane", "namespaces").Index(1), "linkerd", "")},
+		},
+		"invalid with an empty data-plane selector": {
+			mutate: func(m *MeshTLS) {
+				m.Spec.Restarter.DataPlane = DataPlaneSelection{Selector: &metav1.LabelSelector{}}
+			},
+			errs: field.ErrorList{field.Invalid(spec.Child("restarter", "dataPlane", "selector"), &metav1.LabelSelector{}, "")},
+		},
 		"invalid with an argocd path that climbs out of the repository": {
 			mutate: func(m *MeshTLS) { m.Spec.ArgoCD.Path = "mesh/../../etc" },
 			errs:   field.ErrorList{field.Invalid(spec.Child("argocd", "path"), "mesh/../../etc", "")},

@@ -65,6 +65,8 @@ trust-manager, delivered by Argo CD, and checks it.`,
 		newSchemaCommand(streams),
 		newVersionCommand(streams, version),
 		newCheckCommand(streams, version),
+		newRestarterCommand(streams, version),
+		newStatusCommand(streams, version),
 	)
 	return root
 }
@@ -72,7 +74,12 @@ trust-manager, delivered by Argo CD, and checks it.`,
 // Run executes mtlsgen with args and returns the process exit code. Problems
 // with a spec are printed one per line as FILE:LINE: PATH: message.
 func Run(args []string, streams IOStreams, version string) int {
-	root := NewRootCommand(streams, version)
+	return runRoot(NewRootCommand(streams, version), args, streams)
+}
+
+// runRoot executes a command tree; tests pass one whose cluster commands use
+// a fake client.
+func runRoot(root *cobra.Command, args []string, streams IOStreams) int {
 	root.SetArgs(args)
 	err := root.Execute()
 	if err == nil {
@@ -86,6 +93,10 @@ func Run(args []string, streams IOStreams, version string) int {
 		for _, p := range le.Problems {
 			fmt.Fprintf(streams.ErrOut, "mtlsgen: %s\n", p)
 		}
+		return ExitInvalid
+	}
+	if errors.Is(err, errNotSafe) {
+		// The verdict is on standard output already.
 		return ExitInvalid
 	}
 	fmt.Fprintf(streams.ErrOut, "mtlsgen: %s\n", err)

@@ -203,6 +203,18 @@ func TestParse_invalid(t *testing.T) {
 			spec: header + "spec:\n  restarter: {schedule: \"@hourly\"}\n" + anchors + argocd,
 			want: []string{`spec.yaml:6: spec.restarter.schedule: must be a five-field cron expression (minute hour day-of-month month day-of-week), e.g. "25 */6 * * *"`},
 		},
+		"an extension namespace among the restarter's data-plane namespaces": {
+			spec: header + "spec:\n  linkerd:\n    extensions: {viz: {enabled: true}}\n  restarter:\n    dataPlane:\n      namespaces: [shop, linkerd-viz]\n" + anchors + argocd,
+			want: []string{`spec.yaml:10: spec.restarter.dataPlane.namespaces[1]: is a control-plane namespace (linkerd, linkerd-viz), which the restarter always restarts first: list application namespaces only`},
+		},
+		"an empty data-plane selector": {
+			spec: header + "spec:\n  restarter:\n    dataPlane: {selector: {}}\n" + anchors + argocd,
+			want: []string{`spec.yaml:7: spec.restarter.dataPlane.selector: an empty selector matches every namespace: set allMeshed instead`},
+		},
+		"argoRollouts that is not a boolean": {
+			spec: header + "spec:\n  restarter: {argoRollouts: sometimes}\n" + anchors + argocd,
+			want: []string{`spec.yaml:6: spec.restarter.argoRollouts: must be true or false, not "sometimes"`},
+		},
 		"argocd without a repository": {
 			spec: header + "spec:\n" + anchors + "  argocd: {path: mesh}\n",
 			want: []string{`spec.yaml:9: spec.argocd.repoURL: required: the git repository that holds this spec (or set argocd.enabled: false)`},
@@ -331,6 +343,23 @@ func TestParse_listsReplace(t *testing.T) {
 	dp := m.Spec.Restarter.DataPlane
 	if diff := cmp.Diff([]string{"shop"}, dp.Namespaces); diff != "" || dp.AllMeshed {
 		t.Errorf("namespaces %v, allMeshed %v", dp.Namespaces, dp.AllMeshed)
+	}
+}
+
+// Argo Rollouts support is off unless asked for: it grants the restarter
+// rights on argoproj.io rollouts.
+func TestParse_argoRollouts(t *testing.T) {
+	for spec, want := range map[string]bool{
+		header + "spec:\n" + anchors + argocd:                                    false,
+		header + "spec:\n  restarter: {argoRollouts: true}\n" + anchors + argocd: true,
+	} {
+		m, err := Parse("spec.yaml", []byte(spec), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Spec.Restarter.ArgoRollouts != want {
+			t.Errorf("argoRollouts %v, want %v in\n%s", m.Spec.Restarter.ArgoRollouts, want, spec)
+		}
 	}
 }
 

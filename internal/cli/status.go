@@ -1,0 +1,94 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/mtlsgen/mtlsgen/generator"
+	"github.com/mtlsgen/mtlsgen/internal/restarter"
+	"github.com/mtlsgen/mtlsgen/internal/restarter/cluster"
+)
+
+const statusHelp = `Say whether the next step of a trust-anchor rotation is safe.
+
+Reads, with your kubeconfig: the trust roots ConfigMap, the ConfigMap
+mtlsgen-trust-status the restarter writes after every run, and the Ready
+condition of every Certificate mtlsgen manages. The next step is safe when the
+restarter has run since the bundle last changed, every workload holds the
+current roots, no stale pod is left and every Certificate is Ready. For
+removing old anchors (step 3) it also says when the last proxy certificate
+signed under them expires.
+
+Exit code 0 when safe, 1 when not (or on error), so a script can wait on it.`
+
+type statusFlags struct {
+	kubeconfig       string
+	kubeContext      string
+	linkerdNamespace string
+	proxyLifetime    time.Duration
+}
+
+// errNotSafe is returned when the verdict is "not safe"; the verdict itself
+// has been printed.
+var errNotSafe = errors.New("the next rotation step is not safe yet")
+
+func newStatusCommand(streams IOStreams, version string) *cobra.Command {
+	return newStatusCommandWith(streams, version, cluster.Connect, time.Now)
+}
+
+func newStatusCommandWith(streams IOStreams, version string, connect connectFunc, now func() time.Time) *cobra.Command {
+	f := &statusFlags{}
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Say whether the next trust-anchor rotation step is safe",
+		Long:  statusHelp,
+		Args:  args(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			dyn, _, err := connect(f.kubeconfig, f.kubeContext, "mtlsgen-status/"+version)
+			if err != nil {
+				return err
+			}
+			c := cluster.New(dyn)
+			ctx := cmd.Context()
+			bundle, err := c.TrustRoots(ctx, f.linkerdNamespace)
+			if err != nil {
+				return err
+			}
+			anchors, err := restarter.ParseAnchors(bundle)
+			if err != nil {
+				return err
+			}
+			st, err := c.ReadStatus(ctx, f.linkerdNamespace)
+			if err != nil {
+				return err
+			}
+			certs, err := c.CertificatesReadiness(ctx, metav1.NamespaceAll,
+				metav1.ListOptions{LabelSelector: generator.LabelManagedBy + "=" + generator.ManagedByValue})
+			if err != nil {
+				return err
+			}
+			v := restarter.Judge(&restarter.Observation{
+				Now: now(), BundleHash: restarter.TrustRootsHash(bundle), Anchors: anchors,
+				Status: st, Certificates: certs, ProxyLifetime: f.proxyLifetime,
+			})
+			for _, l := range v.Lines {
+				fmt.Fprintln(streams.Out, l)
+			}
+			if !v.Safe {
+				return errNotSafe
+			}
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
+	fl.StringVar(&f.kubeContext, "context", "", "kubeconfig context (default: the current one)")
+	fl.StringVar(&f.linkerdNamespace, restarter.FlagLinkerdNamespace, "linkerd", "namespace of the Linkerd control plane")
+	fl.DurationVar(&f.proxyLifetime, "proxy-certificate-lifetime", 24*time.Hour+20*time.Second,
+		"longest life of a proxy certificate: spec.identityIssuer.issuanceLifetime plus clockSkewAllowance")
+	return cmd
+}

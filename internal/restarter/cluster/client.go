@@ -1,0 +1,436 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/dynamic"
+
+	"github.com/mtlsgen/mtlsgen/internal/restarter"
+)
+
+// Resources the restarter reads and writes.
+var (
+	ConfigMaps   = schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}
+	Pods         = schema.GroupVersionResource{Version: "v1", Resource: "pods"}
+	Namespaces   = schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
+	Deployments  = schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}
+	StatefulSets = schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "statefulsets"}
+	DaemonSets   = schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "daemonsets"}
+	ReplicaSets  = schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "replicasets"}
+	Rollouts     = schema.GroupVersionResource{Group: restarter.GroupArgoRollouts, Version: "v1alpha1", Resource: "rollouts"}
+	Certificates = schema.GroupVersionResource{Group: "cert-manager.io", Version: "v1", Resource: "certificates"}
+)
+
+// FieldManager names the restarter in managedFields.
+const FieldManager = "mtlsgen-restarter"
+
+// pageSize bounds one list response, so a big cluster is read in pages.
+const pageSize = 500
+
+// Client reads and patches the restarter's objects.
+type Client struct {
+	dyn dynamic.Interface
+}
+
+// New wraps a dynamic client.
+func New(dyn dynamic.Interface) *Client { return &Client{dyn: dyn} }
+
+// TrustRoots reads the bundle text of the trust roots ConfigMap.
+func (c *Client) TrustRoots(ctx context.Context, namespace string) (string, error) {
+	u, err := c.dyn.Resource(ConfigMaps).Namespace(namespace).Get(ctx, restarter.TrustRootsConfigMap, metav1.GetOptions{})
+	if err != nil {
+		if apierrors.IsNotFound(err) {
+			return "", fmt.Errorf("ConfigMap %s/%s not found: has trust-manager synced the Bundle %s?", namespace, restarter.TrustRootsConfigMap, restarter.TrustRootsConfigMap)
+		}
+		return "", fmt.Errorf("reading ConfigMap %s/%s: %w", namespace, restarter.TrustRootsConfigMap, err)
+	}
+	var cm corev1.ConfigMap
+	if err := fromUnstructured(u, &cm); err != nil {
+		return "", err
+	}
+	bundle, ok := cm.Data[restarter.TrustRootsKey]
+	if !ok || strings.TrimSpace(bundle) == "" {
+		return "", fmt.Errorf("ConfigMap %s/%s has no %s", namespace, restarter.TrustRootsConfigMap, restarter.TrustRootsKey)
+	}
+	return bundle, nil
+}
+
+// ControlPlane lists the control-plane workloads in restart order: namespace
+// by namespace as the config orders them, then by kind and name.
+func (c *Client) ControlPlane(ctx context.Context, cfg *restarter.Config) ([]restarter.Workload, error) {
+	var out []restarter.Workload
+	for _, ns := range cfg.ControlPlaneNamespaces() {
+		var ws []restarter.Workload
+		err := c.list(ctx, Deployments, ns, metav1.ListOptions{}, func(u *unstructured.Unstructured) error {
+			var d appsv1.Deployment
+			if err := fromUnstructured(u, &d); err != nil {
+				return err
+			}
+			ws = append(ws, restarter.DeploymentWorkload(&d))
+			return nil
+		})
+		if err == nil {
+			err = c.list(ctx, StatefulSets, ns, metav1.ListOptions{}, func(u *unstructured.Unstructured) error {
+				var s appsv1.StatefulSet
+				if err := fromUnstructured(u, &s); err != nil {
+					return err
+				}
+				ws = append(ws, restarter.StatefulSetWorkload(&s))
+				return nil
+			})
+		}
+		if err == nil {
+			err = c.list(ctx, DaemonSets, ns, metav1.ListOptions{}, func(u *unstructured.Unstructured) error {
+				var d appsv1.DaemonSet
+				if err := fromUnstructured(u, &d); err != nil {
+					return err
+				}
+				ws = append(ws, restarter.DaemonSetWorkload(&d))
+				return nil
+			})
+		}
+		if err != nil {
+			return nil, fmt.Errorf("listing the control plane in %s: %w", ns, err)
+		}
+		out = append(out, ws...) // lists come sorted by name; kinds in the order above
+	}
+	return out, nil
+}
+
+// Snapshot reads everything Decide needs for the bundle.
+func (c *Client) Snapshot(ctx context.Context, cfg *restarter.Config, bundle string) (*restarter.Snapshot, error) {
+	s := &restarter.Snapshot{Bundle: bundle}
+	var err error
+	if s.ControlPlane, err = c.ControlPlane(ctx, cfg); err != nil {
+		return nil, err
+	}
+	if s.DataPlaneNamespaces, err = c.dataPlaneNamespaces(ctx, cfg); err != nil {
+		return nil, err
+	}
+	// The injector labels every pod it injects with the Linkerd namespace,
+	// so the API server filters out unmeshed pods.
+	meshed := metav1.ListOptions{LabelSelector: restarter.LabelControlPlaneNS + "=" + cfg.LinkerdNamespace}
+	listPods := func(ns string) error {
+		return c.list(ctx, Pods, ns, meshed, func(u *unstructured.Unstructured) error {
+			var p corev1.Pod
+			if err := fromUnstructured(u, &p); err != nil {
+				return err
+			}
+			// Keep what the decision reads: a big cluster's pods, whole,
+			// would not fit the Job's memory limit.
+			p.Spec = corev1.PodSpec{}
+			p.Status = corev1.PodStatus{Phase: p.Status.Phase}
+			p.ManagedFields = nil
+			s.Pods = append(s.Pods, p)
+			return nil
+		})
+	}
+	if s.DataPlaneNamespaces == nil {
+		err = listPods(metav1.NamespaceAll)
+	} else {
+		for _, ns := range s.DataPlaneNamespaces {
+			if err = listPods(ns); err != nil {
+				break
+			}
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("listing meshed pods: %w", err)
+	}
+	for _, ns := range restarter.ReplicaSetNamespaces(s, cfg) {
+		err := c.list(ctx, ReplicaSets, ns, metav1.ListOptions{}, func(u *unstructured.Unstructured) error {
+			var rs appsv1.ReplicaSet
+			if err := fromUnstructured(u, &rs); err != nil {
+				return err
+			}
+			rs.Spec, rs.Status, rs.ManagedFields = appsv1.ReplicaSetSpec{}, appsv1.ReplicaSetStatus{}, nil
+			s.ReplicaSets = append(s.ReplicaSets, rs)
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("listing replica sets in %s: %w", ns, err)
+		}
+	}
+	for _, ref := range restarter.StaleOwners(s, cfg) {
+		w, found, err := c.workload(ctx, ref)
+		if err != nil {
+			return nil, err
+		}
+		if found {
+			s.Workloads = append(s.Workloads, w)
+		}
+	}
+	return s, nil
+}
+
+// dataPlaneNamespaces resolves the data-plane selection; nil means every
+// namespace.
+func (c *Client) dataPlaneNamespaces(ctx context.Context, cfg *restarter.Config) ([]string, error) {
+	dp := cfg.DataPlane
+	switch {
+	case dp.AllMeshed:
+		return nil, nil
+	case len(dp.Namespaces) > 0:
+		return slices.Clone(dp.Namespaces), nil
+	}
+	out := []string{}
+	err := c.list(ctx, Namespaces, "", metav1.ListOptions{LabelSelector: dp.Selector}, func(u *unstructured.Unstructured) error {
+		out = append(out, u.GetName())
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing namespaces matching %q: %w", dp.Selector, err)
+	}
+	return out, nil
+}
+
+// workload gets one data-plane workload; found is false if it is gone.
+func (c *Client) workload(ctx context.Context, ref restarter.Ref) (restarter.Workload, bool, error) {
+	gvr := gvrOf(ref.Kind)
+	u, err := c.dyn.Resource(gvr).Namespace(ref.Namespace).Get(ctx, ref.Name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return restarter.Workload{}, false, nil
+	}
+	if err != nil {
+		return restarter.Workload{}, false, fmt.Errorf("reading %s: %w", ref, err)
+	}
+	switch ref.Kind {
+	case restarter.KindDeployment:
+		var d appsv1.Deployment
+		err = fromUnstructured(u, &d)
+		return restarter.DeploymentWorkload(&d), true, err
+	case restarter.KindStatefulSet:
+		var s appsv1.StatefulSet
+		err = fromUnstructured(u, &s)
+		return restarter.StatefulSetWorkload(&s), true, err
+	case restarter.KindDaemonSet:
+		var d appsv1.DaemonSet
+		err = fromUnstructured(u, &d)
+		return restarter.DaemonSetWorkload(&d), true, err
+	}
+	r, err := rolloutFrom(u)
+	return restarter.RolloutWorkload(r), true, err
+}
+
+func gvrOf(k restarter.Kind) schema.GroupVersionResource {
+	switch k {
+	case restarter.KindDeployment:
+		return Deployments
+	case restarter.KindStatefulSet:
+		return StatefulSets
+	case restarter.KindDaemonSet:
+		return DaemonSets
+	}
+	return Rollouts
+}
+
+// rolloutFrom reads the fields of an Argo Rollout the restarter needs.
+func rolloutFrom(u *unstructured.Unstructured) (*restarter.Rollout, error) {
+	r := &restarter.Rollout{Namespace: u.GetNamespace(), Name: u.GetName(), Annotations: u.GetAnnotations()}
+	for _, f := range []struct {
+		path []string
+		into **time.Time
+	}{{[]string{"spec", "restartAt"}, &r.RestartAt}, {[]string{"status", "restartedAt"}, &r.RestartedAt}} {
+		s, found, err := unstructured.NestedString(u.Object, f.path...)
+		if err != nil || !found || s == "" {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			return nil, fmt.Errorf("Rollout %s/%s: %s: %w", r.Namespace, r.Name, strings.Join(f.path, "."), err)
+		}
+		*f.into = &t
+	}
+	return r, nil
+}
+
+// Restart restarts one workload for the hash: it stamps the hash and the time
+// on the pod template (that change is the rolling restart), or, for a
+// Rollout, on the object and sets spec.restartAt, which Argo Rollouts turns
+// into a restart of every older pod without a new release.
+func (c *Client) Restart(ctx context.Context, ref restarter.Ref, hash string, now time.Time) error {
+	stamp := map[string]any{
+		restarter.AnnotationTrustRootsHash: hash,
+		restarter.AnnotationRestartedAt:    now.UTC().Format(time.RFC3339),
+	}
+	var patch map[string]any
+	if ref.Kind == restarter.KindRollout {
+		patch = map[string]any{
+			"metadata": map[string]any{"annotations": stamp},
+			"spec":     map[string]any{"restartAt": now.UTC().Format(time.RFC3339)},
+		}
+	} else {
+		patch = map[string]any{"spec": map[string]any{"template": map[string]any{"metadata": map[string]any{"annotations": stamp}}}}
+	}
+	raw, err := (&unstructured.Unstructured{Object: patch}).MarshalJSON()
+	if err != nil {
+		return err
+	}
+	_, err = c.dyn.Resource(gvrOf(ref.Kind)).Namespace(ref.Namespace).Patch(ctx, ref.Name, types.MergePatchType, raw, metav1.PatchOptions{FieldManager: FieldManager})
+	if err != nil {
+		return fmt.Errorf("restarting %s: %w", ref, err)
+	}
+	return nil
+}
+
+// ReadStatus reads the last status; nil if there is none yet.
+func (c *Client) ReadStatus(ctx context.Context, namespace string) (*restarter.Status, error) {
+	u, err := c.dyn.Resource(ConfigMaps).Namespace(namespace).Get(ctx, restarter.StatusConfigMap, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading ConfigMap %s/%s: %w", namespace, restarter.StatusConfigMap, err)
+	}
+	var cm corev1.ConfigMap
+	if err := fromUnstructured(u, &cm); err != nil {
+		return nil, err
+	}
+	s, _, err := restarter.StatusFromConfigMapData(cm.Data)
+	if err != nil {
+		return nil, fmt.Errorf("ConfigMap %s/%s: %w", namespace, restarter.StatusConfigMap, err)
+	}
+	return s, nil
+}
+
+// WriteStatus replaces the status ConfigMap's data. mtlsgen renders the
+// ConfigMap, so the restarter needs only get and update on it; it creates
+// it only where it was not rendered (a kubeconfig run against a bare
+// cluster).
+func (c *Client) WriteStatus(ctx context.Context, namespace string, s *restarter.Status) error {
+	data, err := s.ConfigMapData()
+	if err != nil {
+		return err
+	}
+	stale := strconv.FormatBool(!s.Counts.Converged())
+	res := c.dyn.Resource(ConfigMaps).Namespace(namespace)
+	u, err := res.Get(ctx, restarter.StatusConfigMap, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		cm := &corev1.ConfigMap{
+			TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
+			ObjectMeta: metav1.ObjectMeta{Name: restarter.StatusConfigMap, Namespace: namespace,
+				Labels: map[string]string{restarter.LabelTrustRootsStale: stale}},
+			Data: data,
+		}
+		obj, err := toUnstructured(cm)
+		if err != nil {
+			return err
+		}
+		_, err = res.Create(ctx, obj, metav1.CreateOptions{FieldManager: FieldManager})
+		if err != nil {
+			return fmt.Errorf("creating ConfigMap %s/%s: %w", namespace, restarter.StatusConfigMap, err)
+		}
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("reading ConfigMap %s/%s: %w", namespace, restarter.StatusConfigMap, err)
+	}
+	m := make(map[string]any, len(data))
+	for k, v := range data {
+		m[k] = v
+	}
+	if err := unstructured.SetNestedField(u.Object, m, "data"); err != nil {
+		return err
+	}
+	labels := u.GetLabels()
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	labels[restarter.LabelTrustRootsStale] = stale
+	u.SetLabels(labels)
+	if _, err := res.Update(ctx, u, metav1.UpdateOptions{FieldManager: FieldManager}); err != nil {
+		return fmt.Errorf("updating ConfigMap %s/%s: %w", namespace, restarter.StatusConfigMap, err)
+	}
+	return nil
+}
+
+// IdentityIssuerRef reads the issuerRef of the identity issuer Certificate;
+// empty names when there is none (cert-manager not installed, or a
+// Certificate not made by mtlsgen).
+func (c *Client) IdentityIssuerRef(ctx context.Context, namespace, name string) (kind, issuer string, err error) {
+	u, err := c.dyn.Resource(Certificates).Namespace(namespace).Get(ctx, name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) { // no such Certificate, or no cert-manager CRD
+		return "", "", nil
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("reading Certificate %s/%s: %w", namespace, name, err)
+	}
+	kind, _, _ = unstructured.NestedString(u.Object, "spec", "issuerRef", "kind")
+	issuer, _, _ = unstructured.NestedString(u.Object, "spec", "issuerRef", "name")
+	if kind == "" {
+		kind = "Issuer" // cert-manager's default
+	}
+	return kind, issuer, nil
+}
+
+// CertificatesReadiness lists the Ready condition of the Certificates in a
+// namespace (metav1.NamespaceAll for every one) that match opts.
+func (c *Client) CertificatesReadiness(ctx context.Context, namespace string, opts metav1.ListOptions) ([]restarter.CertificateReadiness, error) {
+	var out []restarter.CertificateReadiness
+	err := c.list(ctx, Certificates, namespace, opts, func(u *unstructured.Unstructured) error {
+		r := restarter.CertificateReadiness{Namespace: u.GetNamespace(), Name: u.GetName(), Message: "no Ready condition yet"}
+		conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
+		for _, ci := range conds {
+			cond, _ := ci.(map[string]any)
+			if cond["type"] != "Ready" {
+				continue
+			}
+			r.Ready = cond["status"] == "True"
+			r.Message, _ = cond["message"].(string)
+		}
+		out = append(out, r)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing Certificates: %w", err)
+	}
+	return out, nil
+}
+
+// list calls each for every object of a list, page by page.
+func (c *Client) list(ctx context.Context, gvr schema.GroupVersionResource, ns string, opts metav1.ListOptions, each func(*unstructured.Unstructured) error) error {
+	opts.Limit = pageSize
+	for {
+		l, err := c.dyn.Resource(gvr).Namespace(ns).List(ctx, opts)
+		if err != nil {
+			return err
+		}
+		for i := range l.Items {
+			if err := each(&l.Items[i]); err != nil {
+				return err
+			}
+		}
+		if l.GetContinue() == "" {
+			return nil
+		}
+		opts.Continue = l.GetContinue()
+	}
+}
+
+func fromUnstructured(u *unstructured.Unstructured, into any) error {
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, into); err != nil {
+		return fmt.Errorf("decoding %s %s/%s: %w", u.GetKind(), u.GetNamespace(), u.GetName(), err)
+	}
+	return nil
+}
+
+func toUnstructured(obj any) (*unstructured.Unstructured, error) {
+	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
+	if err != nil {
+		return nil, err
+	}
+	return &unstructured.Unstructured{Object: m}, nil
+}

@@ -1,0 +1,436 @@
+package cluster_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"io"
+	"log/slog"
+	"math/big"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	dynamicfake "k8s.io/client-go/dynamic/fake"
+	k8stesting "k8s.io/client-go/testing"
+	"k8s.io/utils/ptr"
+
+	"github.com/mtlsgen/mtlsgen/internal/restarter"
+	"github.com/mtlsgen/mtlsgen/internal/restarter/cluster"
+	_ "github.com/mtlsgen/mtlsgen/internal/testutil"
+)
+
+var listKinds = map[schema.GroupVersionResource]string{
+	cluster.ConfigMaps: "ConfigMapList", cluster.Pods: "PodList", cluster.Namespaces: "NamespaceList",
+	cluster.Deployments: "DeploymentList", cluster.StatefulSets: "StatefulSetList", cluster.DaemonSets: "DaemonSetList",
+	cluster.ReplicaSets: "ReplicaSetList", cluster.Rollouts: "RolloutList", cluster.Certificates: "CertificateList",
+	{Version: "v1", Resource: "secrets"}: "SecretList",
+}
+
+var t0 = time.Date(2026, 8, 22, 10, 25, 0, 0, time.UTC)
+
+// bundlePEM is a trust bundle of one real self-signed anchor.
+func bundlePEM(t testing.TB) string {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "root-2026.linkerd.cluster.local"},
+		NotBefore: t0.Add(-time.Hour), NotAfter: t0.Add(87600 * time.Hour), IsCA: true, BasicConstraintsValid: true}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+}
+
+func obj(t testing.TB, apiVersion, kind string, o any) *unstructured.Unstructured {
+	t.Helper()
+	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := &unstructured.Unstructured{Object: m}
+	u.SetAPIVersion(apiVersion)
+	u.SetKind(kind)
+	return u
+}
+
+func owner(apiVersion, kind, name string) []metav1.OwnerReference {
+	return []metav1.OwnerReference{{APIVersion: apiVersion, Kind: kind, Name: name, Controller: ptr.To(true)}}
+}
+
+func meshedPod(t testing.TB, ns, name, hash string, owners []metav1.OwnerReference) *unstructured.Unstructured {
+	return obj(t, "v1", "Pod", &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, OwnerReferences: owners,
+			Labels:      map[string]string{restarter.LabelControlPlaneNS: "linkerd"},
+			Annotations: map[string]string{restarter.AnnotationProxyTrustRoot: hash}},
+		Spec:   corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "app"}}},
+		Status: corev1.PodStatus{Phase: corev1.PodRunning},
+	})
+}
+
+func deploy(t testing.TB, ns, name, stamp string) *unstructured.Unstructured {
+	d := &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, Generation: 1},
+		Spec:       appsv1.DeploymentSpec{Replicas: ptr.To(int32(1))},
+		Status:     appsv1.DeploymentStatus{ObservedGeneration: 1, Replicas: 1, UpdatedReplicas: 1, AvailableReplicas: 1},
+	}
+	if stamp != "" {
+		d.Spec.Template.Annotations = map[string]string{restarter.AnnotationTrustRootsHash: stamp}
+	}
+	return obj(t, "apps/v1", "Deployment", d)
+}
+
+// world is a cluster whose trust bundle has just changed: the control plane
+// is stamped with the old hash (or the new one, with settledControlPlane),
+// and the shop namespace holds a Deployment and an Argo Rollout with stale
+// pods, a StatefulSet with current pods, a Job's stale pod and an unmeshed
+// pod; the Linkerd namespace holds a Secret nothing may touch.
+func world(t testing.TB, settledControlPlane bool) (*dynamicfake.FakeDynamicClient, string) {
+	t.Helper()
+	bundle := bundlePEM(t)
+	hash := restarter.TrustRootsHash(bundle)
+	old := restarter.TrustRootsHash("old bundle")
+	cpStamp := old
+	if settledControlPlane {
+		cpStamp = hash
+	}
+	rollout := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
+		"metadata": map[string]any{"namespace": "shop", "name": "canary"},
+		"spec":     map[string]any{"replicas": int64(1)},
+	}}
+	objs := []runtime.Object{
+		obj(t, "v1", "ConfigMap", &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "linkerd", Name: restarter.TrustRootsConfigMap},
+			Data: map[string]string{restarter.TrustRootsKey: bundle}}),
+		obj(t, "v1", "ConfigMap", &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "linkerd", Name: restarter.StatusConfigMap,
+			Labels: map[string]string{"app.kubernetes.io/managed-by": "mtlsgen"}}}),
+		obj(t, "v1", "Secret", &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "linkerd", Name: "linkerd-identity-issuer"}}),
+		&unstructured.Unstructured{Object: map[string]any{
+			"apiVersion": "cert-manager.io/v1", "kind": "Certificate",
+			"metadata": map[string]any{"namespace": "linkerd", "name": "linkerd-identity-issuer"},
+			"spec":     map[string]any{"issuerRef": map[string]any{"kind": "ClusterIssuer", "name": "linkerd-anchor-root-2026"}},
+		}},
+		deploy(t, "linkerd", "linkerd-destination", cpStamp),
+		deploy(t, "linkerd", "linkerd-identity", cpStamp),
+		deploy(t, "shop", "web", ""),
+		obj(t, "apps/v1", "ReplicaSet", &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "web-1", OwnerReferences: owner("apps/v1", "Deployment", "web")}}),
+		meshedPod(t, "shop", "web-1-a", old, owner("apps/v1", "ReplicaSet", "web-1")),
+		meshedPod(t, "shop", "web-1-b", old, owner("apps/v1", "ReplicaSet", "web-1")),
+		rollout,
+		obj(t, "apps/v1", "ReplicaSet", &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "canary-1", OwnerReferences: owner("argoproj.io/v1alpha1", "Rollout", "canary")}}),
+		meshedPod(t, "shop", "canary-1-a", old, owner("apps/v1", "ReplicaSet", "canary-1")),
+		obj(t, "apps/v1", "StatefulSet", &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "db"}}),
+		meshedPod(t, "shop", "db-0", hash, owner("apps/v1", "StatefulSet", "db")),
+		meshedPod(t, "shop", "migrate-x", old, owner("batch/v1", "Job", "migrate")),
+		obj(t, "v1", "Pod", &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "plain", OwnerReferences: owner("apps/v1", "ReplicaSet", "web-1")},
+			Status: corev1.PodStatus{Phase: corev1.PodRunning}}),
+		// Meshed by this control plane but outside the selected
+		// namespaces in the namespaces mode.
+		meshedPod(t, "billing", "ledger-0", old, owner("apps/v1", "StatefulSet", "ledger")),
+		obj(t, "apps/v1", "StatefulSet", &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Namespace: "billing", Name: "ledger"}}),
+		obj(t, "v1", "Namespace", &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "shop", Labels: map[string]string{"team": "shop"}}}),
+		obj(t, "v1", "Namespace", &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "billing"}}),
+	}
+	dyn := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), listKinds, objs...)
+	bumpGenerationOnPatch(t, dyn)
+	return dyn, hash
+}
+
+// bumpGenerationOnPatch does what the API server does and the fake does
+// not: a patch to a workload increments metadata.generation, which its
+// controller has yet to observe.
+func bumpGenerationOnPatch(t testing.TB, dyn *dynamicfake.FakeDynamicClient) {
+	dyn.PrependReactor("patch", "*", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		p := a.(k8stesting.PatchAction)
+		o, err := dyn.Tracker().Get(p.GetResource(), p.GetNamespace(), p.GetName())
+		if err != nil {
+			return false, nil, nil
+		}
+		u := o.(*unstructured.Unstructured)
+		u.SetGeneration(u.GetGeneration() + 1)
+		if err := dyn.Tracker().Update(p.GetResource(), u, p.GetNamespace()); err != nil {
+			t.Error(err)
+		}
+		return false, nil, nil // the tracker applies the patch itself
+	})
+}
+
+func runner(dyn *dynamicfake.FakeDynamicClient, cfg restarter.Config, dryRun bool, out, log io.Writer) *cluster.Runner {
+	now := t0
+	return &cluster.Runner{
+		Client: cluster.New(dyn), Config: cfg, DryRun: dryRun, Out: out,
+		Log:   slog.New(slog.NewJSONHandler(log, nil)),
+		Now:   func() time.Time { now = now.Add(time.Second); return now },
+		Sleep: func(context.Context, time.Duration) error { return nil },
+	}
+}
+
+func baseConfig() restarter.Config {
+	return restarter.Config{
+		LinkerdNamespace: "linkerd", DataPlane: restarter.DataPlane{Namespaces: []string{"shop"}},
+		MaxRestarts: 20, ArgoRollouts: true,
+	}
+}
+
+// writes are the actions that change something.
+func writes(dyn *dynamicfake.FakeDynamicClient) []k8stesting.Action {
+	var out []k8stesting.Action
+	for _, a := range dyn.Actions() {
+		switch a.GetVerb() {
+		case "get", "list", "watch":
+		default:
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func describe(as []k8stesting.Action) []string {
+	var out []string
+	for _, a := range as {
+		s := a.GetVerb() + " " + a.GetResource().Resource + " " + a.GetNamespace()
+		if p, ok := a.(k8stesting.PatchAction); ok {
+			s += "/" + p.GetName()
+		}
+		if u, ok := a.(k8stesting.UpdateAction); ok {
+			s += "/" + u.GetObject().(*unstructured.Unstructured).GetName()
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func get(t testing.TB, dyn *dynamicfake.FakeDynamicClient, gvr schema.GroupVersionResource, ns, name string) *unstructured.Unstructured {
+	t.Helper()
+	u, err := dyn.Resource(gvr).Namespace(ns).Get(context.Background(), name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+func TestRun_dryRunChangesNothing(t *testing.T) {
+	dyn, _ := world(t, true)
+	var out, log bytes.Buffer
+	res, err := runner(dyn, baseConfig(), true, &out, &log).Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := writes(dyn); len(w) != 0 {
+		t.Fatalf("a dry run wrote: %v", describe(w))
+	}
+	for _, want := range []string{
+		"CN=root-2026.linkerd.cluster.local",
+		"would restart  data     Deployment  shop",
+		"would restart  data     Rollout     shop",
+		"left alone     data     Pod         shop       migrate-x",
+		"5 workloads: 3 current, 2 would restart, 0 pending, 0 stale, 0 blocked; 1 pods left alone",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("plan lacks %q:\n%s", want, out.String())
+		}
+	}
+	if len(res.Restarted) != 2 || !strings.Contains(log.String(), `"msg":"would restart"`) {
+		t.Errorf("restarted %v, log:\n%s", res.Restarted, log.String())
+	}
+}
+
+func TestRun_restartsStaleWorkloadsOnce(t *testing.T) {
+	dyn, hash := world(t, true)
+	var log bytes.Buffer
+	res, err := runner(dyn, baseConfig(), false, io.Discard, &log).Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"patch deployments shop/web", "patch rollouts shop/canary", "update configmaps linkerd/mtlsgen-trust-status"}
+	if got := describe(writes(dyn)); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("writes:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	for _, a := range dyn.Actions() {
+		if a.GetResource().Resource == "secrets" || a.GetVerb() == "delete" {
+			t.Errorf("touched %s %s", a.GetVerb(), a.GetResource().Resource)
+		}
+	}
+
+	web := get(t, dyn, cluster.Deployments, "shop", "web")
+	ann, _, _ := unstructured.NestedStringMap(web.Object, "spec", "template", "metadata", "annotations")
+	if ann[restarter.AnnotationTrustRootsHash] != hash || ann[restarter.AnnotationRestartedAt] == "" {
+		t.Errorf("web template annotations %v", ann)
+	}
+	canary := get(t, dyn, cluster.Rollouts, "shop", "canary")
+	if at, _, _ := unstructured.NestedString(canary.Object, "spec", "restartAt"); at == "" || canary.GetAnnotations()[restarter.AnnotationTrustRootsHash] != hash {
+		t.Errorf("rollout %v", canary.Object)
+	}
+	if _, found, _ := unstructured.NestedMap(canary.Object, "spec", "template"); found {
+		t.Error("a Rollout's template must not change: that would be a new release")
+	}
+
+	// One structured line per action.
+	if n := strings.Count(log.String(), `"msg":"restart"`); n != 2 {
+		t.Errorf("%d restart log lines:\n%s", n, log.String())
+	}
+
+	st := get(t, dyn, cluster.ConfigMaps, "linkerd", restarter.StatusConfigMap)
+	data, _, _ := unstructured.NestedStringMap(st.Object, "data")
+	status, ok, err := restarter.StatusFromConfigMapData(data)
+	if err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	if status.BundleSHA256 != hash || status.Counts != (restarter.Counts{Current: 3, Pending: 2, Restarted: 2, Unmanaged: 1}) ||
+		len(status.Anchors) != 1 || status.IdentityIssuer == nil || status.IdentityIssuer.Name != "linkerd-anchor-root-2026" {
+		t.Errorf("status %+v", status)
+	}
+	if st.GetLabels()["app.kubernetes.io/managed-by"] != "mtlsgen" {
+		t.Error("updating the status dropped the rendered labels")
+	}
+	if res.Status.Counts.Restarted != 2 {
+		t.Errorf("result %+v", res.Status.Counts)
+	}
+
+	// The Deployment controller has not caught up with the patch yet (see
+	// bumpGenerationOnPatch), and Argo Rollouts has not restarted the
+	// canary. A run right after restarts nothing.
+	dyn.ClearActions()
+	res, err = runner(dyn, baseConfig(), false, io.Discard, io.Discard).Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := describe(writes(dyn)); len(got) != 1 || len(res.Restarted) != 0 {
+		t.Fatalf("second run wrote %v", got)
+	}
+	if c := res.Status.Counts; c.Pending != 2 || c.Restarted != 0 {
+		t.Errorf("second run counts %+v", c)
+	}
+}
+
+func TestRun_selectorModeActsOnlyInSelectedNamespaces(t *testing.T) {
+	dyn, _ := world(t, true)
+	cfg := baseConfig()
+	cfg.DataPlane = restarter.DataPlane{Selector: "team=shop"}
+	res, err := runner(dyn, cfg, false, io.Discard, io.Discard).Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res.Restarted {
+		if r.Namespace != "shop" {
+			t.Errorf("restarted %s outside the selected namespaces", r)
+		}
+	}
+
+	// All meshed reaches billing too.
+	dyn, _ = world(t, true)
+	cfg.DataPlane = restarter.DataPlane{AllMeshed: true}
+	res, err = runner(dyn, cfg, false, io.Discard, io.Discard).Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Restarted) != 3 || res.Restarted[0].Namespace != "billing" {
+		t.Errorf("all meshed restarted %v", res.Restarted)
+	}
+}
+
+func TestRun_controlPlaneFirstThenDataPlane(t *testing.T) {
+	dyn, _ := world(t, false)
+	cfg := baseConfig()
+	cfg.ControlPlaneTimeout = time.Minute
+	r := runner(dyn, cfg, false, io.Discard, io.Discard)
+	// While the run sleeps, the Deployment controller rolls out what the
+	// run patched.
+	sleeps := 0
+	r.Sleep = func(context.Context, time.Duration) error {
+		sleeps++
+		for _, name := range []string{"linkerd-destination", "linkerd-identity"} {
+			u := get(t, dyn, cluster.Deployments, "linkerd", name)
+			_ = unstructured.SetNestedField(u.Object, u.GetGeneration(), "status", "observedGeneration")
+			if _, err := dyn.Resource(cluster.Deployments).Namespace("linkerd").Update(context.Background(), u, metav1.UpdateOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return nil
+	}
+	res, err := r.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, ref := range res.Restarted {
+		got = append(got, ref.String())
+	}
+	want := "Deployment linkerd/linkerd-destination,Deployment linkerd/linkerd-identity,Deployment shop/web,Rollout shop/canary"
+	if strings.Join(got, ",") != want || sleeps != 1 {
+		t.Errorf("restarted %v (slept %d), want %s", got, sleeps, want)
+	}
+
+	// Without waiting, the data plane is left to the next run.
+	dyn, _ = world(t, false)
+	cfg.ControlPlaneTimeout = 0
+	res, err = runner(dyn, cfg, false, io.Discard, io.Discard).Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Restarted) != 2 || res.Status.ControlPlaneSettled || res.Status.Counts.Stale != 2 {
+		t.Errorf("restarted %v, status %+v", res.Restarted, res.Status.Counts)
+	}
+}
+
+func TestRun_missingTrustRoots(t *testing.T) {
+	dyn := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), listKinds)
+	_, err := runner(dyn, baseConfig(), false, io.Discard, io.Discard).Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "ConfigMap linkerd/linkerd-identity-trust-roots not found") {
+		t.Errorf("error %v", err)
+	}
+}
+
+func TestWriteStatus_createsWhenNotRendered(t *testing.T) {
+	dyn := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), listKinds)
+	c := cluster.New(dyn)
+	s := &restarter.Status{Time: t0, BundleSHA256: "abc"}
+	if err := c.WriteStatus(context.Background(), "linkerd", s); err != nil {
+		t.Fatal(err)
+	}
+	back, err := c.ReadStatus(context.Background(), "linkerd")
+	if err != nil || back == nil || back.BundleSHA256 != "abc" {
+		t.Fatalf("read back %+v, %v", back, err)
+	}
+}
+
+// The status ConfigMap carries the stale-trust-roots label the alerts read
+// through kube-state-metrics, on create and on every update.
+func TestWriteStatus_labelsStaleTrustRoots(t *testing.T) {
+	dyn := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), listKinds)
+	c := cluster.New(dyn)
+	ctx := context.Background()
+	label := func() string {
+		u, err := dyn.Resource(cluster.ConfigMaps).Namespace("linkerd").Get(ctx, restarter.StatusConfigMap, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u.GetLabels()[restarter.LabelTrustRootsStale]
+	}
+	if err := c.WriteStatus(ctx, "linkerd", &restarter.Status{Time: t0, Counts: restarter.Counts{Stale: 2}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := label(); got != "true" {
+		t.Errorf("after a run with stale workloads the label is %q", got)
+	}
+	if err := c.WriteStatus(ctx, "linkerd", &restarter.Status{Time: t0, Counts: restarter.Counts{Current: 5}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := label(); got != "false" {
+		t.Errorf("after a converged run the label is %q", got)
+	}
+}

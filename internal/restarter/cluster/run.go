@@ -1,0 +1,205 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"text/tabwriter"
+	"time"
+
+	"github.com/mtlsgen/mtlsgen/internal/restarter"
+)
+
+// IdentityIssuerCertificate is the Certificate whose issuerRef names the
+// active anchor (generator.IdentityIssuerName).
+const IdentityIssuerCertificate = "linkerd-identity-issuer"
+
+// pollInterval is how often a run looks at a rolling control plane.
+const pollInterval = 10 * time.Second
+
+// Runner runs the restarter once.
+type Runner struct {
+	Client *Client
+	Config restarter.Config
+	// DryRun prints the plan and changes nothing.
+	DryRun bool
+	// Out receives the printed plan of a dry run.
+	Out io.Writer
+	// Log receives one line per action and a summary.
+	Log *slog.Logger
+	// Now and Sleep are the clock; tests replace them.
+	Now   func() time.Time
+	Sleep func(context.Context, time.Duration) error
+}
+
+// Result is what a run did.
+type Result struct {
+	Plan      restarter.Plan
+	Status    restarter.Status
+	Restarted []restarter.Ref
+}
+
+// Run reads the trust roots, restarts what holds stale ones within the
+// per-run bound (control plane first; the data plane once the control plane
+// has rolled out, waiting for it up to ControlPlaneTimeout), and records the
+// status. A dry run stops after printing the first plan.
+func (r *Runner) Run(ctx context.Context) (*Result, error) {
+	cfg := &r.Config
+	start := r.Now()
+	bundle, err := r.Client.TrustRoots(ctx, cfg.LinkerdNamespace)
+	if err != nil {
+		return nil, err
+	}
+	anchors, err := restarter.ParseAnchors(bundle)
+	if err != nil {
+		return nil, fmt.Errorf("ConfigMap %s/%s: %w", cfg.LinkerdNamespace, restarter.TrustRootsConfigMap, err)
+	}
+	hash := restarter.TrustRootsHash(bundle)
+	r.Log.Info("trust roots", "bundleSHA256", hash, "anchors", len(anchors), "dryRun", r.DryRun)
+
+	res := &Result{}
+	budget := cfg.MaxRestarts
+	for round := 1; ; round++ {
+		snap, err := r.Client.Snapshot(ctx, cfg, bundle)
+		if err != nil {
+			return nil, err
+		}
+		res.Plan = restarter.Decide(snap, cfg, budget)
+		if r.DryRun {
+			r.printPlan(&res.Plan, anchors)
+		}
+		for _, d := range res.Plan.Restarts() {
+			msg := "restart"
+			if r.DryRun {
+				msg = "would restart"
+			} else if err := r.Client.Restart(ctx, d.Ref, hash, r.Now()); err != nil {
+				return nil, err
+			}
+			r.Log.Info(msg, "kind", d.Ref.Kind, "namespace", d.Ref.Namespace, "name", d.Ref.Name,
+				"controlPlane", d.ControlPlane, "reason", d.Reason, "dryRun", r.DryRun)
+			res.Restarted = append(res.Restarted, d.Ref)
+			budget--
+		}
+		// A second round only after waiting for a restarted (or still
+		// rolling) control plane, and only if there is budget left for the
+		// data plane it unblocks.
+		if r.DryRun || round == 2 || res.Plan.ControlPlaneSettled || budget == 0 || cfg.ControlPlaneTimeout == 0 ||
+			blockedControlPlane(&res.Plan) {
+			break
+		}
+		settled, err := r.waitControlPlane(ctx, hash)
+		if err != nil {
+			return nil, err
+		}
+		if !settled {
+			r.Log.Info("control plane still rolling out; the data plane waits for the next run", "timeout", cfg.ControlPlaneTimeout.String())
+			break
+		}
+	}
+
+	counts := res.Plan.Counts()
+	counts.Restarted = len(res.Restarted)
+	r.Log.Info("done", "bundleSHA256", hash, "current", counts.Current, "pending", counts.Pending, "stale", counts.Stale,
+		"blocked", counts.Blocked, "restarted", counts.Restarted, "unmanagedPods", counts.Unmanaged, "dryRun", r.DryRun)
+	for _, u := range res.Plan.Unmanaged {
+		r.Log.Warn("stale pod left alone", "namespace", u.Namespace, "name", u.Name, "owner", u.Owner, "reason", u.Reason)
+	}
+	if r.DryRun {
+		return res, nil
+	}
+
+	prev, err := r.Client.ReadStatus(ctx, cfg.LinkerdNamespace)
+	if err != nil {
+		r.Log.Warn("previous status unreadable; starting afresh", "error", err.Error())
+		prev = nil
+	}
+	res.Status = restarter.NewStatus(&res.Plan, anchors, start, len(res.Restarted))
+	kind, name, err := r.Client.IdentityIssuerRef(ctx, cfg.LinkerdNamespace, IdentityIssuerCertificate)
+	if err != nil {
+		// The status is still worth writing; only the issuer record is
+		// missing from it.
+		r.Log.Warn("identity issuer unreadable", "error", err.Error())
+	}
+	res.Status.IdentityIssuer = restarter.ObserveIssuer(prev, kind, name, start)
+	if err := r.Client.WriteStatus(ctx, cfg.LinkerdNamespace, &res.Status); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func blockedControlPlane(p *restarter.Plan) bool {
+	for _, d := range p.Decisions {
+		if d.ControlPlane && d.State == restarter.StateBlocked {
+			return true
+		}
+	}
+	return false
+}
+
+// waitControlPlane polls the control plane until every workload carries the
+// hash and has rolled out, or the timeout passes.
+func (r *Runner) waitControlPlane(ctx context.Context, hash string) (bool, error) {
+	deadline := r.Now().Add(r.Config.ControlPlaneTimeout)
+	for {
+		ws, err := r.Client.ControlPlane(ctx, &r.Config)
+		if err != nil {
+			return false, err
+		}
+		waiting := 0
+		for _, w := range ws {
+			if w.Hash != hash || !w.Settled {
+				waiting++
+			}
+		}
+		if waiting == 0 {
+			return true, nil
+		}
+		if !r.Now().Before(deadline) {
+			return false, nil
+		}
+		r.Log.Info("waiting for the control plane", "workloads", waiting)
+		if err := r.Sleep(ctx, min(pollInterval, deadline.Sub(r.Now()))); err != nil {
+			return false, err
+		}
+	}
+}
+
+// printPlan writes a dry run's plan as a table.
+func (r *Runner) printPlan(p *restarter.Plan, anchors []restarter.Anchor) {
+	fmt.Fprintf(r.Out, "trust bundle %s: %d anchors\n", p.Hash, len(anchors))
+	for _, a := range anchors {
+		fmt.Fprintf(r.Out, "  %s  key sha256 %s  expires %s\n", a.Subject, a.KeySHA256, a.NotAfter.Format(time.RFC3339))
+	}
+	tw := tabwriter.NewWriter(r.Out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "STATE\tPLANE\tKIND\tNAMESPACE\tNAME\tREASON")
+	for _, d := range p.Decisions {
+		state, plane := string(d.State), "data"
+		if d.State == restarter.StateRestart {
+			state = "would restart"
+		}
+		if d.ControlPlane {
+			plane = "control"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", state, plane, d.Ref.Kind, d.Ref.Namespace, d.Ref.Name, d.Reason)
+	}
+	for _, u := range p.Unmanaged {
+		fmt.Fprintf(tw, "left alone\tdata\tPod\t%s\t%s\t%s\n", u.Namespace, u.Name, u.Reason)
+	}
+	tw.Flush()
+	c := p.Counts()
+	fmt.Fprintf(r.Out, "%d workloads: %d current, %d would restart, %d pending, %d stale, %d blocked; %d pods left alone\n",
+		c.Total(), c.Current, c.Restarted, c.Pending-c.Restarted, c.Stale, c.Blocked, c.Unmanaged)
+}
+
+// SleepContext sleeps for d or until ctx ends.
+func SleepContext(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

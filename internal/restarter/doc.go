@@ -1,0 +1,23 @@
+// Package restarter decides which workloads hold stale Linkerd trust roots
+// and what to restart, on objects it is handed. It does no I/O and reads no
+// clock: package cluster (internal/restarter/cluster) fetches the objects
+// with client-go, calls Decide, applies the plan and writes the status.
+//
+// Two kinds of workload are told apart, because they learn the trust roots
+// differently (shared/DESIGN.md, "Trust-anchor lifecycle"):
+//
+//   - The control plane (the Linkerd namespace and the enabled extensions'
+//     namespaces) reads the linkerd-identity-trust-roots ConfigMap when a pod
+//     starts. Its pods do not record which bundle they read (the chart stamps
+//     the hash of identityTrustAnchorsPEM, empty with an external CA), so the
+//     restarter records it: it stamps the pod template annotation
+//     mtlsgen.dev/trust-roots-sha256 with the current hash, and that patch is
+//     the rolling restart.
+//   - The data plane: Linkerd's proxy injector bakes the bundle into every pod
+//     it injects, with the annotation linkerd.io/trust-root-sha256. A workload
+//     is restarted only if one of its running pods carries another hash.
+//
+// The data plane waits until every control-plane workload carries the current
+// hash and has rolled out, so that pods restarted there are injected with the
+// current bundle.
+package restarter

@@ -1,0 +1,331 @@
+package restarter
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// Snapshot is what a run read from the cluster.
+type Snapshot struct {
+	// Bundle is the ca-bundle.crt text of the trust roots ConfigMap.
+	Bundle string
+	// ControlPlane lists the control-plane workloads in restart order: the
+	// Linkerd namespace's first, then each extension's.
+	ControlPlane []Workload
+	// DataPlaneNamespaces are the namespaces the data plane was read from;
+	// nil means every namespace (all meshed). Pods elsewhere are ignored.
+	DataPlaneNamespaces []string
+	// Pods are the meshed pods of the data plane.
+	Pods []corev1.Pod
+	// ReplicaSets of the data plane namespaces that hold stale pods.
+	ReplicaSets []appsv1.ReplicaSet
+	// Workloads are the data-plane owners of stale pods, as far as they were
+	// found (see StaleOwners).
+	Workloads []Workload
+}
+
+// State is what a run found, or did, for one workload.
+type State string
+
+const (
+	// StateCurrent: it holds the current trust roots.
+	StateCurrent State = "current"
+	// StateRestart: this run restarts it (a dry run would).
+	StateRestart State = "restart"
+	// StatePending: an earlier run restarted it for the current roots and
+	// the restart is still rolling out.
+	StatePending State = "pending"
+	// StateStale: it holds stale roots and this run leaves it (the per-run
+	// bound, or the control plane has not rolled out yet).
+	StateStale State = "stale"
+	// StateBlocked: it holds stale roots and patching it would not restart
+	// it (an OnDelete update strategy).
+	StateBlocked State = "blocked"
+)
+
+// Decision is the state of one workload and the reason for it.
+type Decision struct {
+	Ref          Ref    `json:"ref"`
+	ControlPlane bool   `json:"controlPlane,omitempty"`
+	State        State  `json:"state"`
+	Reason       string `json:"reason,omitempty"`
+	// StalePods counts its running pods with stale roots (data plane).
+	StalePods int `json:"stalePods,omitempty"`
+	// FromHash is the hash it was last stamped with (control plane), or one
+	// of its stale pods carries (data plane).
+	FromHash string `json:"fromHash,omitempty"`
+}
+
+// Plan is the outcome of Decide.
+type Plan struct {
+	// Hash of the current trust bundle.
+	Hash string
+	// Decisions: control plane first, in restart order, then the data plane
+	// by namespace, kind and name. Data-plane workloads whose pods are all
+	// current are counted, not listed.
+	Decisions []Decision
+	// CurrentDataPlane counts data-plane workloads whose pods are all
+	// current.
+	CurrentDataPlane int
+	// Unmanaged are pods with stale roots the restarter leaves alone: their
+	// owner is not a kind it restarts, or was not found.
+	Unmanaged []PodRef
+	// ControlPlaneSettled reports that every control-plane workload holds
+	// the current roots and has rolled out; until then the data plane waits.
+	ControlPlaneSettled bool
+}
+
+// Restarts are the decisions to act on, in order.
+func (p *Plan) Restarts() []Decision {
+	var out []Decision
+	for _, d := range p.Decisions {
+		if d.State == StateRestart {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// Counts summarise a run. Current, Pending, Stale and Blocked partition the
+// workloads by the state they are left in; a workload the run restarted is
+// pending (its restart is rolling out) and also counted in Restarted.
+type Counts struct {
+	Current   int `json:"current"`
+	Pending   int `json:"pending"`
+	Stale     int `json:"stale"`
+	Blocked   int `json:"blocked"`
+	Restarted int `json:"restarted"`
+	Unmanaged int `json:"unmanagedPods"`
+}
+
+// Total is the number of workloads counted.
+func (c Counts) Total() int { return c.Current + c.Pending + c.Stale + c.Blocked }
+
+// Converged reports that every workload holds the current roots and no pod
+// with stale roots is left.
+func (c Counts) Converged() bool {
+	return c.Pending == 0 && c.Stale == 0 && c.Blocked == 0 && c.Unmanaged == 0
+}
+
+// Counts counts the plan's workloads by state.
+func (p *Plan) Counts() Counts {
+	c := Counts{Current: p.CurrentDataPlane, Unmanaged: len(p.Unmanaged)}
+	for _, d := range p.Decisions {
+		switch d.State {
+		case StateCurrent:
+			c.Current++
+		case StateRestart:
+			c.Pending++
+			c.Restarted++
+		case StatePending:
+			c.Pending++
+		case StateStale:
+			c.Stale++
+		case StateBlocked:
+			c.Blocked++
+		}
+	}
+	return c
+}
+
+// dataPlaneView is the classification of the data plane's pods.
+type dataPlaneView struct {
+	// stale maps each owner holding stale pods to their count and one of
+	// their hashes; current lists owners whose pods are all current.
+	stale     map[Ref]staleInfo
+	current   map[Ref]bool
+	unmanaged []PodRef
+}
+
+type staleInfo struct {
+	pods int
+	hash string
+}
+
+// classify sorts meshed, running, in-scope pods by owner and by hash.
+func classify(s *Snapshot, cfg *Config, hash string) dataPlaneView {
+	v := dataPlaneView{stale: map[Ref]staleInfo{}, current: map[Ref]bool{}}
+	rss := IndexReplicaSets(s.ReplicaSets)
+	for i := range s.Pods {
+		p := &s.Pods[i]
+		if !inScope(p.Namespace, s.DataPlaneNamespaces, cfg) || !MeshedPod(p) || !runningPod(p) {
+			continue
+		}
+		podHash := p.Annotations[AnnotationProxyTrustRoot]
+		ref, ok, reason := ResolveOwner(p, rss, cfg.ArgoRollouts)
+		if podHash == hash {
+			if ok {
+				v.current[ref] = true
+			}
+			continue
+		}
+		if !ok {
+			v.unmanaged = append(v.unmanaged, PodRef{Namespace: p.Namespace, Name: p.Name, Owner: ownerString(p), Reason: reason})
+			continue
+		}
+		si := v.stale[ref]
+		si.pods++
+		if si.hash == "" || podHash < si.hash {
+			si.hash = podHash // the smallest, so the report is deterministic
+		}
+		v.stale[ref] = si
+	}
+	for ref := range v.stale {
+		delete(v.current, ref)
+	}
+	slices.SortFunc(v.unmanaged, func(a, b PodRef) int {
+		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
+	})
+	return v
+}
+
+// inScope reports a data-plane namespace: one of the selected (or any, for
+// all meshed), never a control-plane one.
+func inScope(ns string, selected []string, cfg *Config) bool {
+	if cfg.IsControlPlane(ns) {
+		return false
+	}
+	return selected == nil || slices.Contains(selected, ns)
+}
+
+// StaleOwners are the data-plane workloads that hold pods with stale roots:
+// the objects a run must fetch before it can Decide. The snapshot's Bundle,
+// DataPlaneNamespaces, Pods and ReplicaSets must be filled.
+func StaleOwners(s *Snapshot, cfg *Config) []Ref {
+	v := classify(s, cfg, TrustRootsHash(s.Bundle))
+	out := make([]Ref, 0, len(v.stale))
+	for ref := range v.stale {
+		out = append(out, ref)
+	}
+	slices.SortFunc(out, compareRefs)
+	return out
+}
+
+// ReplicaSetNamespaces are the namespaces whose stale pods are owned by
+// ReplicaSets: the ones whose ReplicaSets a run must list before
+// StaleOwners. The snapshot's Bundle, DataPlaneNamespaces and Pods must be
+// filled.
+func ReplicaSetNamespaces(s *Snapshot, cfg *Config) []string {
+	hash := TrustRootsHash(s.Bundle)
+	var out []string
+	for i := range s.Pods {
+		p := &s.Pods[i]
+		if !inScope(p.Namespace, s.DataPlaneNamespaces, cfg) || !MeshedPod(p) || !runningPod(p) || p.Annotations[AnnotationProxyTrustRoot] == hash {
+			continue
+		}
+		if c := metav1.GetControllerOf(p); c != nil && c.Kind == "ReplicaSet" && !slices.Contains(out, p.Namespace) {
+			out = append(out, p.Namespace)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func compareRefs(a, b Ref) int {
+	return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Name, b.Name))
+}
+
+// Decide plans one run: which workloads to restart, at most budget of them,
+// control plane first. It is a pure function of the snapshot: deciding again
+// on a snapshot taken after the restarts were applied restarts nothing.
+func Decide(s *Snapshot, cfg *Config, budget int) Plan {
+	hash := TrustRootsHash(s.Bundle)
+	p := Plan{Hash: hash, ControlPlaneSettled: true}
+	take := func(d Decision) Decision {
+		if budget > 0 {
+			budget--
+			d.State = StateRestart
+			return d
+		}
+		d.State = StateStale
+		d.Reason = "per-run restart limit reached; the next run continues"
+		return d
+	}
+
+	for _, w := range s.ControlPlane {
+		d := Decision{Ref: w.Ref, ControlPlane: true, FromHash: w.Hash}
+		switch {
+		case w.Hash == hash && w.Settled:
+			d.State = StateCurrent
+			d.FromHash = ""
+		case w.Hash == hash:
+			d.State = StatePending
+			d.Reason = w.Progress
+			d.FromHash = ""
+		case !w.Restartable:
+			d.State = StateBlocked
+			d.Reason = w.Progress
+		default:
+			d = take(d)
+			if d.State == StateRestart {
+				d.Reason = stampReason(w.Hash)
+			}
+		}
+		if d.State != StateCurrent {
+			p.ControlPlaneSettled = false
+		}
+		p.Decisions = append(p.Decisions, d)
+	}
+
+	v := classify(s, cfg, hash)
+	p.Unmanaged = v.unmanaged
+	p.CurrentDataPlane = len(v.current)
+	found := map[Ref]Workload{}
+	for _, w := range s.Workloads {
+		found[w.Ref] = w
+	}
+	refs := make([]Ref, 0, len(v.stale))
+	for ref := range v.stale {
+		refs = append(refs, ref)
+	}
+	slices.SortFunc(refs, compareRefs)
+	for _, ref := range refs {
+		si := v.stale[ref]
+		d := Decision{Ref: ref, StalePods: si.pods, FromHash: si.hash}
+		w, ok := found[ref]
+		switch {
+		case !ok:
+			d.State = StateBlocked
+			d.Reason = "owner not found"
+		case !w.Restartable:
+			d.State = StateBlocked
+			d.Reason = w.Progress
+		case w.Hash == hash && !w.Settled:
+			d.State = StatePending
+			d.Reason = "restarted for the current roots; " + w.Progress
+		case !p.ControlPlaneSettled:
+			d.State = StateStale
+			d.Reason = "waiting for the control plane to roll out the current roots"
+		default:
+			d = take(d)
+			if d.State == StateRestart {
+				d.Reason = fmt.Sprintf("%d running pods hold roots %s", si.pods, short(si.hash))
+				if w.Hash == hash {
+					d.Reason += "; restarted for the current roots before, and pods still hold stale ones"
+				}
+			}
+		}
+		p.Decisions = append(p.Decisions, d)
+	}
+	return p
+}
+
+func stampReason(from string) string {
+	if from == "" {
+		return "pod template not stamped with the roots it runs with"
+	}
+	return "pod template stamped with roots " + short(from)
+}
+
+// short abbreviates a hash for messages.
+func short(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
+}

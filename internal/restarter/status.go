@@ -1,0 +1,133 @@
+package restarter
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// Keys of the status ConfigMap. The summary keys are for people and for
+// `kubectl get -o jsonpath`; status.json is the whole record.
+const (
+	StatusKeyJSON      = "status.json"
+	StatusKeyHash      = "bundleSHA256"
+	StatusKeyTime      = "lastRun"
+	StatusKeyCurrent   = "current"
+	StatusKeyPending   = "pending"
+	StatusKeyStale     = "stale"
+	StatusKeyBlocked   = "blocked"
+	StatusKeyRestarted = "restarted"
+	StatusKeyUnmanaged = "unmanagedPods"
+)
+
+// maxListed bounds the workloads and pods a status lists, so the ConfigMap
+// stays far below the API server's 1 MiB object limit in any cluster.
+const maxListed = 200
+
+// Status is what a run records in the status ConfigMap.
+type Status struct {
+	// Time the run started.
+	Time time.Time `json:"time"`
+	// BundleSHA256 is the hash of the bundle the run worked towards.
+	BundleSHA256 string `json:"bundleSHA256"`
+	// Anchors in that bundle.
+	Anchors []Anchor `json:"anchors"`
+	// Counts of workloads by state after the run.
+	Counts Counts `json:"counts"`
+	// ControlPlaneSettled reports that the control plane holds the current
+	// roots and has rolled out.
+	ControlPlaneSettled bool `json:"controlPlaneSettled"`
+	// Workloads not current, and why (at most maxListed).
+	Workloads []Decision `json:"workloads,omitempty"`
+	// UnmanagedPods hold stale roots and have no owner the restarter
+	// restarts (at most maxListed).
+	UnmanagedPods []PodRef `json:"unmanagedPods,omitempty"`
+	// Truncated counts entries left out of the two lists.
+	Truncated int `json:"truncated,omitempty"`
+	// IdentityIssuer is the issuer that signs the identity issuer, and
+	// since when the restarter has seen it there.
+	IdentityIssuer *IssuerObservation `json:"identityIssuer,omitempty"`
+}
+
+// IssuerObservation records which issuer signs the identity issuer
+// certificate, and the first run that saw it. The real switch happened
+// earlier, at most one schedule interval before, so Since is a conservative
+// (late) bound for "every proxy certificate signed before the switch has
+// expired".
+type IssuerObservation struct {
+	Kind  string    `json:"kind"`
+	Name  string    `json:"name"`
+	Since time.Time `json:"since"`
+}
+
+// ObserveIssuer carries Since over from the previous status when the issuer
+// is the same one.
+func ObserveIssuer(prev *Status, kind, name string, now time.Time) *IssuerObservation {
+	if name == "" {
+		return nil
+	}
+	if prev != nil && prev.IdentityIssuer != nil && prev.IdentityIssuer.Kind == kind && prev.IdentityIssuer.Name == name {
+		return &IssuerObservation{Kind: kind, Name: name, Since: prev.IdentityIssuer.Since}
+	}
+	return &IssuerObservation{Kind: kind, Name: name, Since: now.UTC()}
+}
+
+// NewStatus records a plan. restarted are the workloads the whole run
+// restarted (a run that waited for the control plane decides twice).
+func NewStatus(p *Plan, anchors []Anchor, now time.Time, restarted int) Status {
+	c := p.Counts()
+	c.Restarted = restarted
+	s := Status{Time: now.UTC(), BundleSHA256: p.Hash, Anchors: anchors, Counts: c, ControlPlaneSettled: p.ControlPlaneSettled}
+	for _, d := range p.Decisions {
+		if d.State == StateCurrent {
+			continue
+		}
+		if len(s.Workloads) < maxListed {
+			s.Workloads = append(s.Workloads, d)
+		} else {
+			s.Truncated++
+		}
+	}
+	for _, u := range p.Unmanaged {
+		if len(s.UnmanagedPods) < maxListed {
+			s.UnmanagedPods = append(s.UnmanagedPods, u)
+		} else {
+			s.Truncated++
+		}
+	}
+	return s
+}
+
+// ConfigMapData is the status as ConfigMap data.
+func (s *Status) ConfigMapData() (map[string]string, error) {
+	raw, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return map[string]string{
+		StatusKeyJSON:      string(raw) + "\n",
+		StatusKeyHash:      s.BundleSHA256,
+		StatusKeyTime:      s.Time.Format(time.RFC3339),
+		StatusKeyCurrent:   strconv.Itoa(s.Counts.Current),
+		StatusKeyPending:   strconv.Itoa(s.Counts.Pending),
+		StatusKeyStale:     strconv.Itoa(s.Counts.Stale),
+		StatusKeyBlocked:   strconv.Itoa(s.Counts.Blocked),
+		StatusKeyRestarted: strconv.Itoa(s.Counts.Restarted),
+		StatusKeyUnmanaged: strconv.Itoa(s.Counts.Unmanaged),
+	}, nil
+}
+
+// StatusFromConfigMapData reads a status back; ok is false when the data
+// holds none (the ConfigMap as rendered, before the first run).
+func StatusFromConfigMapData(data map[string]string) (s *Status, ok bool, err error) {
+	raw, found := data[StatusKeyJSON]
+	if !found {
+		return nil, false, nil
+	}
+	s = &Status{}
+	if err := json.Unmarshal([]byte(raw), s); err != nil {
+		return nil, false, fmt.Errorf("%s: %w", StatusKeyJSON, err)
+	}
+	return s, true, nil
+}

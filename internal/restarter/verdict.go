@@ -1,0 +1,153 @@
+package restarter
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// AnchorIssuerPrefix prefixes the CA ClusterIssuer mtlsgen renders for each
+// anchor (generator.AnchorPrefix); the rest of the name is the anchor's name
+// in the spec.
+const AnchorIssuerPrefix = "linkerd-anchor-"
+
+// CertificateReadiness is a cert-manager Certificate's Ready condition.
+type CertificateReadiness struct {
+	Namespace, Name string
+	Ready           bool
+	// Message of the Ready condition, or why it is missing.
+	Message string
+}
+
+// Observation is what `mtlsgen status` read from the cluster.
+type Observation struct {
+	Now time.Time
+	// BundleHash and Anchors describe the trust roots ConfigMap now.
+	BundleHash string
+	Anchors    []Anchor
+	// Status is the restarter's last record; nil if there is none yet.
+	Status *Status
+	// Certificates are the cert-manager Certificates of the mesh.
+	Certificates []CertificateReadiness
+	// ProxyLifetime is how long a proxy certificate can live: Linkerd's
+	// issuanceLifetime plus its clock skew allowance.
+	ProxyLifetime time.Duration
+}
+
+// Verdict is the answer to "is the next rotation step safe?".
+type Verdict struct {
+	// Safe reports that the next step may be made.
+	Safe bool
+	// Lines explain it, for a person.
+	Lines []string
+}
+
+// Judge decides whether the next step of a trust-anchor rotation is safe.
+func Judge(o *Observation) Verdict {
+	var v Verdict
+	say := func(format string, args ...any) { v.Lines = append(v.Lines, fmt.Sprintf(format, args...)) }
+
+	say("trust bundle %s: %d anchors", short(o.BundleHash), len(o.Anchors))
+	for _, a := range o.Anchors {
+		say("  %s  key %s  expires %s", a.Subject, short(a.KeySHA256), a.NotAfter.Format(time.DateOnly))
+	}
+	s := o.Status
+	var issuer *IssuerObservation
+	if s != nil {
+		issuer = s.IdentityIssuer
+	}
+	active := ""
+	if issuer != nil {
+		active = strings.TrimPrefix(issuer.Name, AnchorIssuerPrefix)
+		say("identity issuer signed by %s %s (seen since %s)", issuer.Kind, issuer.Name, issuer.Since.Format(time.RFC3339))
+	}
+
+	notReady := 0
+	for _, c := range o.Certificates {
+		if !c.Ready {
+			notReady++
+		}
+	}
+	say("certificates: %d of %d Ready", len(o.Certificates)-notReady, len(o.Certificates))
+	for _, c := range o.Certificates {
+		if !c.Ready {
+			say("  not Ready: %s/%s: %s", c.Namespace, c.Name, c.Message)
+		}
+	}
+
+	if s == nil {
+		say("NOT SAFE: the restarter has not recorded a run yet (ConfigMap %s)", StatusConfigMap)
+		return v
+	}
+	c := s.Counts
+	say("restarter: last run %s (%s ago): %d current, %d pending, %d stale, %d blocked, %d unmanaged pods",
+		s.Time.Format(time.RFC3339), o.Now.Sub(s.Time).Round(time.Second), c.Current, c.Pending, c.Stale, c.Blocked, c.Unmanaged)
+	switch {
+	case s.BundleSHA256 != o.BundleHash:
+		say("NOT SAFE: the trust bundle changed after the restarter's last run (it saw %s); wait for its next run", short(s.BundleSHA256))
+		return v
+	case notReady > 0:
+		say("NOT SAFE: %d certificates are not Ready", notReady)
+		return v
+	case !c.Converged():
+		say("NOT SAFE: %d of %d workloads do not hold the current roots yet, and %d pods need attention", c.Total()-c.Current, c.Total(), c.Unmanaged)
+		for i, d := range s.Workloads {
+			if i == 10 {
+				say("  ... and %d more (kubectl get configmap %s -o jsonpath='{.data.status\\.json}')", len(s.Workloads)-10+s.Truncated, StatusConfigMap)
+				break
+			}
+			say("  %s: %s %s", d.Ref, d.State, d.Reason)
+		}
+		for i, u := range s.UnmanagedPods {
+			if i == 10 {
+				break
+			}
+			say("  pod %s/%s: %s", u.Namespace, u.Name, u.Reason)
+		}
+		return v
+	}
+
+	v.Safe = true
+	names := make([]string, len(o.Anchors))
+	var others []string
+	for i, a := range o.Anchors {
+		names[i] = anchorLabel(a)
+		if active == "" || names[i] != active {
+			others = append(others, names[i])
+		}
+	}
+	if len(o.Anchors) == 1 {
+		say("SAFE: all %d workloads trust anchor %s, the only one; to rotate, add a new anchor to spec.trust.anchors (step 1)", c.Total(), names[0])
+		return v
+	}
+	say("SAFE: all %d workloads trust anchors %s; safe to make %s active (step 2)", c.Total(), strings.Join(names, ", "), strings.Join(others, " or "))
+	if issuer != nil && active != "" {
+		// Whichever way the last switch went, every proxy certificate
+		// signed under another anchor has expired once the proxy lifetime
+		// has passed since the active issuer appeared. Which anchor is the
+		// new one only the spec's history knows, so both readings are
+		// named.
+		gone := strings.Join(others, ", ")
+		if until := issuer.Since.Add(o.ProxyLifetime); o.Now.After(until) {
+			say("also safe: remove %s, keeping the active %s (step 3 if %s is the new anchor, else undoing step 1): proxy certificates signed under %s expired before %s",
+				gone, active, active, gone, until.Format(time.RFC3339))
+		} else {
+			say("not yet: removing %s (step 3) is safe only after %s, when the last proxy certificate signed under it before %s became active has expired",
+				gone, until.Format(time.RFC3339), active)
+		}
+	}
+	return v
+}
+
+// anchorLabel names an anchor for people: the spec's anchor name for the
+// self-signed anchors mtlsgen renders (common name NAME.linkerd.DOMAIN),
+// else its subject.
+func anchorLabel(a Anchor) string {
+	if cn, ok := strings.CutPrefix(a.Subject, "CN="); ok && !strings.Contains(cn, ",") {
+		if name, _, ok := strings.Cut(cn, ".linkerd."); ok {
+			return name
+		}
+		return cn
+	}
+	return a.Subject
+}

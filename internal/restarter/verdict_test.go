@@ -1,0 +1,135 @@
+package restarter_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/mtlsgen/mtlsgen/internal/restarter"
+)
+
+func TestStatus_configMapRoundTrip(t *testing.T) {
+	s := shop(oldHash)
+	cfg := config()
+	p := restarter.Decide(s, cfg, 20)
+	now := time.Date(2026, 8, 22, 10, 25, 0, 0, time.UTC)
+	st := restarter.NewStatus(&p, []restarter.Anchor{{Subject: "CN=a", KeySHA256: "ab", NotAfter: now}}, now, 3)
+	st.IdentityIssuer = restarter.ObserveIssuer(nil, "ClusterIssuer", "linkerd-anchor-a", now)
+	data, err := st.ConfigMapData()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if data[restarter.StatusKeyHash] != newHash || data[restarter.StatusKeyRestarted] != "3" || data[restarter.StatusKeyTime] != "2026-08-22T10:25:00Z" {
+		t.Errorf("summary keys %v", data)
+	}
+	back, ok, err := restarter.StatusFromConfigMapData(data)
+	if err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	if diff := cmp.Diff(&st, back); diff != "" {
+		t.Errorf("round trip (-want +got):\n%s", diff)
+	}
+	if _, ok, err := restarter.StatusFromConfigMapData(nil); ok || err != nil {
+		t.Error("an empty ConfigMap holds no status")
+	}
+	if _, _, err := restarter.StatusFromConfigMapData(map[string]string{restarter.StatusKeyJSON: "{"}); err == nil {
+		t.Error("a broken status.json must be an error")
+	}
+
+	// The issuer's "since" survives runs that see the same issuer.
+	later := restarter.ObserveIssuer(&st, "ClusterIssuer", "linkerd-anchor-a", now.Add(6*time.Hour))
+	if !later.Since.Equal(now) {
+		t.Errorf("since moved to %s", later.Since)
+	}
+	if other := restarter.ObserveIssuer(&st, "ClusterIssuer", "linkerd-anchor-b", now.Add(6*time.Hour)); !other.Since.Equal(now.Add(6 * time.Hour)) {
+		t.Errorf("a new issuer keeps the old since %s", other.Since)
+	}
+}
+
+func observation(now time.Time, anchors ...string) *restarter.Observation {
+	o := &restarter.Observation{
+		Now: now, BundleHash: newHash, ProxyLifetime: 24*time.Hour + 20*time.Second,
+		Certificates: []restarter.CertificateReadiness{{Namespace: "linkerd", Name: "linkerd-identity-issuer", Ready: true}},
+		Status: &restarter.Status{
+			Time: now.Add(-time.Hour), BundleSHA256: newHash, Counts: restarter.Counts{Current: 42},
+			IdentityIssuer: &restarter.IssuerObservation{Kind: "ClusterIssuer", Name: "linkerd-anchor-root-2026", Since: now.Add(-48 * time.Hour)},
+		},
+	}
+	for _, a := range anchors {
+		o.Anchors = append(o.Anchors, restarter.Anchor{Subject: "CN=" + a + ".linkerd.cluster.local", KeySHA256: strings.Repeat("a", 64)})
+	}
+	return o
+}
+
+func TestJudge(t *testing.T) {
+	now := time.Date(2026, 8, 22, 12, 0, 0, 0, time.UTC)
+	for name, tc := range map[string]struct {
+		o    *restarter.Observation
+		safe bool
+		line string
+	}{
+		"step 1 done: safe to make the new anchor active": {
+			o: observation(now, "root-2026", "root-2027"), safe: true,
+			line: "SAFE: all 42 workloads trust anchors root-2026, root-2027; safe to make root-2027 active (step 2)",
+		},
+		"step 2 done long ago: safe to remove the others": {
+			o: func() *restarter.Observation {
+				o := observation(now, "root-2026", "root-2027")
+				o.Status.IdentityIssuer.Name = "linkerd-anchor-root-2027"
+				return o
+			}(), safe: true,
+			line: "also safe: remove root-2026, keeping the active root-2027 (step 3 if root-2027 is the new anchor, else undoing step 1)",
+		},
+		"step 2 just done: removing waits for the proxy certificates": {
+			o: func() *restarter.Observation {
+				o := observation(now, "root-2026", "root-2027")
+				o.Status.IdentityIssuer = &restarter.IssuerObservation{Kind: "ClusterIssuer", Name: "linkerd-anchor-root-2027", Since: now.Add(-time.Hour)}
+				return o
+			}(), safe: true,
+			line: "not yet: removing root-2026 (step 3) is safe only after 2026-08-23T11:00:20Z",
+		},
+		"one anchor: add one": {
+			o: observation(now, "root-2026"), safe: true,
+			line: "the only one; to rotate, add a new anchor",
+		},
+		"no run yet": {
+			o:    func() *restarter.Observation { o := observation(now, "a", "b"); o.Status = nil; return o }(),
+			line: "NOT SAFE: the restarter has not recorded a run yet",
+		},
+		"bundle changed since the last run": {
+			o: func() *restarter.Observation {
+				o := observation(now, "a", "b")
+				o.Status.BundleSHA256 = oldHash
+				return o
+			}(),
+			line: "NOT SAFE: the trust bundle changed after the restarter's last run",
+		},
+		"stale workloads left": {
+			o: func() *restarter.Observation {
+				o := observation(now, "a", "b")
+				o.Status.Counts = restarter.Counts{Current: 40, Pending: 1, Restarted: 1, Stale: 1, Unmanaged: 2}
+				o.Status.Workloads = []restarter.Decision{{Ref: restarter.Ref{Kind: restarter.KindDeployment, Namespace: "shop", Name: "web"}, State: restarter.StateStale, Reason: "per-run restart limit reached"}}
+				return o
+			}(),
+			line: "NOT SAFE: 2 of 42 workloads do not hold the current roots yet, and 2 pods need attention",
+		},
+		"a certificate not ready": {
+			o: func() *restarter.Observation {
+				o := observation(now, "a", "b")
+				o.Certificates = append(o.Certificates, restarter.CertificateReadiness{Namespace: "cert-manager", Name: "linkerd-anchor-b", Message: "Issuing"})
+				return o
+			}(),
+			line: "NOT SAFE: 1 certificates are not Ready",
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			v := restarter.Judge(tc.o)
+			text := strings.Join(v.Lines, "\n")
+			if v.Safe != tc.safe || !strings.Contains(text, tc.line) {
+				t.Errorf("safe %v, want %v, with line %q; got:\n%s", v.Safe, tc.safe, tc.line, text)
+			}
+		})
+	}
+}

@@ -1,0 +1,195 @@
+package restarter
+
+import (
+	"fmt"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+)
+
+// Kind is a kind of workload the restarter can restart.
+type Kind string
+
+const (
+	KindDeployment  Kind = "Deployment"
+	KindStatefulSet Kind = "StatefulSet"
+	KindDaemonSet   Kind = "DaemonSet"
+	// KindRollout is an Argo Rollouts Rollout (argoproj.io/v1alpha1),
+	// restarted through spec.restartAt: changing its pod template would
+	// start a new canary release instead of a restart.
+	KindRollout Kind = "Rollout"
+)
+
+// Ref names a workload.
+type Ref struct {
+	Kind      Kind   `json:"kind"`
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+}
+
+func (r Ref) String() string { return fmt.Sprintf("%s %s/%s", r.Kind, r.Namespace, r.Name) }
+
+// Workload is what the restarter needs to know of a workload object.
+type Workload struct {
+	Ref Ref
+	// Hash is the trust-roots hash the restarter last stamped on it
+	// (AnnotationTrustRootsHash), empty if never.
+	Hash string
+	// Settled reports that the last change to the workload has rolled out;
+	// Progress says why not when it has not.
+	Settled  bool
+	Progress string
+	// Restartable is false when patching the workload would not restart its
+	// pods (an OnDelete update strategy); Progress says why.
+	Restartable bool
+}
+
+// DeploymentWorkload describes a Deployment. It has settled as kubectl
+// rollout status decides: the controller has seen the latest generation,
+// every replica is updated and available, and no old replica is left.
+func DeploymentWorkload(d *appsv1.Deployment) Workload {
+	w := Workload{Ref: Ref{KindDeployment, d.Namespace, d.Name}, Hash: d.Spec.Template.Annotations[AnnotationTrustRootsHash], Restartable: true}
+	replicas := int32(1)
+	if d.Spec.Replicas != nil {
+		replicas = *d.Spec.Replicas
+	}
+	s := d.Status
+	switch {
+	case d.Generation > s.ObservedGeneration:
+		w.Progress = "waiting for the controller to observe the new generation"
+	case hasCondition(d.Status.Conditions, appsv1.DeploymentProgressing, "ProgressDeadlineExceeded"):
+		w.Progress = "rollout exceeded its progress deadline"
+	case s.UpdatedReplicas < replicas:
+		w.Progress = fmt.Sprintf("%d of %d replicas updated", s.UpdatedReplicas, replicas)
+	case s.Replicas > s.UpdatedReplicas:
+		w.Progress = fmt.Sprintf("%d old replicas pending termination", s.Replicas-s.UpdatedReplicas)
+	case s.AvailableReplicas < s.UpdatedReplicas:
+		w.Progress = fmt.Sprintf("%d of %d updated replicas available", s.AvailableReplicas, s.UpdatedReplicas)
+	default:
+		w.Settled = true
+	}
+	return w
+}
+
+func hasCondition(cs []appsv1.DeploymentCondition, t appsv1.DeploymentConditionType, reason string) bool {
+	for _, c := range cs {
+		if c.Type == t && c.Reason == reason {
+			return true
+		}
+	}
+	return false
+}
+
+// StatefulSetWorkload describes a StatefulSet, settled as kubectl rollout
+// status decides. One with the OnDelete strategy is not restartable: a
+// template change waits for someone to delete its pods, which the restarter
+// never does.
+func StatefulSetWorkload(s *appsv1.StatefulSet) Workload {
+	w := Workload{Ref: Ref{KindStatefulSet, s.Namespace, s.Name}, Hash: s.Spec.Template.Annotations[AnnotationTrustRootsHash], Restartable: true}
+	if s.Spec.UpdateStrategy.Type == appsv1.OnDeleteStatefulSetStrategyType {
+		w.Restartable = false
+		w.Progress = "updateStrategy OnDelete: delete its pods to restart them"
+		return w
+	}
+	replicas := int32(1)
+	if s.Spec.Replicas != nil {
+		replicas = *s.Spec.Replicas
+	}
+	st := s.Status
+	partition := int32(0)
+	if ru := s.Spec.UpdateStrategy.RollingUpdate; ru != nil && ru.Partition != nil {
+		partition = *ru.Partition
+	}
+	switch {
+	case st.ObservedGeneration == 0 || s.Generation > st.ObservedGeneration:
+		w.Progress = "waiting for the controller to observe the new generation"
+	case st.ReadyReplicas < replicas:
+		w.Progress = fmt.Sprintf("%d of %d pods ready", st.ReadyReplicas, replicas)
+	case partition > 0:
+		if st.UpdatedReplicas < replicas-partition {
+			w.Progress = fmt.Sprintf("%d of %d pods updated (partition %d)", st.UpdatedReplicas, replicas-partition, partition)
+		} else {
+			w.Settled = true
+		}
+	case st.UpdateRevision != st.CurrentRevision:
+		w.Progress = fmt.Sprintf("%d of %d pods updated", st.UpdatedReplicas, replicas)
+	default:
+		w.Settled = true
+	}
+	return w
+}
+
+// DaemonSetWorkload describes a DaemonSet, settled as kubectl rollout status
+// decides; OnDelete is not restartable, as for StatefulSets.
+func DaemonSetWorkload(d *appsv1.DaemonSet) Workload {
+	w := Workload{Ref: Ref{KindDaemonSet, d.Namespace, d.Name}, Hash: d.Spec.Template.Annotations[AnnotationTrustRootsHash], Restartable: true}
+	if d.Spec.UpdateStrategy.Type == appsv1.OnDeleteDaemonSetStrategyType {
+		w.Restartable = false
+		w.Progress = "updateStrategy OnDelete: delete its pods to restart them"
+		return w
+	}
+	st := d.Status
+	switch {
+	case d.Generation > st.ObservedGeneration:
+		w.Progress = "waiting for the controller to observe the new generation"
+	case st.UpdatedNumberScheduled < st.DesiredNumberScheduled:
+		w.Progress = fmt.Sprintf("%d of %d pods updated", st.UpdatedNumberScheduled, st.DesiredNumberScheduled)
+	case st.NumberAvailable < st.DesiredNumberScheduled:
+		w.Progress = fmt.Sprintf("%d of %d updated pods available", st.NumberAvailable, st.DesiredNumberScheduled)
+	default:
+		w.Settled = true
+	}
+	return w
+}
+
+// Rollout is the part of an Argo Rollouts Rollout the restarter reads. The
+// restarter does not link Argo Rollouts' Go module; package cluster fills
+// this from the unstructured object.
+type Rollout struct {
+	Namespace, Name string
+	// Annotations of the Rollout object (not of its template).
+	Annotations map[string]string
+	// RestartAt is spec.restartAt; RestartedAt is status.restartedAt, which
+	// the Rollout controller sets when it has restarted every pod older than
+	// restartAt.
+	RestartAt, RestartedAt *time.Time
+}
+
+// RolloutWorkload describes a Rollout: settled once the controller reports
+// the last requested restart done.
+func RolloutWorkload(r *Rollout) Workload {
+	w := Workload{Ref: Ref{KindRollout, r.Namespace, r.Name}, Hash: r.Annotations[AnnotationTrustRootsHash], Restartable: true}
+	if r.RestartAt != nil && (r.RestartedAt == nil || r.RestartedAt.Before(*r.RestartAt)) {
+		w.Progress = "restart requested at " + r.RestartAt.UTC().Format(time.RFC3339) + " not done yet"
+	} else {
+		w.Settled = true
+	}
+	return w
+}
+
+// PodRef names a pod and, when known, its owner.
+type PodRef struct {
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+	// Owner is "Kind/name" of its controller, empty for a bare pod.
+	Owner string `json:"owner,omitempty"`
+	// Reason says why the restarter leaves it alone.
+	Reason string `json:"reason,omitempty"`
+}
+
+// MeshedPod reports whether Linkerd's proxy injector injected the pod: it
+// carries the trust-root hash annotation.
+func MeshedPod(p *corev1.Pod) bool {
+	_, ok := p.Annotations[AnnotationProxyTrustRoot]
+	return ok
+}
+
+// runningPod reports a pod that holds trust roots now: running (or about to)
+// and not on its way out.
+func runningPod(p *corev1.Pod) bool {
+	if p.DeletionTimestamp != nil {
+		return false
+	}
+	return p.Status.Phase == corev1.PodRunning || p.Status.Phase == corev1.PodPending
+}

@@ -1,0 +1,81 @@
+package restarter_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/utils/ptr"
+
+	"github.com/mtlsgen/mtlsgen/internal/restarter"
+)
+
+// Settled follows kubectl rollout status for each kind.
+func TestWorkloadSettled(t *testing.T) {
+	at := time.Date(2026, 8, 22, 10, 0, 0, 0, time.UTC)
+	for name, tc := range map[string]struct {
+		w        restarter.Workload
+		settled  bool
+		progress string
+	}{
+		"deployment rolled out": {w: restarter.DeploymentWorkload(deployment("a", "d", "")), settled: true},
+		"deployment generation not observed": {
+			w: restarter.DeploymentWorkload(rolling(deployment("a", "d", ""))), progress: "observe the new generation"},
+		"deployment updating": {w: restarter.DeploymentWorkload(func() *appsv1.Deployment {
+			d := deployment("a", "d", "")
+			d.Status.UpdatedReplicas = 1
+			return d
+		}()), progress: "1 of 2 replicas updated"},
+		"deployment old replicas left": {w: restarter.DeploymentWorkload(func() *appsv1.Deployment {
+			d := deployment("a", "d", "")
+			d.Status.Replicas = 3
+			return d
+		}()), progress: "1 old replicas pending termination"},
+		"deployment not available": {w: restarter.DeploymentWorkload(func() *appsv1.Deployment {
+			d := deployment("a", "d", "")
+			d.Status.AvailableReplicas = 1
+			return d
+		}()), progress: "1 of 2 updated replicas available"},
+		"deployment past its deadline": {w: restarter.DeploymentWorkload(func() *appsv1.Deployment {
+			d := deployment("a", "d", "")
+			d.Status.Conditions = []appsv1.DeploymentCondition{{Type: appsv1.DeploymentProgressing, Reason: "ProgressDeadlineExceeded"}}
+			return d
+		}()), progress: "progress deadline"},
+		"statefulset rolled out": {w: restarter.StatefulSetWorkload(statefulSet("a", "s", "")), settled: true},
+		"statefulset revisions differ": {w: restarter.StatefulSetWorkload(func() *appsv1.StatefulSet {
+			s := statefulSet("a", "s", "")
+			s.Status.UpdateRevision, s.Status.UpdatedReplicas = "r2", 1
+			return s
+		}()), progress: "1 of 3 pods updated"},
+		"statefulset partitioned and done": {w: restarter.StatefulSetWorkload(func() *appsv1.StatefulSet {
+			s := statefulSet("a", "s", "")
+			s.Spec.UpdateStrategy.RollingUpdate = &appsv1.RollingUpdateStatefulSetStrategy{Partition: ptr.To(int32(2))}
+			s.Status.UpdateRevision, s.Status.UpdatedReplicas = "r2", 1
+			return s
+		}()), settled: true},
+		"daemonset rolled out": {w: restarter.DaemonSetWorkload(daemonSet("a", "d", "")), settled: true},
+		"daemonset updating": {w: restarter.DaemonSetWorkload(func() *appsv1.DaemonSet {
+			d := daemonSet("a", "d", "")
+			d.Status.UpdatedNumberScheduled = 3
+			return d
+		}()), progress: "3 of 4 pods updated"},
+		"rollout never restarted": {w: restarter.RolloutWorkload(&restarter.Rollout{}), settled: true},
+		"rollout restart requested": {
+			w:        restarter.RolloutWorkload(&restarter.Rollout{RestartAt: &at}),
+			progress: "restart requested at 2026-08-22T10:00:00Z not done yet"},
+		"rollout restart done": {
+			w: restarter.RolloutWorkload(&restarter.Rollout{RestartAt: &at, RestartedAt: ptr.To(at.Add(time.Minute))}), settled: true},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if tc.w.Settled != tc.settled || !strings.Contains(tc.w.Progress, tc.progress) || !tc.w.Restartable {
+				t.Errorf("settled %v progress %q restartable %v, want settled %v progress ~%q", tc.w.Settled, tc.w.Progress, tc.w.Restartable, tc.settled, tc.progress)
+			}
+		})
+	}
+	ds := daemonSet("a", "d", "")
+	ds.Spec.UpdateStrategy.Type = appsv1.OnDeleteDaemonSetStrategyType
+	if w := restarter.DaemonSetWorkload(ds); w.Restartable {
+		t.Error("an OnDelete DaemonSet is not restartable by a template patch")
+	}
+}
