@@ -57,6 +57,8 @@ trust-manager, delivered by Argo CD, and checks it.`,
 		newInitCommand(streams),
 		newSchemaCommand(streams),
 		newVersionCommand(streams, version),
+		newKrmCommand(streams, version),
+		newCmpCommand(streams, version),
 	)
 	return root
 }
