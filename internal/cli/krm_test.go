@@ -1,7 +1,10 @@
 package cli
 
 import (
+	"bytes"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/spf13/cobra"
@@ -33,4 +36,32 @@ func TestKrm_standalone(t *testing.T) {
 		},
 	}
 	checker.Assert(t)
+}
+
+// Without arguments, mtlsgen is a KRM function when standard input is a
+// pipe or a file (kustomize's exec functions before v5.7.0 cannot pass
+// arguments), and prints its help on a terminal-like device.
+func TestRun_noArgumentsIsKrmOnAPipe(t *testing.T) {
+	in, err := os.Open(filepath.Join(testutil.RepoRoot(t), "plugin", "krm", "testdata", "processor", "valid", "input.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	var out, errOut bytes.Buffer
+	if code := Run(nil, IOStreams{In: in, Out: &out, ErrOut: &errOut}, goldenVersion); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	if !strings.HasPrefix(out.String(), "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\n") || !strings.Contains(out.String(), "kind: Certificate") {
+		t.Errorf("not a ResourceList with generated objects:\n%.400s", out.String())
+	}
+
+	devNull, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer devNull.Close()
+	out.Reset()
+	if code := Run(nil, IOStreams{In: devNull, Out: &out, ErrOut: &errOut}, goldenVersion); code != 0 || !strings.Contains(out.String(), "Usage:") {
+		t.Errorf("mtlsgen < /dev/null: exit %d, want the help:\n%.300s", code, out.String())
+	}
 }

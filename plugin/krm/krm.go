@@ -97,7 +97,7 @@ func (p *Processor) render(fc *yaml.RNode, file string) ([]generator.Object, err
 		return &load.Error{Problems: []load.Problem{{File: name, Path: path, Message: fmt.Sprintf(format, args...)}}}
 	}
 	if fc == nil || fc.IsNilOrEmpty() {
-		return nil, problem("", "no function config: the MeshTLS spec is the function config (list the spec file under generators: in kustomization.yaml)")
+		return nil, problem("", "no function config: expected a KRM ResourceList on standard input whose functionConfig is the MeshTLS spec, as kustomize sends it (list the spec under generators: in kustomization.yaml; mtlsgen --help lists the other commands)")
 	}
 	raw, err := fc.String()
 	if err != nil {
