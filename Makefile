@@ -5,7 +5,7 @@ GO ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/mtlsgen/mtlsgen/internal/version.stamped=$(VERSION)
 
-.PHONY: test vet golden fuzz render build
+.PHONY: test vet golden fuzz render build image
 
 test:
 	$(GO) test ./...
@@ -28,3 +28,26 @@ build:
 .PHONY: bench
 bench:
 	bench/run.sh
+
+# The container image (Dockerfile): CMP sidecar, KRM function, restarter.
+# The binary is compiled here and staged with what the image holds into
+# IMAGE_CONTEXT, the build context. Built with buildah where it is installed
+# (no daemon needed: vfs storage, chroot isolation), else with docker.
+IMAGE ?= mtlsgen
+IMAGE_TAG ?= $(VERSION)
+IMAGE_CONTEXT ?= dist/image
+CA_BUNDLE ?= /etc/ssl/certs/ca-certificates.crt
+BUILDAH ?= buildah --storage-driver vfs
+IMAGE_BUILDER ?= $(if $(shell command -v buildah 2>/dev/null),buildah,docker)
+
+image:
+	@test -r $(CA_BUNDLE) || { echo "make image: no CA bundle at $(CA_BUNDLE) (apt-get install ca-certificates, or set CA_BUNDLE)" >&2; exit 1; }
+	rm -rf $(IMAGE_CONTEXT) && mkdir -p $(IMAGE_CONTEXT)
+	CGO_ENABLED=0 GOOS=linux $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(IMAGE_CONTEXT)/mtlsgen ./cmd/mtlsgen
+	cp $(CA_BUNDLE) $(IMAGE_CONTEXT)/ca-certificates.crt
+	cp image/passwd image/group plugin/cmp/plugin.yaml $(IMAGE_CONTEXT)/
+ifeq ($(IMAGE_BUILDER),buildah)
+	$(BUILDAH) bud --isolation chroot --build-arg VERSION=$(VERSION) -t $(IMAGE):$(IMAGE_TAG) -t $(IMAGE):latest -f Dockerfile $(IMAGE_CONTEXT)
+else
+	docker build --build-arg VERSION=$(VERSION) -t $(IMAGE):$(IMAGE_TAG) -t $(IMAGE):latest -f Dockerfile $(IMAGE_CONTEXT)
+endif

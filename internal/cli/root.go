@@ -67,13 +67,21 @@ trust-manager, delivered by Argo CD, and checks it.`,
 		newCheckCommand(streams, version),
 		newRestarterCommand(streams, version),
 		newStatusCommand(streams, version),
+		newKrmCommand(streams, version),
+		newCmpCommand(streams, version),
 	)
 	return root
 }
 
 // Run executes mtlsgen with args and returns the process exit code. Problems
 // with a spec are printed one per line as FILE:LINE: PATH: message.
+//
+// Without arguments and with standard input that is not a terminal, mtlsgen
+// is a KRM function, as `mtlsgen krm` (see krmStdinMode).
 func Run(args []string, streams IOStreams, version string) int {
+	if len(args) == 0 && krmStdinMode(streams.In) {
+		args = []string{"krm"}
+	}
 	return runRoot(NewRootCommand(streams, version), args, streams)
 }
 

@@ -1,0 +1,32 @@
+package krm
+
+import (
+	"github.com/spf13/cobra"
+	"sigs.k8s.io/kustomize/kyaml/fn/framework/command"
+)
+
+// NewCommand returns the function as a cobra command built by kyaml's
+// command.Build, in both of its modes:
+//
+//   - no arguments: a ResourceList on standard input, a ResourceList (items
+//     plus results) on standard output. This is how kustomize runs it, as an
+//     exec function (args: [krm]) or from the container image (whose CMD is
+//     krm).
+//   - CONFIG [INPUT...|-]: standalone; CONFIG is the spec, the output is a
+//     plain YAML stream of the inputs followed by the generated objects.
+//
+// Errors are returned, not printed: the caller prints them (the mtlsgen CLI
+// prints each problem as FILE: FIELD.PATH: message and exits 1).
+func NewCommand(version string) *cobra.Command {
+	p := &Processor{Version: version}
+	cmd := command.Build(p, command.StandaloneEnabled, true)
+	run := cmd.RunE
+	cmd.RunE = func(c *cobra.Command, args []string) error {
+		p.SpecFile = ""
+		if len(args) > 0 {
+			p.SpecFile = args[0]
+		}
+		return run(c, args)
+	}
+	return cmd
+}

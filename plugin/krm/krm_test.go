@@ -1,0 +1,175 @@
+package krm_test
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"sigs.k8s.io/kustomize/kyaml/fn/framework"
+	"sigs.k8s.io/kustomize/kyaml/fn/framework/frameworktestutil"
+	"sigs.k8s.io/kustomize/kyaml/kio"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/mtlsgen/mtlsgen/internal/testutil"
+	"github.com/mtlsgen/mtlsgen/plugin/krm"
+)
+
+// testVersion is the version fixtures are rendered with.
+const testVersion = "dev"
+
+// requireSameLines compares an error with errors.txt exactly (after
+// trimming), where frameworktestutil's default reads each line as a regular
+// expression: mtlsgen's messages are full of parentheses and dots, and
+// -update writes the actual text, which must then match itself.
+func requireSameLines(t *testing.T, expected, actual string) {
+	t.Helper()
+	want := strings.TrimSpace(strings.ReplaceAll(expected, "\r\n", "\n"))
+	got := strings.TrimSpace(strings.ReplaceAll(actual, "\r\n", "\n"))
+	if want != got {
+		t.Fatalf("error differs from errors.txt:\nwant:\n%s\ngot:\n%s", want, got)
+	}
+}
+
+// Each testdata/processor/<case>/input.yaml is a ResourceList as kustomize
+// sends a generator (the spec as functionConfig and as the only item); the
+// output, items and results, must equal expected.yaml, and the error
+// errors.txt. Run go test ./plugin/krm -update to rewrite them.
+func TestProcessor_fixtures(t *testing.T) {
+	checker := frameworktestutil.ProcessorResultsChecker{
+		TestDataDirectory:        filepath.Join("testdata", "processor"),
+		UpdateExpectedFromActual: *testutil.Update,
+		ErrorAssertionFunc:       requireSameLines,
+		Processor:                func() framework.ResourceListProcessor { return &krm.Processor{Version: testVersion} },
+	}
+	checker.Assert(t)
+}
+
+// frameworktestutil checks only the error of a failing case; the results
+// written to stdout matter as much (kpt and kustomize's verbose mode show
+// them), so the output of every failing case must equal its expected.yaml
+// too, and must carry one error result per problem and no generated object.
+func TestProcessor_failingCasesWriteResults(t *testing.T) {
+	cases, _ := filepath.Glob(filepath.Join("testdata", "processor", "*", "errors.txt"))
+	if len(cases) < 5 {
+		t.Fatalf("expected at least 5 failing cases, found %d", len(cases))
+	}
+	for _, errFile := range cases {
+		dir := filepath.Dir(errFile)
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			in, err := os.ReadFile(filepath.Join(dir, "input.yaml"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out bytes.Buffer
+			err = framework.Execute(&krm.Processor{Version: testVersion}, &kio.ByteReadWriter{Reader: bytes.NewReader(in), Writer: &out})
+			if err == nil {
+				t.Fatal("a failing case must return an error, so the function exits non-zero")
+			}
+			testutil.AssertGolden(t, filepath.Join(dir, "expected.yaml"), out.Bytes())
+
+			rl, err := yaml.Parse(out.String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			results, err := rl.Pipe(yaml.Lookup("results"))
+			if err != nil || results == nil {
+				t.Fatalf("no results in the output:\n%s", out.String())
+			}
+			elements, _ := results.Elements()
+			problems := strings.Count(strings.TrimSpace(err2string(t, dir)), "\n") + 1
+			if len(elements) != problems {
+				t.Errorf("%d results for %d problems", len(elements), problems)
+			}
+			for _, r := range elements {
+				if s := yaml.GetValue(r.Field("severity").Value); s != "error" {
+					t.Errorf("result severity %q, want error", s)
+				}
+			}
+			inRL, err := yaml.Parse(string(in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			inItems, _ := inRL.Pipe(yaml.Lookup("items"))
+			items, _ := rl.Pipe(yaml.Lookup("items"))
+			if n, inN := len(items.Content()), len(inItems.Content()); n != inN {
+				t.Errorf("a failing case changed the items: %d items out, %d in", n, inN)
+			}
+		})
+	}
+}
+
+func err2string(t *testing.T, dir string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "errors.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// The results of an invalid spec carry what a tool needs to point at the
+// problem: severity error, the spec as resource, the field path, and the
+// file when kustomize recorded it (buildMetadata: [originAnnotations]).
+func TestProcessor_resultFields(t *testing.T) {
+	in, err := os.ReadFile(filepath.Join("testdata", "processor", "origin-file", "input.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	p := &krm.Processor{Version: testVersion}
+	rl := &framework.ResourceList{}
+	rw := &kio.ByteReadWriter{Reader: bytes.NewReader(in), Writer: &out}
+	if rl.Items, err = rw.Read(); err != nil {
+		t.Fatal(err)
+	}
+	rl.FunctionConfig = rw.FunctionConfig
+	if err := p.Process(rl); err == nil {
+		t.Fatal("invalid spec processed without error")
+	}
+	paths := map[string]bool{}
+	for _, r := range rl.Results {
+		if r.Severity != framework.Error {
+			t.Errorf("severity %q", r.Severity)
+		}
+		if r.ResourceRef == nil || r.ResourceRef.Kind != "MeshTLS" || r.ResourceRef.Name != "broken" || r.ResourceRef.APIVersion != "mtlsgen.dev/v1alpha1" {
+			t.Errorf("resourceRef %+v", r.ResourceRef)
+		}
+		if r.File == nil || r.File.Path != "mesh/mtlsgen.yaml" {
+			t.Errorf("file %+v, want mesh/mtlsgen.yaml from the origin annotation", r.File)
+		}
+		if r.Field != nil {
+			paths[r.Field.Path] = true
+		}
+	}
+	for _, want := range []string{"spec.profile", "spec.identityIssuer.renewBefore", "spec.trust.anchors"} {
+		if !paths[want] {
+			t.Errorf("no result for %s (got %v)", want, paths)
+		}
+	}
+	if rl.Results.ExitCode() != 1 {
+		t.Error("results do not make the function fail")
+	}
+}
+
+// The function exits non-zero on a failing case when run as kustomize runs
+// it (ResourceList on stdin): the command returns the error.
+func TestCommand_resourceListModeFails(t *testing.T) {
+	in, err := os.ReadFile(filepath.Join("testdata", "processor", "invalid-spec", "input.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := krm.NewCommand(testVersion)
+	var out, errOut bytes.Buffer
+	cmd.SetIn(bytes.NewReader(in))
+	cmd.SetOut(&out)
+	cmd.SetErr(&errOut)
+	cmd.SetArgs([]string{})
+	if err := cmd.Execute(); err == nil {
+		t.Fatal("invalid spec: command succeeded")
+	}
+	if !strings.Contains(out.String(), "results:") || !strings.Contains(out.String(), "severity: error") {
+		t.Errorf("no error results on stdout:\n%s", out.String())
+	}
+}
