@@ -41,6 +41,7 @@ type clusterContext struct {
 // clusterBuilders make the objects of one cluster, one concern each.
 var clusterBuilders = []func(*clusterContext) []Object{
 	namespaces,
+	enrollment,
 	trustAnchors,
 	identityIssuer,
 	webhookCertificates,
@@ -129,12 +130,15 @@ func emitAll(objs []Object, opts Options, emit func(Object) error) error {
 		if opts.Component != "" && o.Component != opts.Component {
 			continue
 		}
-		labels := o.Object.GetLabels()
-		if labels == nil {
-			labels = map[string]string{}
+		if o.Component != ComponentPatches {
+			// A patch must not claim its owner's object for mtlsgen.
+			labels := o.Object.GetLabels()
+			if labels == nil {
+				labels = map[string]string{}
+			}
+			labels[LabelManagedBy] = ManagedByValue
+			o.Object.SetLabels(labels)
 		}
-		labels[LabelManagedBy] = ManagedByValue
-		o.Object.SetLabels(labels)
 		if err := emit(o); err != nil {
 			return err
 		}

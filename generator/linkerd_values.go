@@ -125,9 +125,13 @@ func controlPlaneValues(s *v1alpha1.MeshTLSSpec, r v1alpha1.LinkerdRelease, spec
 			v[key] = lr
 		}
 	}
+	// Every namespace mtlsgen does not list gets this; listed namespaces
+	// carry their own policy as an annotation.
+	proxy := map[string]any{"defaultInboundPolicy": s.Mesh.ClusterDefaultPolicy()}
 	if lr := linkerdResources(res.Proxy); lr != nil {
-		v["proxy"] = map[string]any{"resources": lr}
+		proxy["resources"] = lr
 	}
+	v["proxy"] = proxy
 	addInjectedCA(v, webhooksByChart(s)[v1alpha1.ChartControlPlane])
 	return v
 }

@@ -19,10 +19,14 @@ const (
 	// ComponentArgoCD is the ApplicationSet, applied once, to the cluster
 	// Argo CD runs in.
 	ComponentArgoCD Component = "argocd"
+	// ComponentPatches are kustomize patches for objects mtlsgen does not
+	// own (a Namespace or a workload another Application defines): their
+	// owner applies them. Argo CD never delivers this component.
+	ComponentPatches Component = "patches"
 )
 
 // Components lists every component, in output order.
-var Components = []Component{ComponentMesh, ComponentArgoCD}
+var Components = []Component{ComponentMesh, ComponentPatches, ComponentArgoCD}
 
 // KubeObject is a typed Kubernetes object with its TypeMeta set.
 type KubeObject interface {

@@ -87,9 +87,17 @@ func RestarterConfig(s *v1alpha1.MeshTLSSpec) restarter.Config {
 	if len(cp) > 1 {
 		cfg.ExtensionNamespaces = cp[1:]
 	}
+	cfg.MeshNamespaces = s.Mesh.Names()
 	switch dp := r.DataPlane; {
 	case len(dp.Namespaces) > 0:
+		// The enrolled namespaces are data plane too: their trust roots
+		// go stale like any other's.
 		cfg.DataPlane.Namespaces = slices.Clone(dp.Namespaces)
+		for _, ns := range cfg.MeshNamespaces {
+			if !slices.Contains(cfg.DataPlane.Namespaces, ns) {
+				cfg.DataPlane.Namespaces = append(cfg.DataPlane.Namespaces, ns)
+			}
+		}
 	case dp.Selector != nil:
 		cfg.DataPlane.Selector = metav1.FormatLabelSelector(dp.Selector)
 	default:
@@ -168,27 +176,41 @@ func restarterRBAC(cfg *restarter.Config) []KubeObject {
 	if cfg.ArgoRollouts {
 		dataRules = append(dataRules, ruleRollouts)
 	}
+	clusterRole := func(rules []rbacv1.PolicyRule) {
+		out = append(out,
+			restarterMeta(&rbacv1.ClusterRole{
+				TypeMeta:   metav1.TypeMeta{APIVersion: rbacv1.SchemeGroupVersion.String(), Kind: "ClusterRole"},
+				ObjectMeta: objectMeta(RestarterName, ""),
+				Rules:      rules,
+			}),
+			restarterMeta(&rbacv1.ClusterRoleBinding{
+				TypeMeta:   metav1.TypeMeta{APIVersion: rbacv1.SchemeGroupVersion.String(), Kind: "ClusterRoleBinding"},
+				ObjectMeta: objectMeta(RestarterName, ""),
+				RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: RestarterName},
+				Subjects:   []rbacv1.Subject{subject},
+			}))
+	}
+	// The enrolled namespaces' injection annotation, by name: a Namespace
+	// is cluster-scoped, so this one rule needs a ClusterRole.
+	var readMeshNamespaces []rbacv1.PolicyRule
+	if len(cfg.MeshNamespaces) > 0 {
+		readMeshNamespaces = []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"namespaces"}, ResourceNames: cfg.MeshNamespaces, Verbs: []string{"get"}}}
+	}
+
 	if len(cfg.DataPlane.Namespaces) > 0 {
 		for _, dns := range cfg.DataPlane.Namespaces {
 			role(dns, dataRules)
+		}
+		if readMeshNamespaces != nil {
+			clusterRole(readMeshNamespaces)
 		}
 		return out
 	}
 	if cfg.DataPlane.Selector != "" {
 		dataRules = append([]rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"namespaces"}, Verbs: []string{"list"}}}, dataRules...)
 	}
-	return append(out,
-		restarterMeta(&rbacv1.ClusterRole{
-			TypeMeta:   metav1.TypeMeta{APIVersion: rbacv1.SchemeGroupVersion.String(), Kind: "ClusterRole"},
-			ObjectMeta: objectMeta(RestarterName, ""),
-			Rules:      dataRules,
-		}),
-		restarterMeta(&rbacv1.ClusterRoleBinding{
-			TypeMeta:   metav1.TypeMeta{APIVersion: rbacv1.SchemeGroupVersion.String(), Kind: "ClusterRoleBinding"},
-			ObjectMeta: objectMeta(RestarterName, ""),
-			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: RestarterName},
-			Subjects:   []rbacv1.Subject{subject},
-		}))
+	clusterRole(append(readMeshNamespaces, dataRules...))
+	return out
 }
 
 // RestarterImage is the image reference of the restarter: the digest wins

@@ -159,6 +159,12 @@ func TestRestarter_RBACShape(t *testing.T) {
 			spec:  "",
 			roles: []string{"linkerd", "linkerd-jaeger", "linkerd-viz"}, clusterRole: true,
 		},
+		"namespaces, and an enrolled one": {
+			spec: "  restarter: {dataPlane: {namespaces: [shop]}}\n  mesh: {namespaces: [{name: billing, inject: enabled}]}\n",
+			// billing joins the data plane; its Namespace is read by name,
+			// which only a ClusterRole can grant.
+			roles: []string{"billing", "linkerd", "linkerd-jaeger", "linkerd-viz", "shop"}, clusterRole: true, listNSInRole: true,
+		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			m := loadSpec(t, restarterSpecHead+tc.spec)
@@ -287,5 +293,20 @@ func TestRestarterImage(t *testing.T) {
 		if got := generator.RestarterImage(tc.img, tc.version); got != tc.want {
 			t.Errorf("RestarterImage(%+v, %s) = %s, want %s", tc.img, tc.version, got, tc.want)
 		}
+	}
+}
+
+// Reading the enrolled Namespaces is the one cluster-wide grant of the
+// namespaces mode: get, by name, nothing else.
+func TestRestarter_RBACReadsEnrolledNamespacesByName(t *testing.T) {
+	m := loadSpec(t, restarterSpecHead+"  restarter: {dataPlane: {namespaces: [shop]}}\n  mesh: {namespaces: [{name: billing, inject: enabled}, {name: shop, inject: disabled}]}\n")
+	r := pickRestarter(byCluster(t, m)[v1alpha1.InClusterName])
+	want := []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"namespaces"}, ResourceNames: []string{"billing", "shop"}, Verbs: []string{"get"}}}
+	if len(r.clusterRoles) != 1 || !cmp.Equal(want, r.clusterRoles[0].Rules) {
+		t.Errorf("cluster roles %+v", r.clusterRoles)
+	}
+	args := r.cronJobs[0].Spec.JobTemplate.Spec.Template.Spec.Containers[0].Args
+	if !slices.Contains(args, "--mesh-namespaces=billing,shop") || !slices.Contains(args, "--data-plane-namespaces=shop,billing") {
+		t.Errorf("args %v", args)
 	}
 }

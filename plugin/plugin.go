@@ -25,6 +25,8 @@ import (
 // empty stream is never a success: Argo CD with prune would delete the mesh.
 var ErrNothingRendered = errors.New("the selection renders no object (an empty output would make Argo CD prune everything this Application deployed)")
 
+var errPatches = errors.New("component patches holds kustomize patches for objects other Applications own: apply them there (mtlsgen render -o dir= writes them one file each), not through this plugin")
+
 // SeveralClustersError is returned when a selection renders the objects of
 // more than one cluster. Every cluster gets objects of the same names, so
 // they cannot go to one place: kustomize refuses the duplicate IDs and an
@@ -45,10 +47,17 @@ func Render(m *v1alpha1.MeshTLS, opts generator.Options) ([]generator.Object, er
 	if err := generator.CheckOptions(m, opts); err != nil {
 		return nil, err
 	}
-	objs, err := generator.RenderAll(m, opts)
+	if opts.Component == generator.ComponentPatches {
+		return nil, errPatches
+	}
+	all, err := generator.RenderAll(m, opts)
 	if err != nil {
 		return nil, err
 	}
+	// Patches are for the Applications that own the patched objects; the
+	// adapters' output is applied as it is, and a partial object applied
+	// here would claim it.
+	objs := slices.DeleteFunc(all, func(o generator.Object) bool { return o.Component == generator.ComponentPatches })
 	if clusters := clustersOf(objs); len(clusters) > 1 {
 		return nil, &SeveralClustersError{Clusters: clusters}
 	}

@@ -91,6 +91,10 @@ type MeshTLSSpec struct {
 	// the restarter.
 	// +optional
 	Monitoring MonitoringSpec `json:"monitoring,omitzero"`
+	// Mesh enrolls application namespaces and workloads in the mesh and sets
+	// their inbound policy.
+	// +optional
+	Mesh MeshSpec `json:"mesh,omitzero"`
 	// ArgoCD configures the ApplicationSet that installs everything.
 	// +optional
 	ArgoCD ArgoCDSpec `json:"argocd,omitzero"`

@@ -49,6 +49,7 @@ func ValidateSpec(s *MeshTLSSpec, p *field.Path) field.ErrorList {
 	el = append(el, validateWebhooks(s, p.Child("webhooks"))...)
 	el = append(el, validateRestarter(s, p.Child("restarter"))...)
 	el = append(el, validateMonitoring(s, p.Child("monitoring"))...)
+	el = append(el, validateMesh(s, p.Child("mesh"))...)
 	el = append(el, validateArgoCD(&s.ArgoCD, p.Child("argocd"))...)
 	el = append(el, validateClusters(s.Clusters, p.Child("clusters"))...)
 	return el

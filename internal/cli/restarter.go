@@ -95,6 +95,7 @@ func bindRestarterFlags(cmd *cobra.Command, f *restarterFlags) {
 	fl.StringVar(&c.LinkerdNamespace, restarter.FlagLinkerdNamespace, "linkerd", "namespace of the Linkerd control plane, its trust roots and the status ConfigMap")
 	fl.StringSliceVar(&c.ExtensionNamespaces, restarter.FlagExtensionNamespaces, nil, "namespaces of enabled Linkerd extensions (control plane, restarted after the Linkerd namespace)")
 	fl.StringSliceVar(&c.DataPlane.Namespaces, restarter.FlagNamespaces, nil, "application namespaces to act in")
+	fl.StringSliceVar(&c.MeshNamespaces, restarter.FlagMeshNamespaces, nil, "namespaces spec.mesh enrolls: restart workloads whose pods do not match their injection, and report mesh coverage")
 	fl.StringVar(&c.DataPlane.Selector, restarter.FlagSelector, "", "label selector choosing the application namespaces to act in")
 	fl.BoolVar(&c.DataPlane.AllMeshed, restarter.FlagAllMeshed, false, "act in every namespace with meshed pods")
 	fl.IntVar(&c.MaxRestarts, restarter.FlagMaxRestarts, 20, "most workloads restarted in one run")

@@ -199,6 +199,38 @@ func TestParse_invalid(t *testing.T) {
 				"  clusters:\n    - {name: eu-central-1-primary, server: \"https://a:6443\"}\n    - {name: b, server: \"https://b:6443\"}\n",
 			want: []string{`spec.yaml:11: spec.clusters[0].name: with metadata.name "payments-platform-production" the Argo CD Application "payments-platform-production-eu-central-1-primary-linkerd-multicluster" would be 70 characters, more than the 63 a label value allows; shorten one of them`},
 		},
+		"audit on Linkerd 2.14": {
+			spec: header + "spec:\n  linkerd: {version: \"2.14\"}\n  mesh:\n    namespaces:\n      - {name: shop, inject: enabled, policy: audit}\n" + anchors + argocd,
+			want: []string{`spec.yaml:9: spec.mesh.namespaces[0].policy: not allowed: audit needs Linkerd 2.16 or later (its policy controller has no audit mode in 2.14); use off, then enforce`},
+		},
+		"a mesh namespace listed twice": {
+			spec: header + "spec:\n  mesh:\n    namespaces:\n      - {name: shop, inject: enabled}\n      - {name: shop, inject: disabled}\n" + anchors + argocd,
+			want: []string{`spec.yaml:9: spec.mesh.namespaces[1].name: duplicate value "shop": each must be unique`},
+		},
+		"meshing the Linkerd, cert-manager and kube-system namespaces": {
+			spec: header + "spec:\n  mesh:\n    namespaces:\n      - {name: linkerd, inject: enabled}\n      - {name: cert-manager, inject: enabled}\n      - {name: kube-system, inject: enabled}\n" + anchors + argocd,
+			want: []string{
+				`spec.yaml:8: spec.mesh.namespaces[0].name: not allowed: linkerd is a Linkerd control-plane namespace: it must not be meshed or have its inbound policy changed`,
+				`spec.yaml:9: spec.mesh.namespaces[1].name: not allowed: cert-manager is the anchors' (cert-manager's) namespace: it must not be meshed or have its inbound policy changed`,
+				`spec.yaml:10: spec.mesh.namespaces[2].name: not allowed: kube-system is Kubernetes' own namespace: it must not be meshed or have its inbound policy changed`,
+			},
+		},
+		"workloads opted in while the namespace is injected, and a bad workload": {
+			spec: header + "spec:\n  mesh:\n    namespaces:\n      - {name: shop, inject: enabled, workloads: [Deployment/web]}\n      - {name: pay, inject: disabled, workloads: [web, CronJob/x]}\n" + anchors + argocd,
+			want: []string{
+				`spec.yaml:8: spec.mesh.namespaces[0].workloads: not allowed: workloads opt in one at a time only while inject is disabled; with inject: enabled every workload is meshed already`,
+				`spec.yaml:9: spec.mesh.namespaces[1].workloads[0]: must be KIND/NAME with KIND one of Deployment, StatefulSet, DaemonSet, e.g. Deployment/checkout`,
+				`spec.yaml:9: spec.mesh.namespaces[1].workloads[1]: must be KIND/NAME with KIND one of Deployment, StatefulSet, DaemonSet, e.g. Deployment/checkout`,
+			},
+		},
+		"unknown inject and policy values": {
+			spec: header + "spec:\n  mesh:\n    enforce: strict\n    namespaces:\n      - {name: shop, inject: yes, policy: deny}\n" + anchors + argocd,
+			want: []string{
+				`spec.yaml:7: spec.mesh.enforce: "strict" is not supported (allowed: all-authenticated, cluster-authenticated)`,
+				`spec.yaml:9: spec.mesh.namespaces[0].inject: "yes" is not supported (allowed: enabled, disabled)`,
+				`spec.yaml:9: spec.mesh.namespaces[0].policy: "deny" is not supported (allowed: off, audit, enforce)`,
+			},
+		},
 		"bad restarter schedule": {
 			spec: header + "spec:\n  restarter: {schedule: \"@hourly\"}\n" + anchors + argocd,
 			want: []string{`spec.yaml:6: spec.restarter.schedule: must be a five-field cron expression (minute hour day-of-month month day-of-week), e.g. "25 */6 * * *"`},

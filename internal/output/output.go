@@ -64,8 +64,15 @@ func Header(o generator.Object) string {
 	if o.Cluster != "" {
 		where = "cluster " + o.Cluster
 	}
-	return fmt.Sprintf("# mtlsgen: %s, component %s\n", where, o.Component)
+	h := fmt.Sprintf("# mtlsgen: %s, component %s\n", where, o.Component)
+	if o.Component == generator.ComponentPatches {
+		h += PatchNote
+	}
+	return h
 }
+
+// PatchNote heads every patch: who applies it.
+const PatchNote = "# A kustomize patch for an object another Application owns: apply it there (mtlsgen and its Application do not).\n"
 
 type yamlSink struct {
 	w *bufio.Writer
@@ -168,12 +175,22 @@ func checkReplaceable(target string) error {
 	return nil
 }
 
-// RelPath is where an object's file is, relative to the output directory.
+// RelPath is where an object's file is, relative to the output directory:
+// one manifests.yaml per cluster and component, and one file per patch
+// (patches/KIND-[NAMESPACE-]NAME.yaml), for kustomize's patches list.
 func RelPath(o generator.Object) string {
 	if o.Cluster == "" {
 		return filepath.Join("fleet", string(o.Component), "manifests.yaml")
 	}
-	return filepath.Join("clusters", o.Cluster, string(o.Component), "manifests.yaml")
+	file := "manifests.yaml"
+	if o.Component == generator.ComponentPatches {
+		parts := []string{strings.ToLower(o.Object.GetObjectKind().GroupVersionKind().Kind)}
+		if ns := o.Object.GetNamespace(); ns != "" {
+			parts = append(parts, ns)
+		}
+		file = strings.Join(append(parts, o.Object.GetName()), "-") + ".yaml"
+	}
+	return filepath.Join("clusters", o.Cluster, string(o.Component), file)
 }
 
 func (s *dirSink) Write(o generator.Object) error {
@@ -195,7 +212,11 @@ func (s *dirSink) Write(o generator.Object) error {
 	if err != nil {
 		return err
 	}
-	if _, err := f.WriteString("---\n"); err != nil {
+	sep := "---\n"
+	if o.Component == generator.ComponentPatches {
+		sep = PatchNote // a file of its own
+	}
+	if _, err := f.WriteString(sep); err != nil {
 		return err
 	}
 	_, err = f.Write(b)

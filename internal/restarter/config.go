@@ -25,6 +25,7 @@ const (
 	FlagMaxRestarts         = "max-restarts"
 	FlagArgoRollouts        = "argo-rollouts"
 	FlagControlPlaneTimeout = "control-plane-timeout"
+	FlagMeshNamespaces      = "mesh-namespaces"
 )
 
 // DefaultControlPlaneTimeout is how long a run waits for the control plane
@@ -51,6 +52,11 @@ type Config struct {
 	// plane to roll out before restarting the data plane; 0 leaves the data
 	// plane to the next run.
 	ControlPlaneTimeout time.Duration
+	// MeshNamespaces are the namespaces spec.mesh enrolls: there the
+	// restarter also restarts workloads whose running pods do not match
+	// their injection (no proxy where injection is enabled, a proxy where
+	// it is disabled), and reports mesh coverage.
+	MeshNamespaces []string
 }
 
 // DataPlane selects the application namespaces.
@@ -81,9 +87,17 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("namespace %q: %s", ns, strings.Join(msgs, "; ")))
 		}
 	}
-	for _, ns := range c.DataPlane.Namespaces {
-		if msgs := validation.IsDNS1123Label(ns); len(msgs) > 0 {
-			errs = append(errs, fmt.Errorf("--%s: namespace %q: %s", FlagNamespaces, ns, strings.Join(msgs, "; ")))
+	for _, list := range []struct {
+		flag string
+		nss  []string
+	}{{FlagNamespaces, c.DataPlane.Namespaces}, {FlagMeshNamespaces, c.MeshNamespaces}} {
+		for _, ns := range list.nss {
+			if msgs := validation.IsDNS1123Label(ns); len(msgs) > 0 {
+				errs = append(errs, fmt.Errorf("--%s: namespace %q: %s", list.flag, ns, strings.Join(msgs, "; ")))
+			}
+			if c.IsControlPlane(ns) {
+				errs = append(errs, fmt.Errorf("--%s: %s is a control-plane namespace", list.flag, ns))
+			}
 		}
 	}
 	set := 0
@@ -131,5 +145,8 @@ func (c *Config) Args() []string {
 		args = append(args, "--"+FlagArgoRollouts)
 	}
 	args = append(args, "--"+FlagControlPlaneTimeout+"="+c.ControlPlaneTimeout.String())
+	if len(c.MeshNamespaces) > 0 {
+		args = append(args, "--"+FlagMeshNamespaces+"="+strings.Join(c.MeshNamespaces, ","))
+	}
 	return args
 }

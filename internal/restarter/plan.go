@@ -27,6 +27,12 @@ type Snapshot struct {
 	// Workloads are the data-plane owners of stale pods, as far as they were
 	// found (see StaleOwners).
 	Workloads []Workload
+	// MeshNamespaces maps each enrolled namespace (Config.MeshNamespaces)
+	// to its linkerd.io/inject annotation, "" when it has none.
+	MeshNamespaces map[string]string
+	// MeshPods are the pods of the enrolled namespaces, meshed or not, with
+	// only their container names and hostNetwork kept.
+	MeshPods []corev1.Pod
 }
 
 // State is what a run found, or did, for one workload.
@@ -59,6 +65,9 @@ type Decision struct {
 	// FromHash is the hash it was last stamped with (control plane), or one
 	// of its stale pods carries (data plane).
 	FromHash string `json:"fromHash,omitempty"`
+	// Injection marks a workload whose pods do not match their injection
+	// (spec.mesh), rather than holding stale roots.
+	Injection bool `json:"injection,omitempty"`
 }
 
 // Plan is the outcome of Decide.
@@ -75,6 +84,11 @@ type Plan struct {
 	// Unmanaged are pods with stale roots the restarter leaves alone: their
 	// owner is not a kind it restarts, or was not found.
 	Unmanaged []PodRef
+	// UnmanagedEnrollment are enrolled pods whose proxy does not match their
+	// injection and whose owner the restarter does not restart.
+	UnmanagedEnrollment []PodRef
+	// Coverage is how far each enrolled namespace is meshed.
+	Coverage []Coverage
 	// ControlPlaneSettled reports that every control-plane workload holds
 	// the current roots and has rolled out; until then the data plane waits.
 	ControlPlaneSettled bool
@@ -101,6 +115,10 @@ type Counts struct {
 	Blocked   int `json:"blocked"`
 	Restarted int `json:"restarted"`
 	Unmanaged int `json:"unmanagedPods"`
+	// Enrolling counts enrolled workloads whose pods do not match their
+	// injection yet (restarted by this run or waiting). They say nothing
+	// about trust roots, so Converged ignores them.
+	Enrolling int `json:"enrolling,omitempty"`
 }
 
 // Total is the number of workloads counted.
@@ -116,6 +134,13 @@ func (c Counts) Converged() bool {
 func (p *Plan) Counts() Counts {
 	c := Counts{Current: p.CurrentDataPlane, Unmanaged: len(p.Unmanaged)}
 	for _, d := range p.Decisions {
+		if d.Injection {
+			c.Enrolling++
+			if d.State == StateRestart {
+				c.Restarted++
+			}
+			continue
+		}
 		switch d.State {
 		case StateCurrent:
 			c.Current++
@@ -198,9 +223,15 @@ func inScope(ns string, selected []string, cfg *Config) bool {
 // DataPlaneNamespaces, Pods and ReplicaSets must be filled.
 func StaleOwners(s *Snapshot, cfg *Config) []Ref {
 	v := classify(s, cfg, TrustRootsHash(s.Bundle))
-	out := make([]Ref, 0, len(v.stale))
+	mismatched, _ := classifyInjection(s, cfg)
+	out := make([]Ref, 0, len(v.stale)+len(mismatched))
 	for ref := range v.stale {
 		out = append(out, ref)
+	}
+	for ref := range mismatched {
+		if _, dup := v.stale[ref]; !dup {
+			out = append(out, ref)
+		}
 	}
 	slices.SortFunc(out, compareRefs)
 	return out
@@ -213,13 +244,22 @@ func StaleOwners(s *Snapshot, cfg *Config) []Ref {
 func ReplicaSetNamespaces(s *Snapshot, cfg *Config) []string {
 	hash := TrustRootsHash(s.Bundle)
 	var out []string
+	add := func(p *corev1.Pod) {
+		if c := metav1.GetControllerOf(p); c != nil && c.Kind == "ReplicaSet" && !slices.Contains(out, p.Namespace) {
+			out = append(out, p.Namespace)
+		}
+	}
 	for i := range s.Pods {
 		p := &s.Pods[i]
 		if !inScope(p.Namespace, s.DataPlaneNamespaces, cfg) || !MeshedPod(p) || !runningPod(p) || p.Annotations[AnnotationProxyTrustRoot] == hash {
 			continue
 		}
-		if c := metav1.GetControllerOf(p); c != nil && c.Kind == "ReplicaSet" && !slices.Contains(out, p.Namespace) {
-			out = append(out, p.Namespace)
+		add(p)
+	}
+	for i := range s.MeshPods {
+		p := &s.MeshPods[i]
+		if inject, ok := s.MeshNamespaces[p.Namespace]; ok && runningPod(p) && WantsProxy(p, inject) != HasProxy(p) {
+			add(p)
 		}
 	}
 	slices.Sort(out)
@@ -308,6 +348,48 @@ func Decide(s *Snapshot, cfg *Config, budget int) Plan {
 				if w.Hash == hash {
 					d.Reason += "; restarted for the current roots before, and pods still hold stale ones"
 				}
+			}
+		}
+		p.Decisions = append(p.Decisions, d)
+	}
+
+	// Enrolled workloads whose pods do not match their injection: restarted
+	// the same way, so the injector sees them again.
+	mismatched, unmanaged := classifyInjection(s, cfg)
+	p.UnmanagedEnrollment = unmanaged
+	if len(s.MeshNamespaces) > 0 {
+		p.Coverage = MeshCoverage(s)
+	}
+	refs = refs[:0]
+	for ref := range mismatched {
+		if _, stale := v.stale[ref]; !stale {
+			refs = append(refs, ref)
+		}
+	}
+	slices.SortFunc(refs, compareRefs)
+	for _, ref := range refs {
+		mi := mismatched[ref]
+		d := Decision{Ref: ref, Injection: true}
+		w, ok := found[ref]
+		switch {
+		case !ok:
+			d.State = StateBlocked
+			d.Reason = "owner not found"
+		case !w.Restartable:
+			d.State = StateBlocked
+			d.Reason = w.Progress
+		case w.Hash == hash && !w.Settled:
+			// Restarted already (by this feature or for the roots), and
+			// still rolling out: give the injector time to see it.
+			d.State = StatePending
+			d.Reason = "restarted; " + w.Progress
+		case !p.ControlPlaneSettled:
+			d.State = StateStale
+			d.Reason = "waiting for the control plane to roll out"
+		default:
+			d = take(d)
+			if d.State == StateRestart {
+				d.Reason = injectionReason(mi.want, mi.pods)
 			}
 		}
 		p.Decisions = append(p.Decisions, d)

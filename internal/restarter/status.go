@@ -48,6 +48,8 @@ type Status struct {
 	// IdentityIssuer is the issuer that signs the identity issuer, and
 	// since when the restarter has seen it there.
 	IdentityIssuer *IssuerObservation `json:"identityIssuer,omitempty"`
+	// Mesh is the coverage of the enrolled namespaces (spec.mesh).
+	Mesh []Coverage `json:"mesh,omitempty"`
 }
 
 // IssuerObservation records which issuer signs the identity issuer
@@ -78,7 +80,7 @@ func ObserveIssuer(prev *Status, kind, name string, now time.Time) *IssuerObserv
 func NewStatus(p *Plan, anchors []Anchor, now time.Time, restarted int) Status {
 	c := p.Counts()
 	c.Restarted = restarted
-	s := Status{Time: now.UTC(), BundleSHA256: p.Hash, Anchors: anchors, Counts: c, ControlPlaneSettled: p.ControlPlaneSettled}
+	s := Status{Time: now.UTC(), BundleSHA256: p.Hash, Anchors: anchors, Counts: c, ControlPlaneSettled: p.ControlPlaneSettled, Mesh: p.Coverage}
 	for _, d := range p.Decisions {
 		if d.State == StateCurrent {
 			continue

@@ -82,6 +82,14 @@ func Judge(o *Observation) Verdict {
 	c := s.Counts
 	say("restarter: last run %s (%s ago): %d current, %d pending, %d stale, %d blocked, %d unmanaged pods",
 		s.Time.Format(time.RFC3339), o.Now.Sub(s.Time).Round(time.Second), c.Current, c.Pending, c.Stale, c.Blocked, c.Unmanaged)
+	for _, m := range s.Mesh {
+		inject := m.Inject
+		if inject == "" {
+			inject = "not annotated"
+		}
+		say("mesh coverage %s (inject %s): %d meshed, %d not yet meshed, %d opted out, %d still meshed to remove",
+			m.Namespace, inject, m.Meshed, m.NotYetMeshed, m.OptedOut, m.ToUnmesh)
+	}
 	switch {
 	case s.BundleSHA256 != o.BundleHash:
 		say("NOT SAFE: the trust bundle changed after the restarter's last run (it saw %s); wait for its next run", short(s.BundleSHA256))

@@ -298,7 +298,7 @@ func TestGenerate_selection(t *testing.T) {
 		},
 		"unknown component": {
 			req:     cmp.Request{SpecFile: "fleet.yaml", Cluster: "east", Component: "linkerd"},
-			wantErr: `plugin parameter component: no component "linkerd" (components: mesh, argocd)`,
+			wantErr: `plugin parameter component: no component "linkerd" (components: mesh, patches, argocd)`,
 		},
 		"unknown profile": {
 			req:     cmp.Request{Profile: "staging"},

@@ -150,6 +150,9 @@ func (c *Client) Snapshot(ctx context.Context, cfg *restarter.Config, bundle str
 	if err != nil {
 		return nil, fmt.Errorf("listing meshed pods: %w", err)
 	}
+	if err := c.meshNamespaces(ctx, cfg, s); err != nil {
+		return nil, err
+	}
 	for _, ns := range restarter.ReplicaSetNamespaces(s, cfg) {
 		err := c.list(ctx, ReplicaSets, ns, metav1.ListOptions{}, func(u *unstructured.Unstructured) error {
 			var rs appsv1.ReplicaSet
@@ -174,6 +177,50 @@ func (c *Client) Snapshot(ctx context.Context, cfg *restarter.Config, bundle str
 		}
 	}
 	return s, nil
+}
+
+// meshNamespaces reads the enrolled namespaces' injection annotation and all
+// their pods, meshed or not: whether a pod runs the proxy is what the run
+// compares with its injection.
+func (c *Client) meshNamespaces(ctx context.Context, cfg *restarter.Config, s *restarter.Snapshot) error {
+	if len(cfg.MeshNamespaces) == 0 {
+		return nil
+	}
+	s.MeshNamespaces = map[string]string{}
+	for _, ns := range cfg.MeshNamespaces {
+		u, err := c.dyn.Resource(Namespaces).Get(ctx, ns, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			continue // not created yet: nothing runs there
+		}
+		if err != nil {
+			return fmt.Errorf("reading Namespace %s: %w", ns, err)
+		}
+		s.MeshNamespaces[ns] = u.GetAnnotations()[restarter.AnnotationInject]
+		err = c.list(ctx, Pods, ns, metav1.ListOptions{}, func(u *unstructured.Unstructured) error {
+			var p corev1.Pod
+			if err := fromUnstructured(u, &p); err != nil {
+				return err
+			}
+			// Keep what the decision reads: container names and
+			// hostNetwork, not whole specs.
+			names := func(cs []corev1.Container) []corev1.Container {
+				out := make([]corev1.Container, len(cs))
+				for i, c := range cs {
+					out[i] = corev1.Container{Name: c.Name}
+				}
+				return out
+			}
+			p.Spec = corev1.PodSpec{Containers: names(p.Spec.Containers), InitContainers: names(p.Spec.InitContainers), HostNetwork: p.Spec.HostNetwork}
+			p.Status = corev1.PodStatus{Phase: p.Status.Phase}
+			p.ManagedFields = nil
+			s.MeshPods = append(s.MeshPods, p)
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("listing pods in %s: %w", ns, err)
+		}
+	}
+	return nil
 }
 
 // dataPlaneNamespaces resolves the data-plane selection; nil means every

@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"github.com/google/go-cmp/cmp"
 	"io"
 	"log/slog"
 	"math/big"
@@ -433,4 +434,60 @@ func TestWriteStatus_labelsStaleTrustRoots(t *testing.T) {
 	if got := label(); got != "false" {
 		t.Errorf("after a converged run the label is %q", got)
 	}
+}
+
+// An enrolled namespace: the run reads its injection annotation and all its
+// pods, restarts the workload whose pods started before injection was
+// enabled, and records the coverage.
+func TestRun_enrollment(t *testing.T) {
+	bundle := bundlePEM(t)
+	hash := restarter.TrustRootsHash(bundle)
+	withProxy := func(ns, name, owner string, proxy bool) *unstructured.Unstructured {
+		p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, OwnerReferences: owner2(owner)},
+			Spec:   corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "app:1"}}},
+			Status: corev1.PodStatus{Phase: corev1.PodRunning}}
+		if proxy {
+			p.Labels = map[string]string{restarter.LabelControlPlaneNS: "linkerd"}
+			p.Annotations = map[string]string{restarter.AnnotationProxyTrustRoot: hash}
+			p.Spec.Containers = append(p.Spec.Containers, corev1.Container{Name: restarter.ProxyContainer})
+		}
+		return obj(t, "v1", "Pod", p)
+	}
+	objs := []runtime.Object{
+		obj(t, "v1", "ConfigMap", &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "linkerd", Name: restarter.TrustRootsConfigMap},
+			Data: map[string]string{restarter.TrustRootsKey: bundle}}),
+		obj(t, "v1", "ConfigMap", &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "linkerd", Name: restarter.StatusConfigMap}}),
+		deploy(t, "linkerd", "linkerd-destination", hash),
+		obj(t, "v1", "Namespace", &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "billing",
+			Annotations: map[string]string{restarter.AnnotationInject: "enabled"}}}),
+		obj(t, "apps/v1", "StatefulSet", &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Namespace: "billing", Name: "payroll"}}),
+		withProxy("billing", "payroll-0", "StatefulSet/payroll", false),
+		obj(t, "apps/v1", "StatefulSet", &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Namespace: "billing", Name: "ledger"}}),
+		withProxy("billing", "ledger-0", "StatefulSet/ledger", true),
+	}
+	dyn := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), listKinds, objs...)
+	bumpGenerationOnPatch(t, dyn)
+	cfg := restarter.Config{LinkerdNamespace: "linkerd", DataPlane: restarter.DataPlane{Namespaces: []string{"billing"}},
+		MaxRestarts: 20, MeshNamespaces: []string{"billing", "not-created-yet"}}
+	res, err := runner(dyn, cfg, false, io.Discard, io.Discard).Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"patch statefulsets billing/payroll", "update configmaps linkerd/mtlsgen-trust-status"}
+	if got := describe(writes(dyn)); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("writes:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	wantCov := []restarter.Coverage{{Namespace: "billing", Inject: "enabled", Meshed: 1, NotYetMeshed: 1}}
+	if diff := cmp.Diff(wantCov, res.Status.Mesh); diff != "" {
+		t.Errorf("coverage (-want +got):\n%s", diff)
+	}
+	st := get(t, dyn, cluster.ConfigMaps, "linkerd", restarter.StatusConfigMap)
+	if st.GetLabels()[restarter.LabelTrustRootsStale] != "false" {
+		t.Error("an enrollment restart marked the trust roots stale")
+	}
+}
+
+func owner2(kindName string) []metav1.OwnerReference {
+	kind, name, _ := strings.Cut(kindName, "/")
+	return owner("apps/v1", kind, name)
 }

@@ -105,6 +105,9 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 	for _, u := range res.Plan.Unmanaged {
 		r.Log.Warn("stale pod left alone", "namespace", u.Namespace, "name", u.Name, "owner", u.Owner, "reason", u.Reason)
 	}
+	for _, u := range res.Plan.UnmanagedEnrollment {
+		r.Log.Warn("pod left alone", "namespace", u.Namespace, "name", u.Name, "owner", u.Owner, "reason", u.Reason)
+	}
 	if r.DryRun {
 		return res, nil
 	}

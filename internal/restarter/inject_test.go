@@ -1,0 +1,174 @@
+package restarter_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/mtlsgen/mtlsgen/internal/restarter"
+)
+
+// enrolledPod is a running pod of an enrolled namespace, with or without the
+// proxy, and the pod-level linkerd.io/inject annotation its template gave it
+// ("" for none).
+func enrolledPod(ns, name string, proxy bool, inject string, owners []metav1.OwnerReference) corev1.Pod {
+	p := pod(ns, name, "", owners)
+	p.Spec.Containers = []corev1.Container{{Name: "app"}}
+	if proxy {
+		p = pod(ns, name, newHash, owners)
+		p.Spec.Containers = []corev1.Container{{Name: "app"}, {Name: restarter.ProxyContainer}}
+	}
+	if inject != "" {
+		if p.Annotations == nil {
+			p.Annotations = map[string]string{}
+		}
+		p.Annotations[restarter.AnnotationInject] = inject
+	}
+	return p
+}
+
+// enrollment is a cluster whose control plane holds the current roots, with
+// two enrolled namespaces: shop (injection enabled) and legacy (rolled
+// back: injection disabled).
+func enrollment() (*restarter.Snapshot, *restarter.Config) {
+	cfg := config()
+	cfg.MeshNamespaces = []string{"shop", "legacy"}
+	s := &restarter.Snapshot{
+		Bundle:         newBundle,
+		ControlPlane:   settledControlPlane(newHash),
+		MeshNamespaces: map[string]string{"shop": "enabled", "legacy": "disabled"},
+		MeshPods: []corev1.Pod{
+			// started before the namespace was annotated: no proxy
+			enrolledPod("shop", "web-1-a", false, "", controller("apps/v1", "ReplicaSet", "web-1")),
+			enrolledPod("shop", "web-1-b", false, "", controller("apps/v1", "ReplicaSet", "web-1")),
+			// meshed already
+			enrolledPod("shop", "db-0", true, "", controller("apps/v1", "StatefulSet", "db")),
+			// opted out by its own annotation
+			enrolledPod("shop", "batch-0", false, "disabled", controller("apps/v1", "StatefulSet", "batch")),
+			// a Job's pod: reported, never restarted
+			enrolledPod("shop", "migrate-q", false, "", controller("batch/v1", "Job", "migrate")),
+			// rolled back, still running a proxy
+			enrolledPod("legacy", "api-0", true, "", controller("apps/v1", "StatefulSet", "api")),
+			// opted in by its own annotation in a disabled namespace: fine
+			enrolledPod("legacy", "edge-0", true, "enabled", controller("apps/v1", "StatefulSet", "edge")),
+		},
+		ReplicaSets: []appsv1.ReplicaSet{rs("shop", "web-1", controller("apps/v1", "Deployment", "web"))},
+		Workloads: []restarter.Workload{
+			restarter.DeploymentWorkload(deployment("shop", "web", "")),
+			restarter.StatefulSetWorkload(statefulSet("legacy", "api", "")),
+		},
+	}
+	return s, cfg
+}
+
+func TestDecide_enrollment(t *testing.T) {
+	s, cfg := enrollment()
+	if diff := cmp.Diff([]restarter.Ref{{Kind: "StatefulSet", Namespace: "legacy", Name: "api"}, {Kind: "Deployment", Namespace: "shop", Name: "web"}},
+		restarter.StaleOwners(s, cfg)); diff != "" {
+		t.Errorf("owners to fetch (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"shop"}, restarter.ReplicaSetNamespaces(s, cfg)); diff != "" {
+		t.Errorf("replica set namespaces (-want +got):\n%s", diff)
+	}
+	p := restarter.Decide(s, cfg, 20)
+	var got []string
+	for _, d := range p.Restarts() {
+		got = append(got, d.Ref.String()+": "+d.Reason)
+	}
+	want := []string{
+		"StatefulSet legacy/api: 1 running pod runs a proxy though injection is disabled",
+		"Deployment shop/web: 2 running pods have no proxy though injection is enabled",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("restarts (-want +got):\n%s", diff)
+	}
+	if len(p.UnmanagedEnrollment) != 1 || p.UnmanagedEnrollment[0].Name != "migrate-q" {
+		t.Errorf("unmanaged %+v", p.UnmanagedEnrollment)
+	}
+	// Enrollment says nothing about trust roots: the stale-roots state
+	// (and its alert) must not change with it.
+	c := p.Counts()
+	if c.Enrolling != 2 || c.Restarted != 2 || !c.Converged() {
+		t.Errorf("counts %+v", c)
+	}
+	wantCov := []restarter.Coverage{
+		{Namespace: "legacy", Inject: "disabled", Meshed: 1, ToUnmesh: 1},
+		{Namespace: "shop", Inject: "enabled", Meshed: 1, NotYetMeshed: 3, OptedOut: 1},
+	}
+	if diff := cmp.Diff(wantCov, p.Coverage); diff != "" {
+		t.Errorf("coverage (-want +got):\n%s", diff)
+	}
+}
+
+// After the restarts roll out, the pods match: a second run restarts
+// nothing; while they roll out, the workloads are pending.
+func TestDecide_enrollmentIdempotent(t *testing.T) {
+	s, cfg := enrollment()
+	s.Workloads[0] = restarter.DeploymentWorkload(rolling(deployment("shop", "web", newHash)))
+	p := restarter.Decide(s, cfg, 20)
+	for _, d := range p.Decisions {
+		if d.Ref.Namespace == "shop" && d.Ref.Name == "web" && d.State != restarter.StatePending {
+			t.Errorf("a rolling workload: %s %s", d.State, d.Reason)
+		}
+	}
+	s, cfg = enrollment()
+	s.MeshPods = []corev1.Pod{
+		enrolledPod("shop", "web-2-a", true, "", controller("apps/v1", "ReplicaSet", "web-2")),
+		enrolledPod("legacy", "api-0", false, "", controller("apps/v1", "StatefulSet", "api")),
+	}
+	s.ReplicaSets = []appsv1.ReplicaSet{rs("shop", "web-2", controller("apps/v1", "Deployment", "web"))}
+	if p := restarter.Decide(s, cfg, 20); len(p.Restarts()) != 0 {
+		t.Errorf("second run restarts %v", p.Restarts())
+	}
+}
+
+// Enrollment restarts share the per-run bound with trust-root restarts and
+// wait for the control plane like them.
+func TestDecide_enrollmentBoundAndGate(t *testing.T) {
+	s, cfg := enrollment()
+	if p := restarter.Decide(s, cfg, 1); len(p.Restarts()) != 1 || !strings.Contains(p.Decisions[len(p.Decisions)-1].Reason, "limit") {
+		t.Errorf("bound 1: %+v", p.Decisions)
+	}
+	s.ControlPlane[0] = restarter.DeploymentWorkload(deployment("linkerd", "linkerd-destination", oldHash))
+	p := restarter.Decide(s, cfg, 20)
+	for _, d := range p.Decisions {
+		if !d.ControlPlane && d.State == restarter.StateRestart {
+			t.Errorf("%s restarted before the control plane rolled out", d.Ref)
+		}
+	}
+}
+
+func TestWantsProxy(t *testing.T) {
+	for name, tc := range map[string]struct {
+		pod       string
+		namespace string
+		host      bool
+		want      bool
+	}{
+		"namespace enabled":            {"", "enabled", false, true},
+		"namespace disabled":           {"", "disabled", false, false},
+		"namespace not annotated":      {"", "", false, false},
+		"pod opts out":                 {"disabled", "enabled", false, false},
+		"pod opts in":                  {"enabled", "disabled", false, true},
+		"ingress mode":                 {"ingress", "", false, true},
+		"host network is never meshed": {"", "enabled", true, false},
+	} {
+		p := pod("shop", "x", "", nil)
+		if tc.pod != "" {
+			p.Annotations = map[string]string{restarter.AnnotationInject: tc.pod}
+		}
+		p.Spec.HostNetwork = tc.host
+		if got := restarter.WantsProxy(&p, tc.namespace); got != tc.want {
+			t.Errorf("%s: %v", name, got)
+		}
+	}
+	p := pod("shop", "x", "", nil)
+	p.Spec.InitContainers = []corev1.Container{{Name: restarter.ProxyContainer}}
+	if !restarter.HasProxy(&p) {
+		t.Error("a native-sidecar proxy (init container) is a proxy")
+	}
+}
