@@ -57,6 +57,7 @@ trust-manager, delivered by Argo CD, and checks it.`,
 		newInitCommand(streams),
 		newSchemaCommand(streams),
 		newVersionCommand(streams, version),
+		newChartsCommand(streams),
 	)
 	return root
 }
@@ -73,6 +74,13 @@ func Run(args []string, streams IOStreams, version string) int {
 	if le, ok := load.AsError(err); ok {
 		for _, p := range le.Problems {
 			fmt.Fprintf(streams.ErrOut, "mtlsgen: %s\n", p)
+		}
+		return ExitInvalid
+	}
+	// A list of problems (errors.Join) is printed one a line.
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			fmt.Fprintf(streams.ErrOut, "mtlsgen: %s\n", e)
 		}
 		return ExitInvalid
 	}
