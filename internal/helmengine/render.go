@@ -30,7 +30,7 @@ func Render(r charts.RenderRequest) charts.RenderResult {
 	fail := func(format string, args ...any) charts.RenderResult {
 		return charts.RenderResult{Error: &charts.RenderError{Message: fmt.Sprintf(format, args...)}}
 	}
-	kv, err := chartutil.ParseKubeVersion(r.KubeVersion)
+	kv, err := chartutil.ParseKubeVersion(fullVersion(r.KubeVersion))
 	if err != nil {
 		return fail("Kubernetes version %q: %v", r.KubeVersion, err)
 	}
@@ -88,6 +88,16 @@ func template(ch *chart.Chart, r charts.RenderRequest, kv *chartutil.KubeVersion
 		fmt.Fprintf(&b, "---\n# Source: %s\n%s\n", h.Path, h.Manifest)
 	}
 	return b.String(), nil
+}
+
+// fullVersion completes MAJOR.MINOR to MAJOR.MINOR.0: a cluster always
+// reports a patch version, and charts compare .Capabilities.KubeVersion
+// with semver.
+func fullVersion(v string) string {
+	if strings.Count(v, ".") == 1 {
+		return v + ".0"
+	}
+	return v
 }
 
 // copyValues deep-copies values, which Helm may change in place.
