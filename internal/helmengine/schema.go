@@ -101,12 +101,12 @@ func problemsOf(chartName string, schemaJSON []byte, vals map[string]any) []char
 		switch k := e.ErrorKind.(type) {
 		case *kind.AdditionalProperties:
 			for _, p := range k.Properties {
-				out = append(out, charts.SchemaProblem{Chart: chartName, Key: join(key, p), Rule: rule, Message: "not allowed: the schema admits no such key"})
+				out = append(out, charts.SchemaProblem{Chart: chartName, Key: strings.TrimPrefix(join(key, p), "."), Rule: rule, Message: "not allowed: the schema admits no such key"})
 			}
 			return
 		case *kind.Required:
 			for _, p := range k.Missing {
-				out = append(out, charts.SchemaProblem{Chart: chartName, Key: join(key, p), Rule: rule, Message: "required, and missing"})
+				out = append(out, charts.SchemaProblem{Chart: chartName, Key: strings.TrimPrefix(join(key, p), "."), Rule: rule, Message: "required, and missing"})
 			}
 			return
 		}
