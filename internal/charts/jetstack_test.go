@@ -67,7 +67,7 @@ func copyChart(t *testing.T, src, dst, version string) {
 		if err != nil {
 			return err
 		}
-		if rel == "Chart.yaml" {
+		if rel == "Chart.yaml" && version != "" {
 			if n := len(versionLine.FindAll(b, -1)); n != 2 {
 				return fmt.Errorf("%s: %d placeholder versions, want version and appVersion", p, n)
 			}
@@ -127,6 +127,9 @@ type object struct {
 		Namespace   string            `json:"namespace"`
 		Annotations map[string]string `json:"annotations"`
 	} `json:"metadata"`
+	Type       string            `json:"type"`
+	Data       map[string]string `json:"data"`
+	StringData map[string]string `json:"stringData"`
 }
 
 func objects(t *testing.T, manifest []byte) []object {
