@@ -4,11 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -23,61 +20,16 @@ import (
 	"github.com/mtlsgen/mtlsgen/internal/testutil"
 )
 
-// The real cert-manager and trust-manager charts ship in their Go modules
-// (deploy/charts/NAME), with placeholder versions (v0.0.0) in Chart.yaml.
-// localJetstackCharts copies them into a --charts directory, stamped with
-// the versions the spec pins, as the released charts are.
+// localJetstackCharts copies the real cert-manager and trust-manager
+// charts from their Go modules into a --charts directory, stamped with the
+// versions the spec pins.
 func localJetstackCharts(t *testing.T, m *v1alpha1.MeshTLS) string {
 	t.Helper()
 	dir := t.TempDir()
-	for module, chart := range map[string]string{
-		"github.com/cert-manager/cert-manager":  "cert-manager",
-		"github.com/cert-manager/trust-manager": "trust-manager",
-	} {
-		out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", module).Output()
-		if err != nil {
-			t.Fatalf("go list -m %s: %v", module, err)
-		}
-		src := filepath.Join(strings.TrimSpace(string(out)), "deploy", "charts", chart)
-		version := ""
-		for _, c := range generator.HelmCharts(m) {
-			if c.Chart == chart {
-				version = c.Version
-			}
-		}
-		copyChart(t, src, filepath.Join(dir, chart), version)
+	for _, c := range jetstack(m) {
+		testutil.CopyJetstackChart(t, c.Chart, c.Version, filepath.Join(dir, c.Chart))
 	}
 	return dir
-}
-
-var versionLine = regexp.MustCompile(`(?m)^(version|appVersion): v0\.0\.0$`)
-
-func copyChart(t *testing.T, src, dst, version string) {
-	t.Helper()
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		target := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		if rel == "Chart.yaml" && version != "" {
-			if n := len(versionLine.FindAll(b, -1)); n != 2 {
-				return fmt.Errorf("%s: %d placeholder versions, want version and appVersion", p, n)
-			}
-			b = versionLine.ReplaceAll(b, []byte("$1: "+version))
-		}
-		return os.WriteFile(target, b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
 }
 
 func loadExample(t *testing.T, name string) *v1alpha1.MeshTLS {

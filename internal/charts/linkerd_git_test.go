@@ -14,6 +14,7 @@ import (
 	"github.com/mtlsgen/mtlsgen/generator"
 	"github.com/mtlsgen/mtlsgen/internal/charts"
 	"github.com/mtlsgen/mtlsgen/internal/helmengine"
+	"github.com/mtlsgen/mtlsgen/internal/testutil"
 )
 
 // LinkerdGitEnv names a git directory of linkerd/linkerd2 with its tags.
@@ -53,8 +54,8 @@ func linkerdCharts(t *testing.T, git string, r v1alpha1.LinkerdRelease, cs []gen
 	version := regexp.MustCompile(`(?m)^version: .*$`)
 	for _, c := range cs {
 		dst := filepath.Join(local, c.Chart)
-		copyChart(t, filepath.Join(src, linkerdChartPaths[c.Chart]), dst, "")
-		copyChart(t, filepath.Join(src, "charts", "partials"), filepath.Join(dst, "charts", "partials"), "")
+		testutil.CopyChart(t, filepath.Join(src, linkerdChartPaths[c.Chart]), dst, "")
+		testutil.CopyChart(t, filepath.Join(src, "charts", "partials"), filepath.Join(dst, "charts", "partials"), "")
 		p := filepath.Join(dst, "Chart.yaml")
 		b, _ := os.ReadFile(p)
 		os.WriteFile(p, version.ReplaceAll(b, []byte("version: "+c.Version)), 0o644)

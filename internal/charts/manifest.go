@@ -20,13 +20,16 @@ type Document struct {
 	Text string
 }
 
-var sourceLine = regexp.MustCompile(`(?m)^# Source: (.+)$`)
+var (
+	sourceLine   = regexp.MustCompile(`(?m)^# Source: (.+)$`)
+	documentLine = regexp.MustCompile(`(?m)^---[ \t]*$`)
+)
 
 // SplitDocuments splits a rendered chart on its "---" lines, dropping
 // documents that hold nothing but comments and blank lines.
 func SplitDocuments(manifest []byte) []Document {
 	var out []Document
-	for _, part := range regexp.MustCompile(`(?m)^---[ \t]*$`).Split(string(manifest), -1) {
+	for _, part := range documentLine.Split(string(manifest), -1) {
 		text := strings.Trim(part, "\n")
 		if isEmptyDocument(text) {
 			continue
