@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -239,5 +240,67 @@ func TestHydrate_fromTheCache(t *testing.T) {
 	_, err = charts.Hydrate(context.Background(), []generator.HelmChart{c}, opts)
 	if err == nil || !strings.Contains(err.Error(), r.digest+" is not in the chart cache "+opts.Cache.Dir+": run `mtlsgen charts pull spec.yaml` first") {
 		t.Errorf("without the archive: %v", err)
+	}
+}
+
+// ociRegistry is a read-only OCI registry serving one chart the way Helm
+// pushes it (a manifest, the chart's metadata as config, the archive as the
+// one layer): just enough of the distribution API for Helm's client.
+func ociRegistry(t *testing.T, archive []byte) *httptest.Server {
+	t.Helper()
+	blob := func(b []byte) (string, []byte) {
+		sum := sha256.Sum256(b)
+		return "sha256:" + hex.EncodeToString(sum[:]), b
+	}
+	cfgDigest, cfg := blob([]byte(`{"apiVersion":"v2","name":"mtlsgen-fixture","version":"0.3.0"}`))
+	layerDigest, layer := blob(archive)
+	manifestDigest, manifest := blob([]byte(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",` +
+		`"config":{"mediaType":"application/vnd.cncf.helm.config.v1+json","digest":"` + cfgDigest + `","size":` + strconv.Itoa(len(cfg)) + `},` +
+		`"layers":[{"mediaType":"application/vnd.cncf.helm.chart.content.v1.tar+gzip","digest":"` + layerDigest + `","size":` + strconv.Itoa(len(layer)) + `}]}`))
+	blobs := map[string][]byte{cfgDigest: cfg, layerDigest: layer, manifestDigest: manifest}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		const repoPath = "/v2/charts/mtlsgen-fixture/"
+		var body []byte
+		switch p := r.URL.Path; {
+		case p == "/v2/":
+			body = []byte("{}")
+		case p == repoPath+"manifests/0.3.0" || p == repoPath+"manifests/"+manifestDigest:
+			w.Header().Set("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+			w.Header().Set("Docker-Content-Digest", manifestDigest)
+			body = manifest
+		case strings.HasPrefix(p, repoPath+"blobs/") && blobs[strings.TrimPrefix(p, repoPath+"blobs/")] != nil:
+			body = blobs[strings.TrimPrefix(p, repoPath+"blobs/")]
+		default:
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		if r.Method != http.MethodHead {
+			w.Write(body)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// An OCI repository: the chart is pulled with Helm's registry client and
+// locked by the sha256 of its archive, the chart layer.
+func TestPull_oci(t *testing.T) {
+	r := newHelmRepo(t)
+	srv := ociRegistry(t, r.archive)
+	ref := charts.Ref{Repo: "oci://" + strings.TrimPrefix(srv.URL, "http://") + "/charts", Chart: "mtlsgen-fixture", Version: "0.3.0"}
+	cache := charts.Cache{Dir: t.TempDir()}
+	var log bytes.Buffer
+	lock, err := charts.Pull(context.Background(), []charts.Ref{ref}, &charts.Lock{}, charts.PullOptions{
+		Cache: cache, Engine: helmengine.Engine{}, Log: &log, EngineLog: io.Discard, PlainHTTP: true,
+	})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	if got := lock.Digest(ref); got != r.digest {
+		t.Errorf("locked %s, the layer is %s", got, r.digest)
+	}
+	if p, _ := cache.Get(r.digest); p == "" {
+		t.Error("not cached")
 	}
 }

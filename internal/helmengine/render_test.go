@@ -249,8 +249,8 @@ func TestRender_refusals(t *testing.T) {
 // it, and hydration never uses the network.
 func TestRender_remoteSchemaRefused(t *testing.T) {
 	dir := writeChart(t, "remote", map[string]string{
-		"values.schema.json":  `{"type": "object", "properties": {"x": {"$ref": "https://schemas.example/x.json"}}}`,
-		"templates/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n",
+		"values.schema.json": `{"type": "object", "properties": {"x": {"$ref": "https://schemas.example/x.json"}}}`,
+		"templates/cm.yaml":  "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n",
 	})
 	res := helmengine.Render(charts.RenderRequest{Chart: "remote", Version: "1.0.0", Path: dir, ReleaseName: "r", Namespace: "n", KubeVersion: "1.33"})
 	if res.Error == nil || !strings.Contains(res.Error.Message, "refers to https://schemas.example/x.json, which Helm would fetch") {
@@ -268,4 +268,3 @@ func TestRender_templateError(t *testing.T) {
 		t.Errorf("got %+v", res.Error)
 	}
 }
-
