@@ -112,6 +112,9 @@ func ParseLock(name string, raw []byte) (*Lock, error) {
 
 // Digest returns the locked digest of a chart, or "".
 func (l *Lock) Digest(r Ref) string {
+	if l == nil {
+		return ""
+	}
 	for _, c := range l.Charts {
 		if c.ref().key() == r.key() {
 			return c.Digest

@@ -95,6 +95,10 @@ func hydrate(streams IOStreams, file string, m *v1alpha1.MeshTLS, f *renderFlags
 		return nil, fmt.Errorf("%s: spec.kubeVersion: required with --hydrate: the Kubernetes version of the clusters, e.g. \"1.33\", "+
 			"which the charts are rendered for (as Argo CD renders them for the cluster they go to)", displayName(file))
 	}
+	if len(m.Spec.Clusters) == 0 {
+		return nil, fmt.Errorf("%s: spec.argocd.clusterSelector: --hydrate writes the charts once per cluster of spec.clusters, "+
+			"and with a cluster selector the clusters are Argo CD's to know: list them in spec.clusters", displayName(file))
+	}
 	h := &hydration{only: isChartComponent(m, f.component)}
 	var cs []generator.HelmChart
 	for _, c := range generator.HelmCharts(m) {

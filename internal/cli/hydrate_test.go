@@ -293,6 +293,19 @@ func TestChartsPull_offlineThenHydrateFromTheCache(t *testing.T) {
 	}
 }
 
+const selectorSpec = `apiVersion: mtlsgen.dev/v1alpha1
+kind: MeshTLS
+metadata: {name: fleet}
+spec:
+  kubeVersion: "1.33"
+  trust:
+    anchors: [{name: root, active: true, secret: {name: fleet-root}}]
+  argocd:
+    repoURL: https://git.example.com/mesh.git
+    path: fleet
+    clusterSelector: {matchLabels: {mesh: prod}}
+`
+
 func TestRenderHydrate_problems(t *testing.T) {
 	useTestHelper(t)
 	file, m := renderedSpec(t)
@@ -323,6 +336,8 @@ func TestRenderHydrate_problems(t *testing.T) {
 			"mtlsgen: " + multicluster + `: spec.kubeVersion: required with --hydrate: the Kubernetes version of the clusters, e.g. "1.33"`},
 		"a rendered source without --hydrate": {[]string{"render", file, "-o", "dir=" + filepath.Join(t.TempDir(), "r")}, ExitInvalid,
 			"mtlsgen: " + file + ": spec.argocd.source is rendered, so Argo CD reads every chart from "},
+		"clusters from a selector": {[]string{"render", "-", "--hydrate"}, ExitInvalid,
+			"mtlsgen: <stdin>: spec.argocd.clusterSelector: --hydrate writes the charts once per cluster of spec.clusters"},
 		"json":                                   {[]string{"render", file, "--hydrate", "-o", "json"}, ExitUsage, "mtlsgen: --hydrate writes Helm's manifests as YAML"},
 		"values":                                 {[]string{"render", file, "--hydrate", "--only", "linkerd-values"}, ExitUsage, "mtlsgen: --hydrate writes Helm's manifests as YAML"},
 		"charts without --hydrate":               {[]string{"render", file, "--charts", "x"}, ExitUsage, "mtlsgen: --charts, --cache and --lock go with --hydrate"},
@@ -331,7 +346,7 @@ func TestRenderHydrate_problems(t *testing.T) {
 			"mtlsgen: chart cert-manager v1.21.2 from https://charts.jetstack.io: the lock file has no digest for it: run `mtlsgen charts pull "},
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, errOut, code := run(t, "", tc.args...)
+			_, errOut, code := run(t, selectorSpec, tc.args...)
 			if code != tc.code || !strings.HasPrefix(errOut, tc.want) {
 				t.Errorf("exit %d, stderr:\n%s\nwant %d and a start of\n%s", code, errOut, tc.code, tc.want)
 			}
