@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"runtime"
 	"runtime/debug"
+	"sync"
 
 	"github.com/mtlsgen/mtlsgen/internal/charts"
 )
@@ -45,9 +47,22 @@ func Handle(ctx context.Context, req charts.Request, log io.Writer) charts.Respo
 	for _, p := range req.Pull {
 		resp.Pull = append(resp.Pull, pull(ctx, p, log))
 	}
-	for _, r := range req.Render {
-		resp.Render = append(resp.Render, Render(r))
+	// Charts render in parallel: Linkerd's templates generate throwaway
+	// RSA certificates even when they are not used, which makes a render
+	// CPU-bound. Each render has its own chart, configuration and engine;
+	// results keep the request's order.
+	resp.Render = make([]charts.RenderResult, len(req.Render))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for i, r := range req.Render {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			resp.Render[i] = Render(r)
+		}()
 	}
+	wg.Wait()
 	return resp
 }
 
