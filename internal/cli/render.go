@@ -74,7 +74,7 @@ func newRenderCommand(streams IOStreams, version string) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&f.profile, "profile", "", "profile whose defaults apply, overriding spec.profile (dev, prod, ha)")
 	cmd.Flags().StringVar(&f.cluster, "cluster", "", "render only this cluster's objects")
-	cmd.Flags().StringVar(&f.component, "component", "", "render only this component (mesh, argocd)")
+	cmd.Flags().StringVar(&f.component, "component", "", "render only this component (mesh, argocd; with --hydrate also a chart, e.g. linkerd-control-plane)")
 	cmd.Flags().StringVarP(&f.output, "output", "o", "yaml", "output format: yaml, json or dir=PATH")
 	cmd.Flags().StringVar(&f.only, "only", onlyManifests, "what to render: manifests, or linkerd-values (plain Helm values files, for installing the charts some other way)")
 	cmd.Flags().BoolVar(&f.hydrate, "hydrate", false, "also render every Helm chart the spec installs into plain manifests (needs spec.kubeVersion and the mtlsgen-helm binary)")
