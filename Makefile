@@ -5,7 +5,7 @@ GO ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/mtlsgen/mtlsgen/internal/version.stamped=$(VERSION)
 
-.PHONY: test vet golden fuzz render build image
+.PHONY: test vet golden fuzz render build image helm-fixture
 
 test:
 	$(GO) test ./...
@@ -22,8 +22,10 @@ fuzz:
 render:
 	$(GO) run ./cmd/mtlsgen render examples/prod.yaml
 
+# bin/mtlsgen and bin/mtlsgen-helm (Helm's chart engine, which mtlsgen runs
+# for render --hydrate and charts pull; it must stay next to mtlsgen).
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/mtlsgen ./cmd/mtlsgen
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/ ./cmd/...
 
 .PHONY: bench
 bench:
@@ -51,3 +53,10 @@ ifeq ($(IMAGE_BUILDER),buildah)
 else
 	docker build --build-arg VERSION=$(VERSION) -t $(IMAGE):$(IMAGE_TAG) -t $(IMAGE):latest -f Dockerfile $(IMAGE_CONTEXT)
 endif
+
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/ ./cmd/...
+
+# Re-record what the real helm CLI prints for the fixture chart, which
+# internal/helmengine's tests compare mtlsgen's rendering with.
+helm-fixture:
+	hack/helm-template-fixture.sh

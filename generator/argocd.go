@@ -71,7 +71,56 @@ func (c AppComponent) element(specFile string) map[string]any {
 }
 
 // AppComponents lists the Applications each cluster gets, in stage order.
+// With argocd.source: rendered, every Helm chart's Application reads the
+// directory `mtlsgen render --hydrate -o dir=rendered` wrote for it,
+// PATH/rendered/clusters/CLUSTER/COMPONENT, instead of the chart.
 func AppComponents(m *v1alpha1.MeshTLS) []AppComponent {
+	out := appComponents(m)
+	a := m.Spec.ArgoCD
+	if a.Source != v1alpha1.SourceRendered {
+		return out
+	}
+	for i, c := range out {
+		if c.Kind == sourceHelm {
+			out[i] = AppComponent{Component: c.Component, Namespace: c.Namespace, Stage: c.Stage,
+				Kind: sourceRendered, RepoURL: a.RepoURL, TargetRevision: a.TargetRevision,
+				Path: path.Join(a.Path, RenderedDir, "clusters"), SyncOptions: c.SyncOptions}
+		}
+	}
+	return out
+}
+
+// HelmChart is a Helm chart an Application installs in every cluster, with
+// the values it is installed with.
+type HelmChart struct {
+	// Component is the Application's component: the directory
+	// CLUSTER/COMPONENT its hydrated manifests go to.
+	Component string
+	// Chart, Repo and Version say which chart: its name, Helm repository
+	// (https:// or oci://) and pinned version.
+	Chart, Repo, Version string
+	// ReleaseName and Namespace are the release's.
+	ReleaseName, Namespace string
+	// Values are the values, as plain data.
+	Values map[string]any
+}
+
+// HelmCharts lists the Helm charts AppComponents installs in each cluster,
+// in stage order, whatever argocd.source is: what `mtlsgen charts pull`
+// downloads and `mtlsgen render --hydrate` renders.
+func HelmCharts(m *v1alpha1.MeshTLS) []HelmChart {
+	var out []HelmChart
+	for _, c := range appComponents(m) {
+		if c.Kind == sourceHelm {
+			out = append(out, HelmChart{Component: c.Component, Chart: c.Chart, Repo: c.RepoURL, Version: c.TargetRevision,
+				ReleaseName: c.ReleaseName, Namespace: c.Namespace, Values: c.Values})
+		}
+	}
+	return out
+}
+
+// appComponents lists the Applications with every chart as a Helm source.
+func appComponents(m *v1alpha1.MeshTLS) []AppComponent {
 	s := &m.Spec
 	a := s.ArgoCD
 	r := s.Linkerd.Release()
@@ -167,7 +216,7 @@ const templatePatch = `spec:
         - name: component
           string: mesh
 {{- else if eq .kind "rendered" }}
-    path: {{ printf "%s/%s/mesh" .path .name | quote }}
+    path: {{ printf "%s/%s/%s" .path .name .component | quote }}
     directory:
       include: "*.yaml"
 {{- else }}

@@ -107,6 +107,15 @@ func checkApplications(t *testing.T, m *v1alpha1.MeshTLS, apps []generator.Appli
 				t.Errorf("%s: unknown component %s", name, component)
 				continue
 			}
+			if m.Spec.ArgoCD.Source == v1alpha1.SourceRendered {
+				// The chart's hydrated directory in the spec's repository.
+				a := m.Spec.ArgoCD
+				if want := a.Path + "/rendered/clusters/" + cluster + "/" + component; src.Path != want || src.Directory == nil ||
+					src.RepoURL != a.RepoURL || src.TargetRevision != a.TargetRevision || src.Chart != "" || src.Helm != nil {
+					t.Errorf("%s: source %+v, want directory %s in %s@%s", name, src, want, a.RepoURL, a.TargetRevision)
+				}
+				continue
+			}
 			if src.Chart != component || src.RepoURL != w[0] || src.TargetRevision != w[1] || src.Helm == nil || src.Helm.ReleaseName != component {
 				t.Errorf("%s: source %s %s %s, want chart %s from %s at %s", name, src.Chart, src.RepoURL, src.TargetRevision, component, w[0], w[1])
 			}

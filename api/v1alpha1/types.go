@@ -102,6 +102,14 @@ type MeshTLSSpec struct {
 	// cluster: the one Argo CD runs in (named "in-cluster").
 	// +optional
 	Clusters []Cluster `json:"clusters,omitempty"`
+	// KubeVersion is the Kubernetes version of the clusters, e.g. "1.33" or
+	// "1.33.4". `mtlsgen render --hydrate` renders every Helm chart for it
+	// (the chart's kubeVersion constraint and .Capabilities.KubeVersion), as
+	// Argo CD renders a chart for the cluster it deploys to; it is required
+	// there and unused otherwise. With clusters of several versions, give
+	// the oldest.
+	// +optional
+	KubeVersion string `json:"kubeVersion,omitempty"`
 }
 
 // LinkerdSpec selects the Linkerd release and how its control plane runs.

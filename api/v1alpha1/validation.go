@@ -52,8 +52,13 @@ func ValidateSpec(s *MeshTLSSpec, p *field.Path) field.ErrorList {
 	el = append(el, validateMesh(s, p.Child("mesh"))...)
 	el = append(el, validateArgoCD(&s.ArgoCD, p.Child("argocd"))...)
 	el = append(el, validateClusters(s.Clusters, p.Child("clusters"))...)
+	if s.KubeVersion != "" && !kubeVersionPattern.MatchString(s.KubeVersion) {
+		el = append(el, field.Invalid(p.Child("kubeVersion"), s.KubeVersion, "must be a Kubernetes version MAJOR.MINOR or MAJOR.MINOR.PATCH, e.g. 1.33"))
+	}
 	return el
 }
+
+var kubeVersionPattern = regexp.MustCompile(`^v?[0-9]+\.[0-9]+(\.[0-9]+)?$`)
 
 func validateLinkerd(l *LinkerdSpec, p *field.Path) field.ErrorList {
 	var el field.ErrorList

@@ -116,6 +116,11 @@ func TestValidate(t *testing.T) {
 				field.Invalid(spec.Child("restarter", "maxRestartsPerRun"), nil, ""),
 			},
 		},
+		"valid with a Kubernetes version for hydration": {mutate: func(m *MeshTLS) { m.Spec.KubeVersion = "1.33.4" }},
+		"invalid with a Kubernetes version that is no version": {
+			mutate: func(m *MeshTLS) { m.Spec.KubeVersion = "1.33-eks" },
+			errs:   field.ErrorList{field.Invalid(spec.Child("kubeVersion"), "1.33-eks", "")},
+		},
 		"valid when argocd is disabled, without a repository": {mutate: func(m *MeshTLS) {
 			no := false
 			m.Spec.ArgoCD = ArgoCDSpec{Enabled: &no}

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"fmt"
+
 	"github.com/spf13/cobra"
 
 	"github.com/mtlsgen/mtlsgen/api/v1alpha1"
@@ -25,6 +27,17 @@ renamed into place, so PATH never holds half an output.
 restarter (the same for every cluster; printed whether or not
 spec.monitoring.prometheusRule adds it to the manifests).
 
+With --hydrate, every Helm chart the spec installs (cert-manager,
+trust-manager, the Linkerd charts) is rendered too, with Helm's engine and the
+values mtlsgen generates, as Argo CD would render it for spec.kubeVersion:
+its manifests go to PATH/clusters/CLUSTER/COMPONENT/manifests.yaml (or into
+the stream, after each cluster's objects). Charts come from --charts DIR
+(CHART-VERSION.tgz or CHART/) or the chart cache that "mtlsgen charts pull"
+fills, at the digests mtlsgen.lock records; rendering never uses the network.
+It runs Helm in the mtlsgen-helm binary (installed next to mtlsgen). With
+spec.argocd.source: rendered, the ApplicationSet's Applications read these
+directories, so -o dir= needs --hydrate.
+
 If the spec has any problem, every problem is printed on standard error, one
 per line, nothing is written, and the exit code is 1.`
 
@@ -37,6 +50,10 @@ type renderFlags struct {
 	component string
 	output    string
 	only      string
+	hydrate   bool
+	charts    string
+	cache     string
+	lock      string
 }
 
 // What --only selects.
@@ -63,10 +80,14 @@ func newRenderCommand(streams IOStreams, version string) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&f.profile, "profile", "", "profile whose defaults apply, overriding spec.profile (dev, prod, ha)")
 	cmd.Flags().StringVar(&f.cluster, "cluster", "", "render only this cluster's objects")
-	cmd.Flags().StringVar(&f.component, "component", "", "render only this component (mesh, argocd)")
+	cmd.Flags().StringVar(&f.component, "component", "", "render only this component (mesh, argocd; with --hydrate also a chart, e.g. linkerd-control-plane)")
 	cmd.Flags().StringVarP(&f.output, "output", "o", "yaml", "output format: yaml, json or dir=PATH")
 	cmd.Flags().StringVar(&f.only, "only", onlyManifests, "what to render: manifests, linkerd-values (plain Helm values files, for installing the charts some other way) or alerts (the PrometheusRule)")
 	cmd.RegisterFlagCompletionFunc("only", fixedCompletion(onlyManifests, onlyLinkerdValues, onlyAlerts))
+	cmd.Flags().BoolVar(&f.hydrate, "hydrate", false, "also render every Helm chart the spec installs into plain manifests (needs spec.kubeVersion and the mtlsgen-helm binary)")
+	cmd.Flags().StringVar(&f.charts, "charts", "", "with --hydrate: directory of local charts (CHART-VERSION.tgz or CHART/) used before the chart cache")
+	cmd.Flags().StringVar(&f.cache, "cache", "", "with --hydrate: chart cache directory (default $XDG_CACHE_HOME/mtlsgen/charts or ~/.cache/mtlsgen/charts)")
+	cmd.Flags().StringVar(&f.lock, "lock", "", "with --hydrate: lock file (default mtlsgen.lock next to the spec)")
 	cmd.RegisterFlagCompletionFunc("profile", fixedCompletion(v1alpha1.Profiles...))
 	cmd.RegisterFlagCompletionFunc("component", fixedCompletion(componentNames()...))
 	cmd.RegisterFlagCompletionFunc("output", fixedCompletion("yaml", "json", "dir="))
@@ -85,6 +106,10 @@ func runRender(streams IOStreams, version, file string, f *renderFlags) error {
 		return usagef("--only linkerd-values prints Helm values files as YAML; -o json, -o dir= and --component apply to manifests")
 	case f.only == onlyAlerts && (format.Kind == "dir" || f.component != ""):
 		return usagef("--only alerts prints one PrometheusRule as YAML or JSON; -o dir= and --component apply to manifests")
+	case f.hydrate && (f.only != onlyManifests || format.Kind == "json"):
+		return usagef("--hydrate writes Helm's manifests as YAML: use -o yaml or -o dir=PATH, without --only")
+	case !f.hydrate && (f.charts != "" || f.cache != "" || f.lock != ""):
+		return usagef("--charts, --cache and --lock go with --hydrate")
 	}
 	opts, err := loadOptions(f.profile)
 	if err != nil {
@@ -95,8 +120,22 @@ func runRender(streams IOStreams, version, file string, f *renderFlags) error {
 		return err
 	}
 	gopts := generator.Options{Version: version, Cluster: f.cluster, Component: generator.Component(f.component)}
+	if f.hydrate && isChartComponent(m, f.component) {
+		gopts.Component = "" // a chart: checked, and rendered, by hydrate
+	}
 	if err := generator.CheckOptions(m, gopts); err != nil {
 		return usageError{err}
+	}
+	if a := m.Spec.ArgoCD; !f.hydrate && format.Kind == "dir" && f.component == "" && a.Source == v1alpha1.SourceRendered &&
+		v1alpha1.IsEnabled(a.Enabled) && len(generator.HelmCharts(m)) > 0 {
+		return fmt.Errorf("%s: spec.argocd.source is rendered, so Argo CD reads every chart from %s/clusters/CLUSTER/COMPONENT: "+
+			"render with --hydrate to write them (or use source: plugin)", displayName(file), format.Dir)
+	}
+	var hyd *hydration
+	if f.hydrate {
+		if hyd, err = hydrate(streams, file, m, f); err != nil {
+			return err
+		}
 	}
 	if f.only == onlyLinkerdValues {
 		// The values are the same for every cluster: what differs per
@@ -111,6 +150,14 @@ func runRender(streams IOStreams, version, file string, f *renderFlags) error {
 	sink, err := format.Open(streams.Out)
 	if err != nil {
 		return err
+	}
+	if hyd != nil {
+		if sink, err = hyd.sink(sink); err != nil {
+			return err
+		}
+		if hyd.only {
+			return sink.Close()
+		}
 	}
 	if err := generator.Render(m, gopts, sink.Write); err != nil {
 		sink.Abort()

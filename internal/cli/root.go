@@ -69,6 +69,7 @@ trust-manager, delivered by Argo CD, and checks it.`,
 		newStatusCommand(streams, version),
 		newKrmCommand(streams, version),
 		newCmpCommand(streams, version),
+		newChartsCommand(streams),
 	)
 	return root
 }
@@ -105,6 +106,13 @@ func runRoot(root *cobra.Command, args []string, streams IOStreams) int {
 	}
 	if errors.Is(err, errNotSafe) {
 		// The verdict is on standard output already.
+		return ExitInvalid
+	}
+	// A list of problems (errors.Join) is printed one a line.
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			fmt.Fprintf(streams.ErrOut, "mtlsgen: %s\n", e)
+		}
 		return ExitInvalid
 	}
 	fmt.Fprintf(streams.ErrOut, "mtlsgen: %s\n", err)

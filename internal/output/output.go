@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/mtlsgen/mtlsgen/generator"
+	"github.com/mtlsgen/mtlsgen/internal/charts"
 )
 
 // Sink receives objects in output order. Close finishes the output; Abort
@@ -20,6 +21,13 @@ type Sink interface {
 	Write(generator.Object) error
 	Close() error
 	Abort()
+}
+
+// ManifestWriter is implemented by the sinks that also take manifests
+// rendered elsewhere, as YAML text: a hydrated Helm chart, which is one
+// cluster's component.
+type ManifestWriter interface {
+	WriteManifests(cluster, component string, manifests []byte) error
 }
 
 // Format is a parsed -o value.
@@ -87,6 +95,19 @@ func (s *yamlSink) Write(o generator.Object) error {
 	s.w.WriteString(Header(o))
 	_, err = s.w.Write(b)
 	return err
+}
+
+// WriteManifests writes each document under the header every document of
+// the stream has; documents holding only comments are left out.
+func (s *yamlSink) WriteManifests(cluster, component string, manifests []byte) error {
+	for _, d := range charts.SplitDocuments(manifests) {
+		s.w.WriteString("---\n")
+		s.w.WriteString(Header(generator.Object{Cluster: cluster, Component: generator.Component(component)}))
+		if _, err := s.w.WriteString(d.Text); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (s *yamlSink) Close() error { return s.w.Flush() }
@@ -220,6 +241,27 @@ func (s *dirSink) Write(o generator.Object) error {
 		return err
 	}
 	_, err = f.Write(b)
+	return err
+}
+
+// WriteManifests writes the manifests, byte for byte, as the component's
+// file.
+func (s *dirSink) WriteManifests(cluster, component string, manifests []byte) error {
+	rel := RelPath(generator.Object{Cluster: cluster, Component: generator.Component(component)})
+	if _, ok := s.files[rel]; ok {
+		return fmt.Errorf("%s is written twice", rel)
+	}
+	path := filepath.Join(s.tmp, rel)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	s.files[rel] = f
+	s.order = append(s.order, rel)
+	_, err = f.Write(manifests)
 	return err
 }
 
