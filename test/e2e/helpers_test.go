@@ -405,8 +405,9 @@ func checkTrust(ctx context.Context, c *harness.Cluster, m *v1alpha1.MeshTLS) (*
 	return &trustState{BundlePEM: text, Bundle: got, Issuer: issuer}, nil
 }
 
-// waitTrust waits until checkTrust passes.
-func waitTrust(t *testing.T, c *harness.Cluster, m *v1alpha1.MeshTLS) *trustState {
+// waitTrust waits until checkTrust passes, and then so does each extra
+// condition.
+func waitTrust(t *testing.T, c *harness.Cluster, m *v1alpha1.MeshTLS, also ...func(*trustState) error) *trustState {
 	t.Helper()
 	ctx := ctxFor(t)
 	var st *trustState
@@ -415,8 +416,15 @@ func waitTrust(t *testing.T, c *harness.Cluster, m *v1alpha1.MeshTLS) *trustStat
 			return err
 		}
 		var err error
-		st, err = checkTrust(ctx, c, m)
-		return err
+		if st, err = checkTrust(ctx, c, m); err != nil {
+			return err
+		}
+		for _, f := range also {
+			if err := f(st); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		t.Fatalf("%v\n(test issuer: %v; trust-manager log: %s)", err, c.Issuer.Err(), c.TrustManager.Log())

@@ -64,6 +64,9 @@ type Issuer struct {
 	client         *Client
 	trustNamespace string
 
+	// reconciling serialises Reconcile between the loop and tests.
+	reconciling sync.Mutex
+
 	mu       sync.Mutex
 	external map[string]*pkitest.Secret
 	lastErr  error
@@ -158,8 +161,12 @@ func (i *Issuer) loop(ctx context.Context) {
 	}
 }
 
-// Reconcile issues whatever needs issuing now.
+// Reconcile issues whatever needs issuing now. Tests call it to be sure
+// the issuer has seen the current state (for example, before asserting that
+// something was not re-issued).
 func (i *Issuer) Reconcile(ctx context.Context) error {
+	i.reconciling.Lock()
+	defer i.reconciling.Unlock()
 	certs, err := listAs[cmapi.Certificate](ctx, i.client, certificatesGVR)
 	if err != nil {
 		return err
