@@ -5,7 +5,7 @@ GO ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/mtlsgen/mtlsgen/internal/version.stamped=$(VERSION)
 
-.PHONY: test vet golden fuzz render build
+.PHONY: test vet golden fuzz render build e2e
 
 test:
 	$(GO) test ./...
@@ -24,3 +24,7 @@ render:
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/mtlsgen ./cmd/mtlsgen
+
+# End-to-end: a real kube-apiserver and trust-manager (test/e2e/run.sh).
+e2e:
+	bash test/e2e/run.sh
