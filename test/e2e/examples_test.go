@@ -72,12 +72,17 @@ func TestExamples(t *testing.T) {
 
 // checkCluster runs every check on one cluster of a rendered spec.
 func checkCluster(t *testing.T, m *v1alpha1.MeshTLS, r *harness.Rendered, cluster string, p provided) *trustState {
-	c := newCluster(t, cluster, m.Spec.Trust.Namespace)
-	setUp(t, c, m, p)
 	objs := r.Clusters[cluster]
+	withFleet := fleetCluster(r) == cluster && len(r.Fleet) > 0
+	all := objs
+	if withFleet {
+		all = append(append([]*unstructured.Unstructured(nil), objs...), r.Fleet...)
+	}
+	c := newCluster(t, cluster, m.Spec.Trust.Namespace, all)
+	setUp(t, c, m, p)
 	mustAccept(t, c, objs)
 
-	if fleetCluster(m, r) == cluster && len(r.Fleet) > 0 {
+	if withFleet {
 		// The fleet's objects (the ApplicationSet) go to the cluster Argo
 		// CD runs in, whose namespace Argo CD's install made.
 		if err := c.CreateNamespace(ctxFor(t), m.Spec.ArgoCD.Namespace, nil); err != nil {
@@ -101,13 +106,20 @@ func checkCluster(t *testing.T, m *v1alpha1.MeshTLS, r *harness.Rendered, cluste
 		t.Fatal(err)
 	}
 	st := waitTrust(t, c, m)
+	changed, err := stable(ctxFor(t), c, objs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(changed) > 0 {
+		t.Errorf("applying the same output again changed objects (a GitOps tool would see drift):\n  %s", strings.Join(changed, "\n  "))
+	}
 	t.Logf("trust-manager published %d anchors %v; identity issuer %q verifies against them", len(st.Bundle), subjects(st.Bundle), st.Issuer.Cert.Subject.CommonName)
 	return st
 }
 
 // fleetCluster is where the fleet's objects go: the cluster Argo CD runs in
 // when it is one of the spec's, else the first.
-func fleetCluster(m *v1alpha1.MeshTLS, r *harness.Rendered) string {
+func fleetCluster(r *harness.Rendered) string {
 	for _, c := range r.ClusterNames {
 		if c == v1alpha1.InClusterName {
 			return c

@@ -45,11 +45,11 @@ func ctxFor(t *testing.T) context.Context {
 	return ctx
 }
 
-// newCluster starts a fresh cluster, stopped when the test ends; a failed
-// test names the logs.
-func newCluster(t *testing.T, name, trustNamespace string) *harness.Cluster {
+// newCluster starts a fresh cluster with the CRDs objs need, stopped when
+// the test ends; a failed test names the logs.
+func newCluster(t *testing.T, name, trustNamespace string, objs []*unstructured.Unstructured) *harness.Cluster {
 	t.Helper()
-	c, err := env.NewCluster(ctxFor(t), name, trustNamespace)
+	c, err := env.NewCluster(ctxFor(t), name, trustNamespace, objs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,6 +187,46 @@ func mustAccept(t *testing.T, c *harness.Cluster, objs []*unstructured.Unstructu
 	if ps := accept(ctxFor(t), c, objs); len(ps) > 0 {
 		t.Fatalf("the API server did not accept the output cleanly (%d problems):\n%s", len(ps), harness.Problems(ps))
 	}
+}
+
+// stable applies objs again, for real, once the controllers have settled,
+// and reports every object that changed: the output must be a fixed point
+// of server-side apply, or a GitOps tool would find drift on every sync.
+// An object's generation is compared where it has one (others write the
+// status of Certificates and Bundles), its resourceVersion otherwise.
+func stable(ctx context.Context, c *harness.Cluster, objs []*unstructured.Unstructured) ([]string, error) {
+	version := func(o *unstructured.Unstructured) (string, error) {
+		live, err := c.Admin.Get(ctx, o)
+		if err != nil {
+			return "", err
+		}
+		if g := live.GetGeneration(); g > 0 {
+			return fmt.Sprintf("generation %d", g), nil
+		}
+		return "resourceVersion " + live.GetResourceVersion(), nil
+	}
+	before := map[string]string{}
+	for _, o := range objs {
+		v, err := version(o)
+		if err != nil {
+			return nil, err
+		}
+		before[harness.Ref(o)] = v
+	}
+	if ps := c.Admin.Apply(ctx, objs, harness.ApplyOptions{FieldManager: fieldManager}); len(ps) > 0 {
+		return nil, fmt.Errorf("applying again:\n%s", harness.Problems(ps))
+	}
+	var changed []string
+	for _, o := range objs {
+		v, err := version(o)
+		if err != nil {
+			return nil, err
+		}
+		if v != before[harness.Ref(o)] {
+			changed = append(changed, fmt.Sprintf("%s (%s -> %s)", harness.Ref(o), before[harness.Ref(o)], v))
+		}
+	}
+	return changed, nil
 }
 
 // podTemplateKinds are the kinds Pod Security admission checks through a

@@ -83,7 +83,7 @@ func TestRestarter(t *testing.T) {
 	}
 	t.Logf("the CronJob runs: mtlsgen %s (as %s/%s, env %q)", strings.Join(inv.Args, " "), inv.Namespace, inv.ServiceAccount, inv.Env)
 
-	c := newCluster(t, "restarter", m.Spec.Trust.Namespace)
+	c := newCluster(t, "restarter", m.Spec.Trust.Namespace, objs)
 	setUp(t, c, m, provided{})
 	mustAccept(t, c, objs)
 	if err := issued(ctxFor(t), c, certificates(t, objs)); err != nil {

@@ -53,7 +53,11 @@ func TestRotation(t *testing.T) {
 		outputs = append(outputs, render(t, path).Clusters[v1alpha1.InClusterName])
 	}
 	m1 := specs[0]
-	c := newCluster(t, "rotation", m1.Spec.Trust.Namespace)
+	var all []*unstructured.Unstructured
+	for _, o := range outputs {
+		all = append(all, o...)
+	}
+	c := newCluster(t, "rotation", m1.Spec.Trust.Namespace, all)
 	ctx := ctxFor(t)
 	id := "default.shop.serviceaccount.identity.linkerd.cluster.local"
 	applied := &tracker{}

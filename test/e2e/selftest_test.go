@@ -26,7 +26,11 @@ func TestHarness_catchesBreakage(t *testing.T) {
 	file := filepath.Join(repoRoot, "examples", "prod.yaml")
 	m := loadSpec(t, file)
 	r := render(t, file)
-	c := newCluster(t, "selftest", m.Spec.Trust.Namespace)
+	appSet, err := harness.DecodeObjects([]byte(sampleApplicationSet))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newCluster(t, "selftest", m.Spec.Trust.Namespace, append(appSet, r.Clusters[v1alpha1.InClusterName]...))
 	setUp(t, c, m, provided{})
 	ctx := ctxFor(t)
 	objs := func() []*unstructured.Unstructured {
@@ -92,6 +96,27 @@ func TestHarness_catchesBreakage(t *testing.T) {
 			t.Logf("caught:\n%s", harness.Problems(ps))
 		})
 	}
+
+	// Argo CD's CRDs install and validate (a control for what issue 4's
+	// ApplicationSet will go through).
+	t.Run("an ApplicationSet is admitted", func(t *testing.T) {
+		if err := c.CreateNamespace(ctx, "argocd", nil); err != nil {
+			t.Fatal(err)
+		}
+		if ps := accept(ctx, c, appSet); len(ps) > 0 {
+			t.Fatalf("a valid ApplicationSet was refused:\n%s", harness.Problems(ps))
+		}
+	})
+	t.Run("an ApplicationSet without generators", func(t *testing.T) {
+		o := appSet[0].DeepCopy()
+		o.SetName("e2e-broken")
+		unstructured.RemoveNestedField(o.Object, "spec", "generators")
+		ps := accept(ctx, c, []*unstructured.Unstructured{o})
+		if len(ps) == 0 || !strings.Contains(harness.Problems(ps), "generators") {
+			t.Fatalf("an ApplicationSet without generators was not refused: %v", ps)
+		}
+		t.Logf("caught:\n%s", harness.Problems(ps))
+	})
 
 	t.Run("a CronJob that breaks the restricted Pod Security profile", func(t *testing.T) {
 		cj, err := harness.DecodeObjects([]byte(`apiVersion: batch/v1
@@ -168,6 +193,26 @@ spec:
 		t.Logf("caught: %v", err)
 	})
 }
+
+const sampleApplicationSet = `apiVersion: argoproj.io/v1alpha1
+kind: ApplicationSet
+metadata: {name: e2e-sample, namespace: argocd}
+spec:
+  goTemplate: true
+  goTemplateOptions: ["missingkey=error"]
+  generators:
+  - list:
+      elements:
+      - {cluster: in-cluster, url: "https://kubernetes.default.svc"}
+  template:
+    metadata: {name: "mesh-{{.cluster}}"}
+    spec:
+      project: default
+      source: {repoURL: "https://git.example.com/mesh.git", path: ., targetRevision: main}
+      destination: {server: "{{.url}}", namespace: linkerd}
+      syncPolicy:
+        syncOptions: [ServerSideApply=true]
+`
 
 var errNotYet = errorString("not yet")
 

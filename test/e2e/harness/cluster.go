@@ -42,9 +42,10 @@ type Cluster struct {
 	cancel context.CancelFunc
 }
 
-// NewCluster starts a cluster whose trust-manager reads trustNamespace.
-// The caller must Stop it.
-func (e *Env) NewCluster(ctx context.Context, name, trustNamespace string) (c *Cluster, err error) {
+// NewCluster starts a cluster whose trust-manager reads trustNamespace,
+// with the CRDs that objs (what the test will apply) need. The caller must
+// Stop it.
+func (e *Env) NewCluster(ctx context.Context, name, trustNamespace string, objs []*unstructured.Unstructured) (c *Cluster, err error) {
 	start := time.Now()
 	n := e.n.Add(1)
 	dir := filepath.Join(e.WorkDir, "clusters", fmt.Sprintf("%02d-%s", n, name))
@@ -65,7 +66,7 @@ func (e *Env) NewCluster(ctx context.Context, name, trustNamespace string) (c *C
 	if c.Admin, err = NewClient(c.API.Admin); err != nil {
 		return nil, err
 	}
-	if err = c.Admin.InstallCRDs(ctx, e.CRDs); err != nil {
+	if err = c.Admin.InstallCRDs(ctx, CRDsFor(e.CRDs, objs)); err != nil {
 		return nil, err
 	}
 	if err = c.CreateNamespace(ctx, trustNamespace, nil); err != nil {

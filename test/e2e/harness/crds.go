@@ -140,3 +140,22 @@ func (c *Client) InstallCRDs(ctx context.Context, crds []*unstructured.Unstructu
 	c.Mapper.Reset()
 	return nil
 }
+
+// CRDsFor picks the CRDs a cluster needs: cert-manager's and
+// trust-manager's always (mtlsgen's mesh output is made of them, and the
+// test issuer and trust-manager watch them), any other only if one of objs
+// has its group. Argo CD's ApplicationSet CRD alone takes seconds to
+// establish, so a cluster that gets no Argo CD object does without.
+func CRDsFor(crds []*unstructured.Unstructured, objs []*unstructured.Unstructured) []*unstructured.Unstructured {
+	groups := map[string]bool{"cert-manager.io": true, "acme.cert-manager.io": true, "trust.cert-manager.io": true, "trust-manager.io": true}
+	for _, o := range objs {
+		groups[o.GroupVersionKind().Group] = true
+	}
+	var out []*unstructured.Unstructured
+	for _, crd := range crds {
+		if g, _, _ := unstructured.NestedString(crd.Object, "spec", "group"); groups[g] {
+			out = append(out, crd)
+		}
+	}
+	return out
+}

@@ -32,17 +32,19 @@ func (t *Timing) Add(name string, d time.Duration) {
 // Since records a phase that started at start.
 func (t *Timing) Since(name string, start time.Time) { t.Add(name, time.Since(start)) }
 
-// Summary is a table of the phases in the order they were recorded.
-func (t *Timing) Summary() string {
+// Summary is a table of the phases in the order they were recorded, and a
+// total line.
+func (t *Timing) Summary(total time.Duration) string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	entries := append(t.entries, timingEntry{"total", total})
 	width := 0
-	for _, e := range t.entries {
+	for _, e := range entries {
 		width = max(width, len(e.name))
 	}
 	var b strings.Builder
-	for _, e := range t.entries {
-		fmt.Fprintf(&b, "  %-*s %8.1fs\n", width, e.name, e.d.Seconds())
+	for _, e := range entries {
+		fmt.Fprintf(&b, "  %-*s %7.1fs\n", width, e.name, e.d.Seconds())
 	}
 	return b.String()
 }
