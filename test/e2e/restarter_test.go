@@ -236,7 +236,7 @@ func podTemplate(ns, name, templateRoots string, controlPlane bool) corev1.PodTe
 	}
 	tmpl := corev1.PodTemplateSpec{
 		ObjectMeta: metav1.ObjectMeta{Labels: labels},
-		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "registry.example/" + name + ":1"}}},
+		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "registry.example/" + name + ":1"}}},
 	}
 	if templateRoots != "" {
 		tmpl.Annotations = map[string]string{annotationTemplateRoots: templateRoots}
