@@ -2,7 +2,6 @@ package harness
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -141,5 +140,3 @@ func waitFor(p *Process, timeout time.Duration, what string, check func() error)
 		time.Sleep(100 * time.Millisecond)
 	}
 }
-
-var errNotYet = errors.New("not yet")
