@@ -25,7 +25,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/utils/ptr"
 
 	"github.com/mtlsgen/mtlsgen/api/v1alpha1"
 	"github.com/mtlsgen/mtlsgen/test/e2e/harness"
@@ -250,7 +249,7 @@ func (w *world) deployment(ns, name, templateRoots string, controlPlane bool, po
 	d, err := w.kube.AppsV1().Deployments(ns).Create(w.ctx, &appsv1.Deployment{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: tmpl.Labels},
 		Spec: appsv1.DeploymentSpec{
-			Replicas: ptr.To(int32(len(podRoots))),
+			Replicas: to(int32(len(podRoots))),
 			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": name}},
 			Template: tmpl,
 		},
@@ -274,7 +273,7 @@ func (w *world) replicaSet(d *appsv1.Deployment, revision string, podRoots []str
 			OwnerReferences: []metav1.OwnerReference{owner("apps/v1", "Deployment", d.Name, d.UID)},
 		},
 		Spec: appsv1.ReplicaSetSpec{
-			Replicas: ptr.To(int32(len(podRoots))),
+			Replicas: to(int32(len(podRoots))),
 			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": d.Name, "pod-template-hash": hash}},
 			Template: tmpl,
 		},
@@ -293,7 +292,7 @@ func (w *world) statefulSet(ns, name string, podRoots ...string) {
 	s, err := w.kube.AppsV1().StatefulSets(ns).Create(w.ctx, &appsv1.StatefulSet{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
 		Spec: appsv1.StatefulSetSpec{
-			Replicas: ptr.To(int32(len(podRoots))), ServiceName: name,
+			Replicas: to(int32(len(podRoots))), ServiceName: name,
 			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": name}},
 			Template: tmpl,
 		},
@@ -364,7 +363,7 @@ func (w *world) pod(ns, name string, tmpl corev1.PodTemplateSpec, roots string, 
 }
 
 func owner(apiVersion, kind, name string, uid types.UID) metav1.OwnerReference {
-	return metav1.OwnerReference{APIVersion: apiVersion, Kind: kind, Name: name, UID: uid, Controller: ptr.To(true), BlockOwnerDeletion: ptr.To(true)}
+	return metav1.OwnerReference{APIVersion: apiVersion, Kind: kind, Name: name, UID: uid, Controller: to(true), BlockOwnerDeletion: to(true)}
 }
 
 // state is what a restart changes.
@@ -459,7 +458,7 @@ func (w *world) roll(ref, roots string) {
 			w.t.Fatal(err)
 		}
 		for _, rs := range rss.Items {
-			rs.Spec.Replicas = ptr.To(int32(0))
+			rs.Spec.Replicas = to(int32(0))
 			if _, err := w.kube.AppsV1().ReplicaSets(ns).Update(w.ctx, &rs, metav1.UpdateOptions{}); err != nil {
 				w.t.Fatal(err)
 			}
@@ -490,7 +489,7 @@ type saClient struct {
 
 func restarterClient(ctx context.Context, c *harness.Cluster, inv *harness.Invocation) (*saClient, error) {
 	tr, err := c.Admin.Kube.CoreV1().ServiceAccounts(inv.Namespace).CreateToken(ctx, inv.ServiceAccount,
-		&authnv1.TokenRequest{Spec: authnv1.TokenRequestSpec{ExpirationSeconds: ptr.To(int64(3600))}}, metav1.CreateOptions{})
+		&authnv1.TokenRequest{Spec: authnv1.TokenRequestSpec{ExpirationSeconds: to(int64(3600))}}, metav1.CreateOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("token for ServiceAccount %s/%s (is it rendered?): %w", inv.Namespace, inv.ServiceAccount, err)
 	}
@@ -589,3 +588,5 @@ func runRestarter(bin string, inv *harness.Invocation, kubeconfig string, extra 
 	}
 	return out.String(), nil
 }
+
+func to[T any](v T) *T { return &v }
