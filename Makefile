@@ -5,7 +5,7 @@ GO ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/mtlsgen/mtlsgen/internal/version.stamped=$(VERSION)
 
-.PHONY: test vet golden fuzz render build image helm-fixture
+.PHONY: test vet golden fuzz render build image helm-fixture e2e
 
 test:
 	$(GO) test ./...
@@ -28,6 +28,7 @@ build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/ ./cmd/...
 
 .PHONY: bench
+# Whole-process benchmarks; writes bench/RESULTS.md (not run by CI).
 bench:
 	bench/run.sh
 
@@ -54,9 +55,11 @@ else
 	docker build --build-arg VERSION=$(VERSION) -t $(IMAGE):$(IMAGE_TAG) -t $(IMAGE):latest -f Dockerfile $(IMAGE_CONTEXT)
 endif
 
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/ ./cmd/...
-
 # Re-record what the real helm CLI prints for the fixture chart, which
 # internal/helmengine's tests compare mtlsgen's rendering with.
 helm-fixture:
 	hack/helm-template-fixture.sh
+
+# End-to-end: a real kube-apiserver and trust-manager (test/e2e/run.sh).
+e2e:
+	bash test/e2e/run.sh

@@ -1,0 +1,14 @@
+// Package harness runs mtlsgen's output against real Kubernetes components
+// on this machine: etcd, kube-apiserver built from the k8s.io/kubernetes
+// module, the CRDs of cert-manager, trust-manager and Argo CD from their
+// modules, the real trust-manager controller, and a test issuer that writes
+// certificate Secrets exactly as cert-manager's controller does.
+//
+// It is test infrastructure: it makes private keys (for the API server, and
+// for every Certificate it issues), which mtlsgen itself never does. The
+// tests that use it live in test/e2e behind the e2e build tag; `make e2e`
+// runs them. Nothing here mocks the API server.
+//
+// Every process it starts is stopped by Stop, by its parent dying
+// (Pdeathsig), and, as a last resort, by test/e2e/run.sh from the pid file.
+package harness
