@@ -1,7 +1,6 @@
 package generator_test
 
 import (
-
 	"slices"
 	"strings"
 	"testing"
@@ -153,9 +152,11 @@ func checkMeshSource(t *testing.T, m *v1alpha1.MeshTLS, name, cluster string, sr
 func TestApplicationSet_typoFails(t *testing.T) {
 	set := applicationSetOf(t, loadExample(t, "prod"))
 	for name, mutate := range map[string]func(*generator.ApplicationSet){
-		"template":      func(s *generator.ApplicationSet) { s.Spec.Template.Spec.Destination.Server = "{{ .sever }}" },
-		"templatePatch": func(s *generator.ApplicationSet) { s.Spec.TemplatePatch = strings.Replace(s.Spec.TemplatePatch, ".releaseName", ".relaseName", 1) },
-		"label":         func(s *generator.ApplicationSet) { s.Spec.Template.Labels[generator.LabelStage] = "{{ .stag }}" },
+		"template": func(s *generator.ApplicationSet) { s.Spec.Template.Spec.Destination.Server = "{{ .sever }}" },
+		"templatePatch": func(s *generator.ApplicationSet) {
+			s.Spec.TemplatePatch = strings.Replace(s.Spec.TemplatePatch, ".releaseName", ".relaseName", 1)
+		},
+		"label": func(s *generator.ApplicationSet) { s.Spec.Template.Labels[generator.LabelStage] = "{{ .stag }}" },
 	} {
 		t.Run(name, func(t *testing.T) {
 			broken := set.DeepCopyObject().(*generator.ApplicationSet)
@@ -272,4 +273,3 @@ func mustYAML(t *testing.T, o generator.Object) []byte {
 	}
 	return b
 }
-

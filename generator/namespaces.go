@@ -32,8 +32,8 @@ func namespaces(c *clusterContext) []Object {
 		// trust roots ConfigMap lands here and nowhere else.
 		labelIsControlPlane: "true",
 		// The control plane must not be subject to its own webhooks.
-		labelAdmissionWebhooks: "disabled",
-		labelControlPlaneNS:    l.Namespace,
+		labelAdmissionWebhooks:  "disabled",
+		labelControlPlaneNS:     l.Namespace,
 		labelPodSecurityEnforce: psaPrivileged,
 	}, map[string]string{annotationInject: "disabled"})}
 

@@ -115,7 +115,10 @@ func SupportedLinkerdVersions() []string {
 func (s *LinkerdSpec) Release() LinkerdRelease {
 	r, _ := LookupLinkerdRelease(s.Version)
 	o := s.ChartVersions
-	for _, p := range []struct{ dst *string; src string }{
+	for _, p := range []struct {
+		dst *string
+		src string
+	}{
 		{&r.Charts.CRDs, o.CRDs}, {&r.Charts.ControlPlane, o.ControlPlane}, {&r.Charts.Viz, o.Viz},
 		{&r.Charts.Multicluster, o.Multicluster}, {&r.Charts.Jaeger, o.Jaeger},
 	} {

@@ -1,7 +1,6 @@
 package cli
 
 import (
-
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -48,4 +47,3 @@ FILE:LINE: FIELD.PATH: message. The exit code is 1 if any spec has a problem.`,
 	cmd.Flags().StringVar(&profile, "profile", "", "profile whose defaults apply, overriding spec.profile")
 	return cmd
 }
-

@@ -71,9 +71,9 @@ func loadSpec(t *testing.T, path string) *v1alpha1.MeshTLS {
 	return m
 }
 
-func render(t *testing.T, spec string) *harness.Rendered {
+func render(t *testing.T, spec string, extra ...string) *harness.Rendered {
 	t.Helper()
-	r, err := harness.Render(env.Tools.Mtlsgen, spec, env.WorkDir)
+	r, err := harness.Render(env.Tools.Mtlsgen, spec, env.WorkDir, extra...)
 	if err != nil {
 		t.Fatal(err)
 	}

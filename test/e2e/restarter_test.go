@@ -48,9 +48,11 @@ const (
 // TokenRequest API, so the rendered RBAC is what allows or denies it.
 // Workloads, ReplicaSets and Pods are created through the API (no kubelet
 // and no controllers run), some with pods holding the current trust roots
-// and some stale. The restarter must patch exactly the stale owners, write
+// and some stale, some in enrolled namespaces without the proxy their
+// injection asks for. The restarter must restart the stale control plane
+// first and alone, then exactly the stale or mis-injected data plane, write
 // its status ConfigMap, be denied everything else by the real RBAC, and
-// restart nothing on a second run once the workloads have rolled.
+// restart nothing once the workloads have rolled.
 func TestRestarter(t *testing.T) {
 	bin := env.Tools.Mtlsgen
 	has, err := harness.HasCommand(bin, "restarter")
@@ -63,7 +65,9 @@ func TestRestarter(t *testing.T) {
 	start := time.Now()
 	defer func() { env.Timing.Since("restarter", start) }()
 
-	file := filepath.Join(repoRoot, "examples", "prod.yaml")
+	// A spec that enrolls namespaces (issue 11), so the run also restarts
+	// workloads whose pods do not match their namespace's injection.
+	file := filepath.Join(repoRoot, "examples", "mesh-2-audit.yaml")
 	m := loadSpec(t, file)
 	objs := render(t, file).Clusters[v1alpha1.InClusterName]
 	ln := m.Spec.Linkerd.Namespace
@@ -111,29 +115,63 @@ func TestRestarter(t *testing.T) {
 	w.statefulSet(app, "cache", current)
 	w.daemonSet(app, "logs", stale)
 	w.daemonSet(app, "agent", current)
-	wantRestarted := []string{
-		"Deployment " + ln + "/linkerd-destination",
+	// Enrolled namespaces: shop is rendered with injection enabled, billing
+	// is not mtlsgen's and its owner disabled injection. A pod without a
+	// proxy in shop is restarted so the injector sees it; billing's plain
+	// pods are left alone.
+	w.namespace("shop", nil) // rendered; this adds its default ServiceAccount
+	w.deployment("shop", "checkout", "", false, "")
+	w.deployment("shop", "cart", "", false, current)
+	w.namespace("billing", nil)
+	w.annotateNamespace("billing", map[string]string{"linkerd.io/inject": "disabled"})
+	w.deployment("billing", "ledger", "", false, "")
+	wantControlPlane := []string{"Deployment " + ln + "/linkerd-destination"}
+	wantDataPlane := []string{
 		"Deployment " + app + "/web", "Deployment " + app + "/rollout",
 		"StatefulSet " + app + "/db", "DaemonSet " + app + "/logs",
+		"Deployment shop/checkout",
 	}
 	if other != "" {
 		// A namespace the restarter was not given: left alone.
 		w.namespace(other, nil)
 		w.deployment(other, "elsewhere", "", false, stale)
 	}
-	if max := m.Spec.Restarter.MaxRestartsPerRun; max != nil && int(*max) < len(wantRestarted) {
-		t.Fatalf("the test restarts %d workloads but the spec allows %d per run", len(wantRestarted), *max)
+	if max := m.Spec.Restarter.MaxRestartsPerRun; max != nil && int(*max) < len(wantDataPlane) {
+		t.Fatalf("the test restarts %d workloads in one run but the spec allows %d per run", len(wantDataPlane), *max)
 	}
 
 	sa, err := restarterClient(ctx, c, inv)
 	if err != nil {
 		t.Fatal(err)
 	}
+	// No controllers run, so nothing rolls a restarted control plane out
+	// while the restarter waits: it is told not to wait (a later flag wins
+	// over the CronJob's), and the test rolls it out between runs instead.
 	run := func(extra ...string) string {
 		t.Helper()
-		out, err := runRestarter(bin, inv, sa.kubeconfig, extra...)
+		out, err := runRestarter(bin, inv, sa.kubeconfig, append([]string{"--control-plane-timeout=0"}, extra...)...)
 		if err != nil {
 			t.Fatal(err)
+		}
+		return out
+	}
+	// restarts runs the restarter and checks that it restarted exactly want,
+	// each with a new generation (a rollout), then rolls them out as their
+	// controllers, the kubelet and the proxy injector would.
+	restarts := func(what string, want []string) string {
+		t.Helper()
+		before := w.snapshot()
+		out := run()
+		t.Logf("restarter output (%s):\n%s", what, out)
+		changed := w.changedSince(before)
+		if strings.Join(changed, "\n") != strings.Join(sorted(want), "\n") {
+			t.Errorf("%s: restarted %q, want exactly %q", what, changed, sorted(want))
+		}
+		for _, ref := range changed {
+			if !w.generationBumped(before, ref) {
+				t.Errorf("%s: %s changed but its spec did not (no rollout)", what, ref)
+			}
+			w.roll(ref, current)
 		}
 		return out
 	}
@@ -145,19 +183,9 @@ func TestRestarter(t *testing.T) {
 		t.Errorf("restarter --dry-run changed %v\n%s", changed, out)
 	}
 
-	// The real run restarts exactly the stale owners.
-	before = w.snapshot()
-	out = run()
-	t.Logf("restarter output:\n%s", out)
-	changed := w.changedSince(before)
-	if strings.Join(changed, "\n") != strings.Join(sorted(wantRestarted), "\n") {
-		t.Errorf("restarted %q, want exactly %q", changed, sorted(wantRestarted))
-	}
-	for _, ref := range changed {
-		if !w.generationBumped(before, ref) {
-			t.Errorf("%s changed but its spec did not (no rollout)", ref)
-		}
-	}
+	// The control plane goes first, alone: the data plane waits until it
+	// has rolled out the current roots.
+	restarts("first run", wantControlPlane)
 	if got := w.templateAnnotation(ln, "linkerd-destination", annotationTemplateRoots); got != current {
 		t.Errorf("control plane linkerd-destination: template %s = %q, want the current bundle's %s", annotationTemplateRoots, got, current)
 	}
@@ -171,21 +199,17 @@ func TestRestarter(t *testing.T) {
 		}
 	}
 
+	// With the control plane current, the stale data plane and the shop
+	// workload missing its proxy are restarted.
+	restarts("second run", wantDataPlane)
+
 	// The real RBAC denies everything else.
 	for _, err := range sa.forbidden(ctx, ln, app) {
 		t.Error(err)
 	}
 
-	// The restarted workloads roll (what the controllers, kubelet and proxy
-	// injector would do); a second run then restarts nothing.
-	for _, ref := range changed {
-		w.roll(ref, current)
-	}
-	before = w.snapshot()
-	out = run()
-	if changed := w.changedSince(before); len(changed) > 0 {
-		t.Errorf("the second run restarted %v\n%s", changed, out)
-	}
+	// Everything has rolled: a third run restarts nothing.
+	restarts("third run", nil)
 }
 
 // world creates workloads the way their controllers would have: a
@@ -259,6 +283,7 @@ func (w *world) deployment(ns, name, templateRoots string, controlPlane bool, po
 	}
 	w.refs = append(w.refs, "Deployment "+ns+"/"+name)
 	w.replicaSet(d, "1", podRoots)
+	w.settle("Deployment " + ns + "/" + name)
 }
 
 func (w *world) replicaSet(d *appsv1.Deployment, revision string, podRoots []string) {
@@ -304,6 +329,7 @@ func (w *world) statefulSet(ns, name string, podRoots ...string) {
 	for i, roots := range podRoots {
 		w.pod(ns, fmt.Sprintf("%s-%d", name, i), tmpl, roots, owner("apps/v1", "StatefulSet", s.Name, s.UID))
 	}
+	w.settle("StatefulSet " + ns + "/" + name)
 }
 
 func (w *world) daemonSet(ns, name string, podRoots ...string) {
@@ -323,6 +349,7 @@ func (w *world) daemonSet(ns, name string, podRoots ...string) {
 	for i, roots := range podRoots {
 		w.pod(ns, fmt.Sprintf("%s-node%d", name, i), tmpl, roots, owner("apps/v1", "DaemonSet", d.Name, d.UID))
 	}
+	w.settle("DaemonSet " + ns + "/" + name)
 }
 
 // pod creates a Running pod from a template; a meshed one (roots set)
@@ -468,6 +495,55 @@ func (w *world) roll(ref, roots string) {
 		for i := range newRoots {
 			w.pod(ns, fmt.Sprintf("%s-rolled-%d", o.GetName(), i), *tmpl, roots, owner("apps/v1", kind, o.GetName(), o.GetUID()))
 		}
+	}
+	w.settle(ref)
+}
+
+// settle writes the status a workload's controller reports once its
+// current generation has rolled out to all its running pods, which is
+// what the restarter reads (as kubectl rollout status does) before it
+// counts a workload as done.
+func (w *world) settle(ref string) {
+	w.t.Helper()
+	o, _ := w.get(ref)
+	pods, err := w.kube.CoreV1().Pods(o.GetNamespace()).List(w.ctx, metav1.ListOptions{LabelSelector: "app=" + o.GetName()})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	n := int32(len(pods.Items))
+	switch o := o.(type) {
+	case *appsv1.Deployment:
+		o.Status = appsv1.DeploymentStatus{ObservedGeneration: o.Generation, Replicas: n, UpdatedReplicas: n, ReadyReplicas: n, AvailableReplicas: n}
+		_, err = w.kube.AppsV1().Deployments(o.Namespace).UpdateStatus(w.ctx, o, metav1.UpdateOptions{})
+	case *appsv1.StatefulSet:
+		rev := fmt.Sprintf("%s-%d", o.Name, o.Generation)
+		o.Status = appsv1.StatefulSetStatus{ObservedGeneration: o.Generation, Replicas: n, ReadyReplicas: n, CurrentReplicas: n, UpdatedReplicas: n,
+			AvailableReplicas: n, CurrentRevision: rev, UpdateRevision: rev}
+		_, err = w.kube.AppsV1().StatefulSets(o.Namespace).UpdateStatus(w.ctx, o, metav1.UpdateOptions{})
+	case *appsv1.DaemonSet:
+		o.Status = appsv1.DaemonSetStatus{ObservedGeneration: o.Generation, CurrentNumberScheduled: n, DesiredNumberScheduled: n,
+			NumberReady: n, UpdatedNumberScheduled: n, NumberAvailable: n}
+		_, err = w.kube.AppsV1().DaemonSets(o.Namespace).UpdateStatus(w.ctx, o, metav1.UpdateOptions{})
+	}
+	if err != nil {
+		w.t.Fatalf("%s: %v", ref, err)
+	}
+}
+
+func (w *world) annotateNamespace(name string, annotations map[string]string) {
+	w.t.Helper()
+	ns, err := w.kube.CoreV1().Namespaces().Get(w.ctx, name, metav1.GetOptions{})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	if ns.Annotations == nil {
+		ns.Annotations = map[string]string{}
+	}
+	for k, v := range annotations {
+		ns.Annotations[k] = v
+	}
+	if _, err := w.kube.CoreV1().Namespaces().Update(w.ctx, ns, metav1.UpdateOptions{}); err != nil {
+		w.t.Fatal(err)
 	}
 }
 

@@ -30,6 +30,13 @@ const (
 	ArgoCDVersion = "v3.5.7"
 )
 
+// PrometheusOperatorModule and PrometheusOperatorVersion give the
+// PrometheusRule CRD.
+const (
+	PrometheusOperatorModule  = "github.com/prometheus-operator/prometheus-operator"
+	PrometheusOperatorVersion = "v0.85.0"
+)
+
 // CRDSources are the CRDs of every API mtlsgen's output uses, at the
 // versions the project supports: cert-manager's and trust-manager's from
 // the versions in go.mod, Argo CD's from ArgoCDVersion. Linkerd's CRDs
@@ -40,6 +47,10 @@ func CRDSources(versions map[string]string) []CRDSource {
 		{"github.com/cert-manager/cert-manager", versions["github.com/cert-manager/cert-manager (CRDs)"], []string{"deploy/crds/*.yaml"}},
 		{"github.com/cert-manager/trust-manager", versions["github.com/cert-manager/trust-manager (CRDs)"], []string{"deploy/crds/*.yaml"}},
 		{ArgoCDModule, ArgoCDVersion, []string{"manifests/crds/application-crd.yaml", "manifests/crds/applicationset-crd.yaml", "manifests/crds/appproject-crd.yaml"}},
+		// The PrometheusRule CRD is in the operator's root module (the API
+		// module mtlsgen imports ships none); v0.85.0 is the newest the
+		// module proxy serves.
+		{PrometheusOperatorModule, PrometheusOperatorVersion, []string{"example/prometheus-operator-crd-full/monitoring.coreos.com_prometheusrules.yaml"}},
 	}
 }
 

@@ -72,7 +72,8 @@ func Render(bin, spec, workDir string, extra ...string) (*Rendered, error) {
 }
 
 // readComponents reads dir/COMPONENT/manifests.yaml in mtlsgen's component
-// order, then any component it does not know yet in name order.
+// order, then any component it does not know yet in name order, leaving out
+// the patches.
 func readComponents(dir string) ([]*unstructured.Unstructured, error) {
 	entries, err := os.ReadDir(dir)
 	if os.IsNotExist(err) {
@@ -83,7 +84,11 @@ func readComponents(dir string) ([]*unstructured.Unstructured, error) {
 	}
 	var names []string
 	for _, e := range entries {
-		names = append(names, e.Name())
+		// Patches are for the Applications that own the patched objects,
+		// not applied with mtlsgen's output.
+		if e.Name() != string(generator.ComponentPatches) {
+			names = append(names, e.Name())
+		}
 	}
 	rank := func(n string) int {
 		if i := slices.Index(generator.Components, generator.Component(n)); i >= 0 {
