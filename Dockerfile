@@ -6,7 +6,7 @@
 #     kustomize runs the image as is, so its default command is `krm`;
 #   - the restarter's CronJob image.
 #
-# Build it with `make image`, not directly: the binary is compiled on the host
+# Build it with `make image`, not directly: the binaries are compiled on the host
 # (static, -trimpath, version stamped) and staged with the CA certificates and
 # the passwd and group files into the build context (dist/image). A
 # `FROM golang` build stage would need a registry this may not reach.
@@ -20,7 +20,8 @@ LABEL org.opencontainers.image.title="mtlsgen" \
 COPY passwd group /etc/
 # For chart pulls over HTTPS.
 COPY ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
-COPY mtlsgen /usr/local/bin/mtlsgen
+# mtlsgen hands krm, restarter and status to mtlsgen-kube, next to it.
+COPY mtlsgen mtlsgen-kube /usr/local/bin/
 COPY plugin.yaml /home/argocd/cmp-server/config/plugin.yaml
 USER 999:999
 WORKDIR /home/argocd

@@ -22,8 +22,9 @@ fuzz:
 render:
 	$(GO) run ./cmd/mtlsgen render examples/prod.yaml
 
-# bin/mtlsgen and bin/mtlsgen-helm (Helm's chart engine, which mtlsgen runs
-# for render --hydrate and charts pull; it must stay next to mtlsgen).
+# bin/mtlsgen, bin/mtlsgen-helm (Helm's chart engine, which mtlsgen runs for
+# render --hydrate and charts pull) and bin/mtlsgen-kube (krm, restarter and
+# status, which mtlsgen hands over to it); both must stay next to mtlsgen.
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/ ./cmd/...
 
@@ -33,7 +34,8 @@ bench:
 	bench/run.sh
 
 # The container image (Dockerfile): CMP sidecar, KRM function, restarter.
-# The binary is compiled here and staged with what the image holds into
+# The binaries (mtlsgen, and mtlsgen-kube for krm and the restarter) are
+# compiled here and staged with what the image holds into
 # IMAGE_CONTEXT, the build context. Built with buildah where it is installed
 # (no daemon needed: vfs storage, chroot isolation), else with docker.
 IMAGE ?= mtlsgen
@@ -46,7 +48,7 @@ IMAGE_BUILDER ?= $(if $(shell command -v buildah 2>/dev/null),buildah,docker)
 image:
 	@test -r $(CA_BUNDLE) || { echo "make image: no CA bundle at $(CA_BUNDLE) (apt-get install ca-certificates, or set CA_BUNDLE)" >&2; exit 1; }
 	rm -rf $(IMAGE_CONTEXT) && mkdir -p $(IMAGE_CONTEXT)
-	CGO_ENABLED=0 GOOS=linux $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(IMAGE_CONTEXT)/mtlsgen ./cmd/mtlsgen
+	CGO_ENABLED=0 GOOS=linux $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(IMAGE_CONTEXT)/ ./cmd/mtlsgen ./cmd/mtlsgen-kube
 	cp $(CA_BUNDLE) $(IMAGE_CONTEXT)/ca-certificates.crt
 	cp image/passwd image/group plugin/cmp/plugin.yaml $(IMAGE_CONTEXT)/
 ifeq ($(IMAGE_BUILDER),buildah)

@@ -175,6 +175,7 @@ func testFiles(t *testing.T, b buildah, ctr, context string) {
 		"/etc/ssl/certs/ca-certificates.crt",
 		cmp.ConfigPath,
 		"/usr/local/bin/mtlsgen",
+		"/usr/local/bin/mtlsgen-kube",
 	}
 	if !slices.Equal(files, want) {
 		t.Errorf("files in the image:\n%s\nwant:\n%s", strings.Join(files, "\n"), strings.Join(want, "\n"))
@@ -183,23 +184,25 @@ func testFiles(t *testing.T, b buildah, ctr, context string) {
 	if err != nil || !bytes.Equal(plugin, cmp.PluginYAML) {
 		t.Errorf("%s is not plugin/cmp/plugin.yaml (%v)", cmp.ConfigPath, err)
 	}
-	inImage, err := os.ReadFile(filepath.Join(root, "usr/local/bin/mtlsgen"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	onHost, err := os.ReadFile(filepath.Join(context, "mtlsgen"))
-	if err != nil || !bytes.Equal(inImage, onHost) {
-		t.Errorf("the image's binary is not the one make image compiled (%v)", err)
-	}
-	f, err := elf.Open(filepath.Join(root, "usr/local/bin/mtlsgen"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	for _, p := range f.Progs {
-		if p.Type == elf.PT_INTERP {
-			t.Error("the binary is dynamically linked: it cannot run in a scratch image")
+	for _, bin := range []string{"mtlsgen", "mtlsgen-kube"} {
+		inImage, err := os.ReadFile(filepath.Join(root, "usr/local/bin", bin))
+		if err != nil {
+			t.Fatal(err)
 		}
+		onHost, err := os.ReadFile(filepath.Join(context, bin))
+		if err != nil || !bytes.Equal(inImage, onHost) {
+			t.Errorf("the image's %s is not the one make image compiled (%v)", bin, err)
+		}
+		f, err := elf.Open(filepath.Join(root, "usr/local/bin", bin))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range f.Progs {
+			if p.Type == elf.PT_INTERP {
+				t.Errorf("%s is dynamically linked: it cannot run in a scratch image", bin)
+			}
+		}
+		f.Close()
 	}
 	users := map[string]string{}
 	passwd, _ := os.ReadFile(filepath.Join(root, "etc/passwd"))

@@ -4,14 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"os"
 	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strings"
+
+	"github.com/mtlsgen/mtlsgen/internal/sibling"
 )
 
 // HelperName is the binary that links Helm; `go install ./cmd/...` builds
@@ -21,49 +19,12 @@ const HelperName = "mtlsgen-helm"
 // HelperEnv names the helper binary explicitly, over every other place.
 const HelperEnv = "MTLSGEN_HELM"
 
-// ErrNoHelper is returned when no mtlsgen-helm binary is found.
-var ErrNoHelper = errors.New(HelperName + " not found")
+// Helper is mtlsgen-helm, as package sibling finds it.
+var Helper = sibling.Binary{Name: HelperName, Env: HelperEnv, Holds: "Helm's chart engine"}
 
 // FindHelper locates mtlsgen-helm: the file $MTLSGEN_HELM names, else the
-// one next to the running mtlsgen (after resolving symlinks), else the first
-// on PATH.
-func FindHelper() (string, error) {
-	if p := os.Getenv(HelperEnv); p != "" {
-		if !isExecutable(p) {
-			return "", fmt.Errorf("%s=%s: not an executable file", HelperEnv, p)
-		}
-		return p, nil
-	}
-	name := HelperName
-	if runtime.GOOS == "windows" {
-		name += ".exe"
-	}
-	var beside string
-	if exe, err := os.Executable(); err == nil {
-		if real, err := filepath.EvalSymlinks(exe); err == nil {
-			exe = real
-		}
-		beside = filepath.Join(filepath.Dir(exe), name)
-		if isExecutable(beside) {
-			return beside, nil
-		}
-	}
-	if p, err := exec.LookPath(HelperName); err == nil {
-		return p, nil
-	}
-	return "", fmt.Errorf("%w: Helm's chart engine is a separate binary, kept out of mtlsgen so that everything else starts fast, "+
-		"and it is neither next to mtlsgen (%s) nor on PATH; install both with "+
-		"`go install github.com/mtlsgen/mtlsgen/cmd/...@latest` (or `make build`), or name it with %s=PATH",
-		ErrNoHelper, beside, HelperEnv)
-}
-
-func isExecutable(p string) bool {
-	fi, err := os.Stat(p)
-	if err != nil || fi.IsDir() {
-		return false
-	}
-	return runtime.GOOS == "windows" || fi.Mode()&0o111 != 0
-}
+// one next to the running mtlsgen, else the first on PATH.
+func FindHelper() (string, error) { return sibling.Find(Helper) }
 
 // ExecEngine runs the mtlsgen-helm binary at Path once per request: the
 // request as JSON on its standard input, the response as JSON on its

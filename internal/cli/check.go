@@ -85,7 +85,7 @@ func runCheck(streams IOStreams, version string, paths []string, f *checkFlags) 
 		return err
 	}
 	if summary.Errors > 0 || f.strict && summary.Warnings > 0 {
-		return exitCode(ExitInvalid)
+		return ExitCode(ExitInvalid)
 	}
 	return nil
 }

@@ -63,8 +63,4 @@ func TestPluginCommands_usage(t *testing.T) {
 			t.Errorf("help does not list %q:\n%s", cmd, help)
 		}
 	}
-	out, _, code := run(t, "", "krm", "--help")
-	if code != 0 || !strings.Contains(out, "--enable-alpha-plugins --enable-exec") {
-		t.Errorf("krm --help: exit %d:\n%s", code, out)
-	}
 }

@@ -283,7 +283,7 @@ func TestChartsPull_offlineThenHydrateFromTheCache(t *testing.T) {
 	os.RemoveAll(filepath.Join(cache.Dir, "sha256"))
 	t.Setenv(charts.HelperEnv, "")
 	_, errOut, code = run(t, "", "charts", "pull", file, "--cache", cache.Dir, "--lock", lockPath)
-	if code != ExitInvalid || !strings.Contains(errOut, "mtlsgen: mtlsgen-helm not found: Helm's chart engine is a separate binary") ||
+	if code != ExitInvalid || !strings.Contains(errOut, "mtlsgen: mtlsgen-helm not found: it holds Helm's chart engine, kept out of mtlsgen") ||
 		!strings.Contains(errOut, "go install github.com/mtlsgen/mtlsgen/cmd/...@latest") {
 		t.Errorf("exit %d: %s", code, errOut)
 	}

@@ -1,6 +1,10 @@
 // Package cli is the mtlsgen command line: cobra wiring only. Each command
 // parses flags, calls a library (load, generator, output) and writes the
 // result to the streams it was given; only main touches the process.
+//
+// The commands that link Kubernetes client libraries (krm, restarter,
+// status) are in package kubecmd and the mtlsgen-kube binary; mtlsgen lists
+// them and hands them over (see kube.go), so that its own start stays cheap.
 package cli
 
 import (
@@ -29,11 +33,11 @@ type IOStreams struct {
 	ErrOut io.Writer
 }
 
-// exitCode ends a command with a code and no message: the command has
+// ExitCode ends a command with a code and no message: the command has
 // already said why on its output.
-type exitCode int
+type ExitCode int
 
-func (e exitCode) Error() string { return "exit " + strconv.Itoa(int(e)) }
+func (e ExitCode) Error() string { return "exit " + strconv.Itoa(int(e)) }
 
 // usageError is a mistake on the command line.
 type usageError struct{ err error }
@@ -42,6 +46,10 @@ func (e usageError) Error() string { return e.err.Error() }
 func (e usageError) Unwrap() error { return e.err }
 
 func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+// Usage marks err as a mistake on the command line: it is printed with a
+// pointer to --help and exit code 2.
+func Usage(err error) error { return usageError{err} }
 
 // NewRootCommand builds the mtlsgen command tree.
 func NewRootCommand(streams IOStreams, version string) *cobra.Command {
@@ -65,9 +73,9 @@ trust-manager, delivered by Argo CD, and checks it.`,
 		newSchemaCommand(streams),
 		newVersionCommand(streams, version),
 		newCheckCommand(streams, version),
-		newRestarterCommand(streams, version),
-		newStatusCommand(streams, version),
-		newKrmCommand(streams, version),
+		newKubeCommand(KubeRestarter),
+		newKubeCommand(KubeStatus),
+		newKubeCommand(KubeKrm),
 		newCmpCommand(streams, version),
 		newChartsCommand(streams),
 	)
@@ -80,21 +88,22 @@ trust-manager, delivered by Argo CD, and checks it.`,
 // Without arguments and with standard input that is not a terminal, mtlsgen
 // is a KRM function, as `mtlsgen krm` (see krmStdinMode).
 func Run(args []string, streams IOStreams, version string) int {
-	if len(args) == 0 && krmStdinMode(streams.In) {
-		args = []string{"krm"}
-	}
-	return runRoot(NewRootCommand(streams, version), args, streams)
+	return Execute(NewRootCommand(streams, version), args, streams)
 }
 
-// runRoot executes a command tree; tests pass one whose cluster commands use
-// a fake client.
-func runRoot(root *cobra.Command, args []string, streams IOStreams) int {
+// Execute runs a command tree (mtlsgen's, or mtlsgen-kube's, which is the
+// same with the Kubernetes commands in place of their hand-over stubs) and
+// turns its error into an exit code and messages on streams.ErrOut.
+func Execute(root *cobra.Command, args []string, streams IOStreams) int {
+	if len(args) == 0 && krmStdinMode(streams.In) {
+		args = []string{KubeKrm.Name}
+	}
 	root.SetArgs(args)
 	err := root.Execute()
 	if err == nil {
 		return ExitOK
 	}
-	var ec exitCode
+	var ec ExitCode
 	if errors.As(err, &ec) {
 		return int(ec)
 	}
@@ -102,10 +111,6 @@ func runRoot(root *cobra.Command, args []string, streams IOStreams) int {
 		for _, p := range le.Problems {
 			fmt.Fprintf(streams.ErrOut, "mtlsgen: %s\n", p)
 		}
-		return ExitInvalid
-	}
-	if errors.Is(err, errNotSafe) {
-		// The verdict is on standard output already.
 		return ExitInvalid
 	}
 	// A list of problems (errors.Join) is printed one a line.
@@ -136,7 +141,9 @@ type argsError struct{ error }
 
 func (e argsError) Unwrap() error { return e.error }
 
-// args wraps a cobra.PositionalArgs so its errors count as usage errors.
+// Args wraps a cobra.PositionalArgs so its errors count as usage errors.
+func Args(fn cobra.PositionalArgs) cobra.PositionalArgs { return args(fn) }
+
 func args(fn cobra.PositionalArgs) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, a []string) error {
 		if err := fn(cmd, a); err != nil {

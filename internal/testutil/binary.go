@@ -21,8 +21,9 @@ const BinaryVersion = "test"
 
 // Binary builds ./cmd/mtlsgen once per test process, statically
 // (CGO_ENABLED=0, -trimpath) and stamped with BinaryVersion, and returns its
-// path. The directory holding it has nothing else, so tests can put it first
-// in PATH.
+// path. Next to it is mtlsgen-kube, which mtlsgen hands its krm, restarter
+// and status commands to; the directory holds nothing else, so tests can
+// put it first in PATH.
 func Binary(t testing.TB) string {
 	t.Helper()
 	root := RepoRoot(t)
@@ -35,7 +36,7 @@ func Binary(t testing.TB) string {
 		binaryPath = filepath.Join(dir, "mtlsgen")
 		cmd := exec.Command("go", "build", "-trimpath",
 			"-ldflags", "-X github.com/mtlsgen/mtlsgen/internal/version.stamped="+BinaryVersion,
-			"-o", binaryPath, "./cmd/mtlsgen")
+			"-o", dir+string(filepath.Separator), "./cmd/mtlsgen", "./cmd/mtlsgen-kube")
 		cmd.Dir = root
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		binaryOut, binaryErr = cmd.CombinedOutput()

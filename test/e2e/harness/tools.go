@@ -127,8 +127,9 @@ func BuildTools(repoRoot, workDir string, log io.Writer, timing *Timing) (*Tools
 		t.Mtlsgen = p
 	} else {
 		start := time.Now()
+		// mtlsgen-kube next to it: mtlsgen hands it the restarter.
 		t.Mtlsgen = filepath.Join(workDir, "mtlsgen")
-		if _, err := goOutput(repoRoot, "build", "-o", t.Mtlsgen, "./cmd/mtlsgen"); err != nil {
+		if _, err := goOutput(repoRoot, "build", "-o", workDir+string(filepath.Separator), "./cmd/mtlsgen", "./cmd/mtlsgen-kube"); err != nil {
 			return nil, err
 		}
 		timing.Add("build mtlsgen", time.Since(start))

@@ -1,11 +1,9 @@
-package cli
+package kubecmd
 
 import (
-	"io"
-	"os"
-
 	"github.com/spf13/cobra"
 
+	"github.com/mtlsgen/mtlsgen/internal/cli"
 	"github.com/mtlsgen/mtlsgen/plugin/krm"
 )
 
@@ -39,26 +37,13 @@ Problems with the spec are returned as results with severity error (field
 path, spec file) and printed on standard error, and the exit code is 1:
 kustomize ignores results from a function that succeeds.`
 
-func newKrmCommand(streams IOStreams, version string) *cobra.Command {
+func newKrmCommand(streams cli.IOStreams, version string) *cobra.Command {
 	cmd := krm.NewCommand(version)
-	cmd.Use = "krm [CONFIG [INPUT...|-]]"
-	cmd.Short = "Run as a kustomize KRM function (ResourceList on stdin, or standalone)"
+	cmd.Use = cli.KubeKrm.Use
+	cmd.Short = cli.KubeKrm.Short
 	cmd.Long = krmHelp
 	cmd.SetIn(streams.In)
 	cmd.SetOut(streams.Out)
 	cmd.SetErr(streams.ErrOut)
 	return cmd
-}
-
-// krmStdinMode reports whether mtlsgen, run without arguments, should be a
-// KRM function: when its standard input is a pipe or a file, as when
-// kustomize runs `exec: {path: mtlsgen}` (kustomize before v5.7.0 cannot pass
-// arguments to an exec function). On a terminal, it prints its help.
-func krmStdinMode(in io.Reader) bool {
-	f, ok := in.(*os.File)
-	if !ok {
-		return false
-	}
-	info, err := f.Stat()
-	return err == nil && info.Mode()&os.ModeCharDevice == 0
 }

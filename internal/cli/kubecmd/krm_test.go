@@ -1,4 +1,4 @@
-package cli
+package kubecmd
 
 import (
 	"bytes"
@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"sigs.k8s.io/kustomize/kyaml/fn/framework/frameworktestutil"
 
+	"github.com/mtlsgen/mtlsgen/internal/cli"
 	"github.com/mtlsgen/mtlsgen/internal/testutil"
 )
 
@@ -29,7 +30,7 @@ func TestKrm_standalone(t *testing.T) {
 				SilenceErrors: true,
 				SilenceUsage:  true,
 				RunE: func(c *cobra.Command, a []string) error {
-					Run(append([]string{"krm"}, a...), IOStreams{In: c.InOrStdin(), Out: c.OutOrStdout(), ErrOut: c.ErrOrStderr()}, goldenVersion)
+					Run(append([]string{"krm"}, a...), cli.IOStreams{In: c.InOrStdin(), Out: c.OutOrStdout(), ErrOut: c.ErrOrStderr()}, goldenVersion)
 					return nil
 				},
 			}
@@ -48,7 +49,7 @@ func TestRun_noArgumentsIsKrmOnAPipe(t *testing.T) {
 	}
 	defer in.Close()
 	var out, errOut bytes.Buffer
-	if code := Run(nil, IOStreams{In: in, Out: &out, ErrOut: &errOut}, goldenVersion); code != 0 {
+	if code := Run(nil, cli.IOStreams{In: in, Out: &out, ErrOut: &errOut}, goldenVersion); code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut.String())
 	}
 	if !strings.HasPrefix(out.String(), "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\n") || !strings.Contains(out.String(), "kind: Certificate") {
@@ -61,7 +62,7 @@ func TestRun_noArgumentsIsKrmOnAPipe(t *testing.T) {
 	}
 	defer devNull.Close()
 	out.Reset()
-	if code := Run(nil, IOStreams{In: devNull, Out: &out, ErrOut: &errOut}, goldenVersion); code != 0 || !strings.Contains(out.String(), "Usage:") {
+	if code := Run(nil, cli.IOStreams{In: devNull, Out: &out, ErrOut: &errOut}, goldenVersion); code != 0 || !strings.Contains(out.String(), "Usage:") {
 		t.Errorf("mtlsgen < /dev/null: exit %d, want the help:\n%.300s", code, out.String())
 	}
 }

@@ -1,4 +1,4 @@
-package cli
+package kubecmd
 
 import (
 	"log/slog"
@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/dynamic"
 
+	"github.com/mtlsgen/mtlsgen/internal/cli"
 	"github.com/mtlsgen/mtlsgen/internal/restarter"
 	"github.com/mtlsgen/mtlsgen/internal/restarter/cluster"
 )
@@ -49,20 +50,20 @@ type restarterFlags struct {
 	cfg         restarter.Config
 }
 
-func newRestarterCommand(streams IOStreams, version string) *cobra.Command {
+func newRestarterCommand(streams cli.IOStreams, version string) *cobra.Command {
 	return newRestarterCommandWith(streams, version, cluster.Connect, time.Now)
 }
 
-func newRestarterCommandWith(streams IOStreams, version string, connect connectFunc, now func() time.Time) *cobra.Command {
+func newRestarterCommandWith(streams cli.IOStreams, version string, connect connectFunc, now func() time.Time) *cobra.Command {
 	f := &restarterFlags{}
 	cmd := &cobra.Command{
-		Use:   "restarter",
-		Short: "Restart the workloads that hold stale trust roots (the CronJob's command)",
+		Use:   cli.KubeRestarter.Use,
+		Short: cli.KubeRestarter.Short,
 		Long:  restarterHelp,
-		Args:  args(cobra.NoArgs),
+		Args:  cli.Args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := f.cfg.Validate(); err != nil {
-				return usageError{err}
+				return cli.Usage(err)
 			}
 			dyn, host, err := connect(f.kubeconfig, f.kubeContext, "mtlsgen-restarter/"+version)
 			if err != nil {

@@ -1,4 +1,4 @@
-package cli
+package kubecmd
 
 import (
 	"bytes"
@@ -19,6 +19,7 @@ import (
 
 	"github.com/mtlsgen/mtlsgen/api/v1alpha1"
 	"github.com/mtlsgen/mtlsgen/generator"
+	"github.com/mtlsgen/mtlsgen/internal/cli"
 	"github.com/mtlsgen/mtlsgen/internal/load"
 	"github.com/mtlsgen/mtlsgen/internal/restarter"
 	"github.com/mtlsgen/mtlsgen/internal/restarter/cluster"
@@ -57,7 +58,7 @@ func TestRestarter_cronJobArgsAreTheCommandsFlags(t *testing.T) {
 		}
 		specs[name] = m
 	}
-	root := NewRootCommand(IOStreams{}, goldenVersion)
+	root := NewRootCommand(cli.IOStreams{}, goldenVersion)
 	for name, m := range specs {
 		t.Run(name, func(t *testing.T) {
 			objs, err := generator.RenderAll(m, generator.Options{Version: goldenVersion})
@@ -155,11 +156,11 @@ var fixedNow = func() time.Time { return time.Date(2026, 8, 22, 12, 0, 0, 0, tim
 func TestRestarterCommand_dryRun(t *testing.T) {
 	dyn := fakeCluster(t)
 	var out, errOut bytes.Buffer
-	streams := IOStreams{Out: &out, ErrOut: &errOut}
+	streams := cli.IOStreams{Out: &out, ErrOut: &errOut}
 	cmd := newRestarterCommandWith(streams, goldenVersion, connectTo(dyn), fixedNow)
 	root := NewRootCommand(streams, goldenVersion)
 	replaceCommand(root, cmd)
-	code := runRoot(root, []string{"restarter", "--dry-run", "--all-meshed", "--kubeconfig", "/dev/null"}, streams)
+	code := cli.Execute(root, []string{"restarter", "--dry-run", "--all-meshed", "--kubeconfig", "/dev/null"}, streams)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut.String())
 	}
@@ -178,7 +179,7 @@ func TestRestarterCommand_dryRun(t *testing.T) {
 
 func TestRestarterCommand_usage(t *testing.T) {
 	_, errOut, code := run(t, "", "restarter", "--data-plane-namespaces", "shop", "--all-meshed")
-	if code != ExitUsage || !strings.Contains(errOut, "exactly one of --data-plane-namespaces, --data-plane-selector and --all-meshed") {
+	if code != cli.ExitUsage || !strings.Contains(errOut, "exactly one of --data-plane-namespaces, --data-plane-selector and --all-meshed") {
 		t.Errorf("exit %d: %s", code, errOut)
 	}
 }
@@ -206,15 +207,15 @@ func TestStatusCommand(t *testing.T) {
 		want string
 	}{
 		"safe":      {objs: []runtime.Object{statusCM, ready}, code: 0, want: "SAFE: all 12 workloads trust anchor root-2026, the only one"},
-		"never run": {objs: []runtime.Object{ready}, code: ExitInvalid, want: "NOT SAFE: the restarter has not recorded a run yet"},
+		"never run": {objs: []runtime.Object{ready}, code: cli.ExitInvalid, want: "NOT SAFE: the restarter has not recorded a run yet"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			dyn := fakeCluster(t, tc.objs...)
 			var out, errOut bytes.Buffer
-			streams := IOStreams{Out: &out, ErrOut: &errOut}
+			streams := cli.IOStreams{Out: &out, ErrOut: &errOut}
 			root := NewRootCommand(streams, goldenVersion)
 			replaceCommand(root, newStatusCommandWith(streams, goldenVersion, connectTo(dyn), fixedNow))
-			code := runRoot(root, []string{"status"}, streams)
+			code := cli.Execute(root, []string{"status"}, streams)
 			if code != tc.code || !strings.Contains(out.String(), tc.want) || !strings.Contains(out.String(), "certificates: 1 of 1 Ready") {
 				t.Errorf("exit %d (want %d):\n%s%s", code, tc.code, out.String(), errOut.String())
 			}
@@ -223,13 +224,4 @@ func TestStatusCommand(t *testing.T) {
 			}
 		})
 	}
-}
-
-func replaceCommand(root, cmd *cobra.Command) {
-	for _, c := range root.Commands() {
-		if c.Name() == cmd.Name() {
-			root.RemoveCommand(c)
-		}
-	}
-	root.AddCommand(cmd)
 }

@@ -1,4 +1,4 @@
-package cli
+package kubecmd
 
 import (
 	"bytes"
@@ -17,6 +17,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/mtlsgen/mtlsgen/generator"
+	"github.com/mtlsgen/mtlsgen/internal/cli"
 	"github.com/mtlsgen/mtlsgen/internal/load"
 	"github.com/mtlsgen/mtlsgen/internal/restarter"
 )
@@ -95,10 +96,10 @@ func TestRestarter_renderedRBACCoversEveryRequest(t *testing.T) {
 			}
 			dyn := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), fakeListKinds, rbacWorld(t)...)
 			var out, errOut bytes.Buffer
-			streams := IOStreams{Out: &out, ErrOut: &errOut}
+			streams := cli.IOStreams{Out: &out, ErrOut: &errOut}
 			root := NewRootCommand(streams, goldenVersion)
 			replaceCommand(root, newRestarterCommandWith(streams, goldenVersion, connectTo(dyn), fixedNow))
-			if code := runRoot(root, args, streams); code != 0 {
+			if code := cli.Execute(root, args, streams); code != 0 {
 				t.Fatalf("%v: exit %d: %s", args, code, errOut.String())
 			}
 			patched := 0

@@ -1,7 +1,6 @@
-package cli
+package kubecmd
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
@@ -9,6 +8,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/mtlsgen/mtlsgen/generator"
+	"github.com/mtlsgen/mtlsgen/internal/cli"
 	"github.com/mtlsgen/mtlsgen/internal/restarter"
 	"github.com/mtlsgen/mtlsgen/internal/restarter/cluster"
 )
@@ -32,21 +32,17 @@ type statusFlags struct {
 	proxyLifetime    time.Duration
 }
 
-// errNotSafe is returned when the verdict is "not safe"; the verdict itself
-// has been printed.
-var errNotSafe = errors.New("the next rotation step is not safe yet")
-
-func newStatusCommand(streams IOStreams, version string) *cobra.Command {
+func newStatusCommand(streams cli.IOStreams, version string) *cobra.Command {
 	return newStatusCommandWith(streams, version, cluster.Connect, time.Now)
 }
 
-func newStatusCommandWith(streams IOStreams, version string, connect connectFunc, now func() time.Time) *cobra.Command {
+func newStatusCommandWith(streams cli.IOStreams, version string, connect connectFunc, now func() time.Time) *cobra.Command {
 	f := &statusFlags{}
 	cmd := &cobra.Command{
-		Use:   "status",
-		Short: "Say whether the next trust-anchor rotation step is safe",
+		Use:   cli.KubeStatus.Use,
+		Short: cli.KubeStatus.Short,
 		Long:  statusHelp,
-		Args:  args(cobra.NoArgs),
+		Args:  cli.Args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			dyn, _, err := connect(f.kubeconfig, f.kubeContext, "mtlsgen-status/"+version)
 			if err != nil {
@@ -79,7 +75,8 @@ func newStatusCommandWith(streams IOStreams, version string, connect connectFunc
 				fmt.Fprintln(streams.Out, l)
 			}
 			if !v.Safe {
-				return errNotSafe
+				// The verdict, printed above, says why.
+				return cli.ExitCode(cli.ExitInvalid)
 			}
 			return nil
 		},
