@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	yamlv2 "go.yaml.in/yaml/v2"
+	"k8s.io/apimachinery/pkg/runtime"
 )
 
 // EncodeYAML serialises one object as YAML: keys sorted, no status, no
@@ -13,7 +14,10 @@ import (
 //
 // It writes the JSON-shaped tree with the YAML v2 encoder directly, which is
 // what sigs.k8s.io/yaml.Marshal ends in; going through it would marshal to
-// JSON and parse it back once more, which was most of the render time.
+// JSON and parse it back once more, which was most of the render time. The
+// tree comes from apimachinery's unstructured converter (the json tags, as
+// the API server reads them) rather than a JSON round trip, which would turn
+// every integer into a float64 that the encoder writes as 2e+06.
 func EncodeYAML(o KubeObject) ([]byte, error) {
 	tree, err := cleanTree(o)
 	if err != nil {
@@ -37,12 +41,8 @@ func EncodeJSON(o KubeObject) ([]byte, error) {
 // creationTimestamp: null) and without the empty objects their non-pointer
 // structs leave behind (spec: {} on a Namespace, resources: {}).
 func cleanTree(o KubeObject) (map[string]any, error) {
-	raw, err := json.Marshal(o)
+	tree, err := runtime.DefaultUnstructuredConverter.ToUnstructured(o)
 	if err != nil {
-		return nil, fmt.Errorf("encoding %s %s: %w", kindOf(o), o.GetName(), err)
-	}
-	var tree map[string]any
-	if err := json.Unmarshal(raw, &tree); err != nil {
 		return nil, fmt.Errorf("encoding %s %s: %w", kindOf(o), o.GetName(), err)
 	}
 	delete(tree, "status")
