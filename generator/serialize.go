@@ -1,11 +1,11 @@
 package generator
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 
 	yamlv2 "go.yaml.in/yaml/v2"
-	"k8s.io/apimachinery/pkg/runtime"
 )
 
 // EncodeYAML serialises one object as YAML: keys sorted, no status, no
@@ -14,10 +14,9 @@ import (
 //
 // It writes the JSON-shaped tree with the YAML v2 encoder directly, which is
 // what sigs.k8s.io/yaml.Marshal ends in; going through it would marshal to
-// JSON and parse it back once more, which was most of the render time. The
-// tree comes from apimachinery's unstructured converter (the json tags, as
-// the API server reads them) rather than a JSON round trip, which would turn
-// every integer into a float64 that the encoder writes as 2e+06.
+// JSON and parse it back once more, which was most of the render time.
+// Numbers are decoded as json.Number and written back as integers where
+// they are: as float64 the encoder would write a million as 1e+06.
 func EncodeYAML(o KubeObject) ([]byte, error) {
 	tree, err := cleanTree(o)
 	if err != nil {
@@ -41,8 +40,14 @@ func EncodeJSON(o KubeObject) ([]byte, error) {
 // creationTimestamp: null) and without the empty objects their non-pointer
 // structs leave behind (spec: {} on a Namespace, resources: {}).
 func cleanTree(o KubeObject) (map[string]any, error) {
-	tree, err := runtime.DefaultUnstructuredConverter.ToUnstructured(o)
+	raw, err := json.Marshal(o)
 	if err != nil {
+		return nil, fmt.Errorf("encoding %s %s: %w", kindOf(o), o.GetName(), err)
+	}
+	var tree map[string]any
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(&tree); err != nil {
 		return nil, fmt.Errorf("encoding %s %s: %w", kindOf(o), o.GetName(), err)
 	}
 	delete(tree, "status")
@@ -58,7 +63,8 @@ var meaninglessWhenEmpty = map[string]bool{
 }
 
 // clean removes creationTimestamp: null wherever an embedded ObjectMeta (a
-// pod template, a job template) put it, and the meaningless empty objects.
+// pod template, a job template) put it and the meaningless empty objects,
+// and turns each json.Number into an int64 or a float64.
 func clean(v any) {
 	switch t := v.(type) {
 	case map[string]any:
@@ -66,14 +72,30 @@ func clean(v any) {
 			delete(t, "creationTimestamp")
 		}
 		for k, e := range t {
+			if n, ok := e.(json.Number); ok {
+				t[k] = number(n)
+				continue
+			}
 			clean(e)
 			if m, ok := e.(map[string]any); ok && len(m) == 0 && meaninglessWhenEmpty[k] {
 				delete(t, k)
 			}
 		}
 	case []any:
-		for _, e := range t {
+		for i, e := range t {
+			if n, ok := e.(json.Number); ok {
+				t[i] = number(n)
+				continue
+			}
 			clean(e)
 		}
 	}
+}
+
+func number(n json.Number) any {
+	if i, err := n.Int64(); err == nil {
+		return i
+	}
+	f, _ := n.Float64() // encoding/json wrote it: it parses
+	return f
 }
