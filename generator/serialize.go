@@ -18,11 +18,23 @@ import (
 // Numbers are decoded as json.Number and written back as integers where
 // they are: as float64 the encoder would write a million as 1e+06.
 func EncodeYAML(o KubeObject) ([]byte, error) {
-	tree, err := cleanTree(o)
+	raw, err := json.Marshal(o)
+	if err != nil {
+		return nil, encodingError(o, err)
+	}
+	return yamlFromJSON(o, raw)
+}
+
+func yamlFromJSON(o KubeObject, raw []byte) ([]byte, error) {
+	tree, err := cleanJSON(o, raw)
 	if err != nil {
 		return nil, err
 	}
 	return yamlv2.Marshal(tree)
+}
+
+func encodingError(o KubeObject, err error) error {
+	return fmt.Errorf("encoding %s %s: %w", kindOf(o), o.GetName(), err)
 }
 
 // EncodeJSON serialises one object as indented JSON with the same cleaning as
@@ -42,13 +54,18 @@ func EncodeJSON(o KubeObject) ([]byte, error) {
 func cleanTree(o KubeObject) (map[string]any, error) {
 	raw, err := json.Marshal(o)
 	if err != nil {
-		return nil, fmt.Errorf("encoding %s %s: %w", kindOf(o), o.GetName(), err)
+		return nil, encodingError(o, err)
 	}
+	return cleanJSON(o, raw)
+}
+
+// cleanJSON is cleanTree from o's JSON encoding.
+func cleanJSON(o KubeObject, raw []byte) (map[string]any, error) {
 	var tree map[string]any
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	if err := dec.Decode(&tree); err != nil {
-		return nil, fmt.Errorf("encoding %s %s: %w", kindOf(o), o.GetName(), err)
+		return nil, encodingError(o, err)
 	}
 	delete(tree, "status")
 	clean(tree)

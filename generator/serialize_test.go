@@ -1,6 +1,8 @@
 package generator_test
 
 import (
+	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -25,5 +27,30 @@ func TestEncodeYAML_largeIntegers(t *testing.T) {
 	}
 	if !strings.Contains(string(out), "activeDeadlineSeconds: 2000000\n") {
 		t.Errorf("got:\n%s", out)
+	}
+}
+
+// The caching encoder gives exactly EncodeYAML's bytes, for objects it has
+// seen and for ones it has not, and past its bound.
+func TestYAMLEncoder_sameAsEncodeYAML(t *testing.T) {
+	var enc generator.YAMLEncoder
+	for round := range 2 {
+		for i := range 600 { // more than the cache holds
+			job := &batchv1.Job{
+				TypeMeta:   metav1.TypeMeta{APIVersion: "batch/v1", Kind: "Job"},
+				ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("j%d", i%300), Namespace: "n"},
+			}
+			want, err := generator.EncodeYAML(job)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := enc.Encode(job)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Fatalf("round %d, object %d: got\n%s\nwant\n%s", round, i, got, want)
+			}
+		}
 	}
 }

@@ -83,11 +83,12 @@ func Header(o generator.Object) string {
 const PatchNote = "# A kustomize patch for an object another Application owns: apply it there (mtlsgen and its Application do not).\n"
 
 type yamlSink struct {
-	w *bufio.Writer
+	w   *bufio.Writer
+	enc generator.YAMLEncoder
 }
 
 func (s *yamlSink) Write(o generator.Object) error {
-	b, err := generator.EncodeYAML(o.Object)
+	b, err := s.enc.Encode(o.Object)
 	if err != nil {
 		return err
 	}
@@ -156,6 +157,7 @@ type dirSink struct {
 	target, tmp string
 	files       map[string]*os.File
 	order       []string
+	enc         generator.YAMLEncoder
 }
 
 func newDirSink(target string) (*dirSink, error) {
@@ -229,7 +231,7 @@ func (s *dirSink) Write(o generator.Object) error {
 		s.files[rel] = f
 		s.order = append(s.order, rel)
 	}
-	b, err := generator.EncodeYAML(o.Object)
+	b, err := s.enc.Encode(o.Object)
 	if err != nil {
 		return err
 	}

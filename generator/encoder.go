@@ -1,0 +1,37 @@
+package generator
+
+import "encoding/json"
+
+// maxCachedEncodings bounds a YAMLEncoder's cache. A fleet repeats each
+// cluster's objects byte for byte, so a cluster's worth (a few dozen) is
+// what pays; past the bound the cache starts afresh, so memory stays flat
+// however large the fleet and however much its clusters differ.
+const maxCachedEncodings = 256
+
+// YAMLEncoder is EncodeYAML with a memory: an object whose JSON encoding it
+// has seen gets the same YAML again without the work (decoding, cleaning,
+// the YAML emitter, which are most of a render). The output is exactly
+// EncodeYAML's. The bytes it returns are shared: do not modify them.
+type YAMLEncoder struct {
+	cache map[string][]byte
+}
+
+// Encode serialises o as EncodeYAML does.
+func (e *YAMLEncoder) Encode(o KubeObject) ([]byte, error) {
+	raw, err := json.Marshal(o)
+	if err != nil {
+		return nil, encodingError(o, err)
+	}
+	if b, ok := e.cache[string(raw)]; ok {
+		return b, nil
+	}
+	b, err := yamlFromJSON(o, raw)
+	if err != nil {
+		return nil, err
+	}
+	if e.cache == nil || len(e.cache) >= maxCachedEncodings {
+		e.cache = make(map[string][]byte, maxCachedEncodings)
+	}
+	e.cache[string(raw)] = b
+	return b, nil
+}
