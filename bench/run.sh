@@ -25,6 +25,7 @@ for n in 10 100 1000; do go run ./bench/fleetgen -clusters "$n" > "$work/fleet-$
 
 cases=(
   "floor|$work/floor"
+  "mtlsgen version (start-up alone)|$work/mtlsgen version"
   "render ha.yaml|$work/mtlsgen render examples/ha.yaml"
   "render fleet of 10|$work/mtlsgen render $work/fleet-10.yaml"
   "render fleet of 100|$work/mtlsgen render $work/fleet-100.yaml"
