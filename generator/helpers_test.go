@@ -24,10 +24,7 @@ const testVersion = "v0.0.0-test"
 // exampleNames lists examples/*.yaml without the extension.
 func exampleNames(t testing.TB) []string {
 	t.Helper()
-	files, _ := filepath.Glob(filepath.Join(testutil.RepoRoot(t), "examples", "*.yaml"))
-	if len(files) == 0 {
-		t.Fatal("no examples")
-	}
+	files := testutil.Examples(t)
 	var out []string
 	for _, f := range files {
 		out = append(out, strings.TrimSuffix(filepath.Base(f), ".yaml"))

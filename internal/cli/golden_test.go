@@ -26,14 +26,7 @@ func run(t testing.TB, stdin string, args ...string) (string, string, int) {
 	return out.String(), errOut.String(), code
 }
 
-func examples(t testing.TB) []string {
-	t.Helper()
-	files, err := filepath.Glob(filepath.Join(testutil.RepoRoot(t), "examples", "*.yaml"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no examples found: %v", err)
-	}
-	return files
-}
+func examples(t testing.TB) []string { return testutil.Examples(t) }
 
 // Every example renders to exactly its golden file.
 func TestRender_golden(t *testing.T) {

@@ -25,3 +25,14 @@ func RepoRoot(t testing.TB) string {
 		dir = parent
 	}
 }
+
+// Examples returns the paths of the example specs, examples/*.yaml, sorted;
+// it fails the test if there are none.
+func Examples(t testing.TB) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(RepoRoot(t), "examples", "*.yaml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no examples found: %v", err)
+	}
+	return files
+}

@@ -2,7 +2,6 @@ package kubecmd
 
 import (
 	"bytes"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -22,11 +21,4 @@ func run(t testing.TB, stdin string, args ...string) (string, string, int) {
 	return out.String(), errOut.String(), code
 }
 
-func examples(t testing.TB) []string {
-	t.Helper()
-	files, err := filepath.Glob(filepath.Join(testutil.RepoRoot(t), "examples", "*.yaml"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no examples found: %v", err)
-	}
-	return files
-}
+func examples(t testing.TB) []string { return testutil.Examples(t) }
