@@ -324,10 +324,13 @@ func Decide(s *Snapshot, cfg *Config, budget int) Plan {
 		refs = append(refs, ref)
 	}
 	slices.SortFunc(refs, compareRefs)
-	for _, ref := range refs {
-		si := v.stale[ref]
-		d := Decision{Ref: ref, StalePods: si.pods, FromHash: si.hash}
-		w, ok := found[ref]
+
+	// dataPlane decides a data-plane candidate the same way whatever made
+	// it one: blocked when its owner is missing or cannot be restarted,
+	// pending while an earlier restart rolls out, waiting while the control
+	// plane does, else restarted within the budget, for reason(w).
+	dataPlane := func(d Decision, pending, waiting string, reason func(Workload) string) Decision {
+		w, ok := found[d.Ref]
 		switch {
 		case !ok:
 			d.State = StateBlocked
@@ -337,19 +340,30 @@ func Decide(s *Snapshot, cfg *Config, budget int) Plan {
 			d.Reason = w.Progress
 		case w.Hash == hash && !w.Settled:
 			d.State = StatePending
-			d.Reason = "restarted for the current roots; " + w.Progress
+			d.Reason = pending + w.Progress
 		case !p.ControlPlaneSettled:
 			d.State = StateStale
-			d.Reason = "waiting for the control plane to roll out the current roots"
+			d.Reason = waiting
 		default:
 			d = take(d)
 			if d.State == StateRestart {
-				d.Reason = fmt.Sprintf("%d running pods hold roots %s", si.pods, short(si.hash))
-				if w.Hash == hash {
-					d.Reason += "; restarted for the current roots before, and pods still hold stale ones"
-				}
+				d.Reason = reason(w)
 			}
 		}
+		return d
+	}
+
+	for _, ref := range refs {
+		si := v.stale[ref]
+		d := dataPlane(Decision{Ref: ref, StalePods: si.pods, FromHash: si.hash},
+			"restarted for the current roots; ", "waiting for the control plane to roll out the current roots",
+			func(w Workload) string {
+				r := fmt.Sprintf("%d running pods hold roots %s", si.pods, short(si.hash))
+				if w.Hash == hash {
+					r += "; restarted for the current roots before, and pods still hold stale ones"
+				}
+				return r
+			})
 		p.Decisions = append(p.Decisions, d)
 	}
 
@@ -369,29 +383,10 @@ func Decide(s *Snapshot, cfg *Config, budget int) Plan {
 	slices.SortFunc(refs, compareRefs)
 	for _, ref := range refs {
 		mi := mismatched[ref]
-		d := Decision{Ref: ref, Injection: true}
-		w, ok := found[ref]
-		switch {
-		case !ok:
-			d.State = StateBlocked
-			d.Reason = "owner not found"
-		case !w.Restartable:
-			d.State = StateBlocked
-			d.Reason = w.Progress
-		case w.Hash == hash && !w.Settled:
-			// Restarted already (by this feature or for the roots), and
-			// still rolling out: give the injector time to see it.
-			d.State = StatePending
-			d.Reason = "restarted; " + w.Progress
-		case !p.ControlPlaneSettled:
-			d.State = StateStale
-			d.Reason = "waiting for the control plane to roll out"
-		default:
-			d = take(d)
-			if d.State == StateRestart {
-				d.Reason = injectionReason(mi.want, mi.pods)
-			}
-		}
+		// Pending: restarted already (by this feature or for the roots),
+		// and still rolling out: the injector has yet to see it.
+		d := dataPlane(Decision{Ref: ref, Injection: true}, "restarted; ", "waiting for the control plane to roll out",
+			func(Workload) string { return injectionReason(mi.want, mi.pods) })
 		p.Decisions = append(p.Decisions, d)
 	}
 	return p
