@@ -20,6 +20,7 @@ import (
 	"github.com/mtlsgen/mtlsgen/internal/cli"
 	"github.com/mtlsgen/mtlsgen/internal/load"
 	"github.com/mtlsgen/mtlsgen/internal/restarter"
+	"github.com/mtlsgen/mtlsgen/internal/testutil"
 )
 
 // rbacWorld is a cluster in which a run does everything it can: the control
@@ -31,26 +32,26 @@ func rbacWorld(t *testing.T) []runtime.Object {
 		return []metav1.OwnerReference{{APIVersion: apiVersion, Kind: kind, Name: name, Controller: ptr.To(true)}}
 	}
 	pod := func(name string, owners []metav1.OwnerReference) runtime.Object {
-		return toU(t, "v1", "Pod", &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: name, OwnerReferences: owners,
+		return testutil.Unstructured(t, "v1", "Pod", &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: name, OwnerReferences: owners,
 			Labels:      map[string]string{restarter.LabelControlPlaneNS: "linkerd"},
 			Annotations: map[string]string{restarter.AnnotationProxyTrustRoot: "stale"}},
 			Status: corev1.PodStatus{Phase: corev1.PodRunning}})
 	}
 	return []runtime.Object{
-		toU(t, "v1", "ConfigMap", &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "linkerd", Name: restarter.TrustRootsConfigMap},
+		testutil.Unstructured(t, "v1", "ConfigMap", &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "linkerd", Name: restarter.TrustRootsConfigMap},
 			Data: map[string]string{restarter.TrustRootsKey: testBundle}}),
-		toU(t, "v1", "ConfigMap", &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "linkerd", Name: restarter.StatusConfigMap}}),
-		toU(t, "v1", "Namespace", &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "shop", Labels: map[string]string{"mesh": "linkerd"}}}),
-		toU(t, "apps/v1", "Deployment", &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "linkerd", Name: "linkerd-destination"},
+		testutil.Unstructured(t, "v1", "ConfigMap", &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "linkerd", Name: restarter.StatusConfigMap}}),
+		testutil.Unstructured(t, "v1", "Namespace", &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "shop", Labels: map[string]string{"mesh": "linkerd"}}}),
+		testutil.Unstructured(t, "apps/v1", "Deployment", &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "linkerd", Name: "linkerd-destination"},
 			Spec: appsv1.DeploymentSpec{Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{
 				Annotations: map[string]string{restarter.AnnotationTrustRootsHash: hash}}}},
 			Status: appsv1.DeploymentStatus{Replicas: 1, UpdatedReplicas: 1, AvailableReplicas: 1}}),
-		toU(t, "apps/v1", "Deployment", &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "web"}}),
-		toU(t, "apps/v1", "ReplicaSet", &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "web-1", OwnerReferences: ctrl("apps/v1", "Deployment", "web")}}),
+		testutil.Unstructured(t, "apps/v1", "Deployment", &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "web"}}),
+		testutil.Unstructured(t, "apps/v1", "ReplicaSet", &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "web-1", OwnerReferences: ctrl("apps/v1", "Deployment", "web")}}),
 		pod("web-1-a", ctrl("apps/v1", "ReplicaSet", "web-1")),
 		&unstructured.Unstructured{Object: map[string]any{"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
 			"metadata": map[string]any{"namespace": "shop", "name": "canary"}}},
-		toU(t, "apps/v1", "ReplicaSet", &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "canary-1", OwnerReferences: ctrl("argoproj.io/v1alpha1", "Rollout", "canary")}}),
+		testutil.Unstructured(t, "apps/v1", "ReplicaSet", &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "canary-1", OwnerReferences: ctrl("argoproj.io/v1alpha1", "Rollout", "canary")}}),
 		pod("canary-1-a", ctrl("apps/v1", "ReplicaSet", "canary-1")),
 		&unstructured.Unstructured{Object: map[string]any{"apiVersion": "cert-manager.io/v1", "kind": "Certificate",
 			"metadata": map[string]any{"namespace": "linkerd", "name": "linkerd-identity-issuer"}}},

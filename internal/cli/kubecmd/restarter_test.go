@@ -23,6 +23,7 @@ import (
 	"github.com/mtlsgen/mtlsgen/internal/load"
 	"github.com/mtlsgen/mtlsgen/internal/restarter"
 	"github.com/mtlsgen/mtlsgen/internal/restarter/cluster"
+	"github.com/mtlsgen/mtlsgen/internal/testutil"
 )
 
 const argsSpecHead = `apiVersion: mtlsgen.dev/v1alpha1
@@ -106,24 +107,12 @@ var fakeListKinds = map[schema.GroupVersionResource]string{
 	cluster.ReplicaSets: "ReplicaSetList", cluster.Rollouts: "RolloutList", cluster.Certificates: "CertificateList",
 }
 
-func toU(t testing.TB, apiVersion, kind string, o any) *unstructured.Unstructured {
-	t.Helper()
-	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u := &unstructured.Unstructured{Object: m}
-	u.SetAPIVersion(apiVersion)
-	u.SetKind(kind)
-	return u
-}
-
 // fakeCluster holds a trust bundle, a control plane stamped with another
 // hash, and whatever else is passed.
 func fakeCluster(t testing.TB, objs ...runtime.Object) *dynamicfake.FakeDynamicClient {
 	t.Helper()
 	base := []runtime.Object{
-		toU(t, "v1", "ConfigMap", &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "linkerd", Name: restarter.TrustRootsConfigMap},
+		testutil.Unstructured(t, "v1", "ConfigMap", &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "linkerd", Name: restarter.TrustRootsConfigMap},
 			Data: map[string]string{restarter.TrustRootsKey: testBundle}}),
 		&unstructured.Unstructured{Object: map[string]any{"apiVersion": "apps/v1", "kind": "Deployment",
 			"metadata": map[string]any{"namespace": "linkerd", "name": "linkerd-identity"}}},
@@ -194,7 +183,7 @@ func TestStatusCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	statusCM := toU(t, "v1", "ConfigMap", &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "linkerd", Name: restarter.StatusConfigMap}, Data: data})
+	statusCM := testutil.Unstructured(t, "v1", "ConfigMap", &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "linkerd", Name: restarter.StatusConfigMap}, Data: data})
 	ready := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "cert-manager.io/v1", "kind": "Certificate",
 		"metadata": map[string]any{"namespace": "linkerd", "name": "linkerd-identity-issuer", "labels": map[string]any{generator.LabelManagedBy: generator.ManagedByValue}},

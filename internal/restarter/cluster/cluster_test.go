@@ -29,7 +29,7 @@ import (
 
 	"github.com/mtlsgen/mtlsgen/internal/restarter"
 	"github.com/mtlsgen/mtlsgen/internal/restarter/cluster"
-	_ "github.com/mtlsgen/mtlsgen/internal/testutil"
+	"github.com/mtlsgen/mtlsgen/internal/testutil"
 )
 
 var listKinds = map[schema.GroupVersionResource]string{
@@ -57,24 +57,12 @@ func bundlePEM(t testing.TB) string {
 	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
 }
 
-func obj(t testing.TB, apiVersion, kind string, o any) *unstructured.Unstructured {
-	t.Helper()
-	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u := &unstructured.Unstructured{Object: m}
-	u.SetAPIVersion(apiVersion)
-	u.SetKind(kind)
-	return u
-}
-
 func owner(apiVersion, kind, name string) []metav1.OwnerReference {
 	return []metav1.OwnerReference{{APIVersion: apiVersion, Kind: kind, Name: name, Controller: ptr.To(true)}}
 }
 
 func meshedPod(t testing.TB, ns, name, hash string, owners []metav1.OwnerReference) *unstructured.Unstructured {
-	return obj(t, "v1", "Pod", &corev1.Pod{
+	return testutil.Unstructured(t, "v1", "Pod", &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, OwnerReferences: owners,
 			Labels:      map[string]string{restarter.LabelControlPlaneNS: "linkerd"},
 			Annotations: map[string]string{restarter.AnnotationProxyTrustRoot: hash}},
@@ -92,7 +80,7 @@ func deploy(t testing.TB, ns, name, stamp string) *unstructured.Unstructured {
 	if stamp != "" {
 		d.Spec.Template.Annotations = map[string]string{restarter.AnnotationTrustRootsHash: stamp}
 	}
-	return obj(t, "apps/v1", "Deployment", d)
+	return testutil.Unstructured(t, "apps/v1", "Deployment", d)
 }
 
 // world is a cluster whose trust bundle has just changed: the control plane
@@ -115,11 +103,11 @@ func world(t testing.TB, settledControlPlane bool) (*dynamicfake.FakeDynamicClie
 		"spec":     map[string]any{"replicas": int64(1)},
 	}}
 	objs := []runtime.Object{
-		obj(t, "v1", "ConfigMap", &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "linkerd", Name: restarter.TrustRootsConfigMap},
+		testutil.Unstructured(t, "v1", "ConfigMap", &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "linkerd", Name: restarter.TrustRootsConfigMap},
 			Data: map[string]string{restarter.TrustRootsKey: bundle}}),
-		obj(t, "v1", "ConfigMap", &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "linkerd", Name: restarter.StatusConfigMap,
+		testutil.Unstructured(t, "v1", "ConfigMap", &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "linkerd", Name: restarter.StatusConfigMap,
 			Labels: map[string]string{"app.kubernetes.io/managed-by": "mtlsgen"}}}),
-		obj(t, "v1", "Secret", &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "linkerd", Name: "linkerd-identity-issuer"}}),
+		testutil.Unstructured(t, "v1", "Secret", &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "linkerd", Name: "linkerd-identity-issuer"}}),
 		&unstructured.Unstructured{Object: map[string]any{
 			"apiVersion": "cert-manager.io/v1", "kind": "Certificate",
 			"metadata": map[string]any{"namespace": "linkerd", "name": "linkerd-identity-issuer"},
@@ -128,23 +116,23 @@ func world(t testing.TB, settledControlPlane bool) (*dynamicfake.FakeDynamicClie
 		deploy(t, "linkerd", "linkerd-destination", cpStamp),
 		deploy(t, "linkerd", "linkerd-identity", cpStamp),
 		deploy(t, "shop", "web", ""),
-		obj(t, "apps/v1", "ReplicaSet", &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "web-1", OwnerReferences: owner("apps/v1", "Deployment", "web")}}),
+		testutil.Unstructured(t, "apps/v1", "ReplicaSet", &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "web-1", OwnerReferences: owner("apps/v1", "Deployment", "web")}}),
 		meshedPod(t, "shop", "web-1-a", old, owner("apps/v1", "ReplicaSet", "web-1")),
 		meshedPod(t, "shop", "web-1-b", old, owner("apps/v1", "ReplicaSet", "web-1")),
 		rollout,
-		obj(t, "apps/v1", "ReplicaSet", &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "canary-1", OwnerReferences: owner("argoproj.io/v1alpha1", "Rollout", "canary")}}),
+		testutil.Unstructured(t, "apps/v1", "ReplicaSet", &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "canary-1", OwnerReferences: owner("argoproj.io/v1alpha1", "Rollout", "canary")}}),
 		meshedPod(t, "shop", "canary-1-a", old, owner("apps/v1", "ReplicaSet", "canary-1")),
-		obj(t, "apps/v1", "StatefulSet", &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "db"}}),
+		testutil.Unstructured(t, "apps/v1", "StatefulSet", &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "db"}}),
 		meshedPod(t, "shop", "db-0", hash, owner("apps/v1", "StatefulSet", "db")),
 		meshedPod(t, "shop", "migrate-x", old, owner("batch/v1", "Job", "migrate")),
-		obj(t, "v1", "Pod", &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "plain", OwnerReferences: owner("apps/v1", "ReplicaSet", "web-1")},
+		testutil.Unstructured(t, "v1", "Pod", &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "plain", OwnerReferences: owner("apps/v1", "ReplicaSet", "web-1")},
 			Status: corev1.PodStatus{Phase: corev1.PodRunning}}),
 		// Meshed by this control plane but outside the selected
 		// namespaces in the namespaces mode.
 		meshedPod(t, "billing", "ledger-0", old, owner("apps/v1", "StatefulSet", "ledger")),
-		obj(t, "apps/v1", "StatefulSet", &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Namespace: "billing", Name: "ledger"}}),
-		obj(t, "v1", "Namespace", &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "shop", Labels: map[string]string{"team": "shop"}}}),
-		obj(t, "v1", "Namespace", &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "billing"}}),
+		testutil.Unstructured(t, "apps/v1", "StatefulSet", &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Namespace: "billing", Name: "ledger"}}),
+		testutil.Unstructured(t, "v1", "Namespace", &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "shop", Labels: map[string]string{"team": "shop"}}}),
+		testutil.Unstructured(t, "v1", "Namespace", &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "billing"}}),
 	}
 	dyn := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), listKinds, objs...)
 	bumpGenerationOnPatch(t, dyn)
@@ -451,18 +439,18 @@ func TestRun_enrollment(t *testing.T) {
 			p.Annotations = map[string]string{restarter.AnnotationProxyTrustRoot: hash}
 			p.Spec.Containers = append(p.Spec.Containers, corev1.Container{Name: restarter.ProxyContainer})
 		}
-		return obj(t, "v1", "Pod", p)
+		return testutil.Unstructured(t, "v1", "Pod", p)
 	}
 	objs := []runtime.Object{
-		obj(t, "v1", "ConfigMap", &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "linkerd", Name: restarter.TrustRootsConfigMap},
+		testutil.Unstructured(t, "v1", "ConfigMap", &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "linkerd", Name: restarter.TrustRootsConfigMap},
 			Data: map[string]string{restarter.TrustRootsKey: bundle}}),
-		obj(t, "v1", "ConfigMap", &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "linkerd", Name: restarter.StatusConfigMap}}),
+		testutil.Unstructured(t, "v1", "ConfigMap", &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "linkerd", Name: restarter.StatusConfigMap}}),
 		deploy(t, "linkerd", "linkerd-destination", hash),
-		obj(t, "v1", "Namespace", &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "billing",
+		testutil.Unstructured(t, "v1", "Namespace", &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "billing",
 			Annotations: map[string]string{restarter.AnnotationInject: "enabled"}}}),
-		obj(t, "apps/v1", "StatefulSet", &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Namespace: "billing", Name: "payroll"}}),
+		testutil.Unstructured(t, "apps/v1", "StatefulSet", &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Namespace: "billing", Name: "payroll"}}),
 		withProxy("billing", "payroll-0", "StatefulSet/payroll", false),
-		obj(t, "apps/v1", "StatefulSet", &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Namespace: "billing", Name: "ledger"}}),
+		testutil.Unstructured(t, "apps/v1", "StatefulSet", &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Namespace: "billing", Name: "ledger"}}),
 		withProxy("billing", "ledger-0", "StatefulSet/ledger", true),
 	}
 	dyn := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), listKinds, objs...)
