@@ -47,11 +47,7 @@ func newChartsCommand(streams IOStreams) *cobra.Command {
 		Long:  chartsPullHelp,
 		Args:  args(cobra.MaximumNArgs(1)),
 		RunE: func(_ *cobra.Command, a []string) error {
-			file := DefaultSpecFile
-			if len(a) == 1 {
-				file = a[0]
-			}
-			return runChartsPull(streams, file, f)
+			return runChartsPull(streams, specFileArg(a), f)
 		},
 	}
 	pull.Flags().StringVar(&f.profile, "profile", "", "profile whose defaults apply, overriding spec.profile (dev, prod, ha)")

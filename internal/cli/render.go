@@ -44,6 +44,14 @@ per line, nothing is written, and the exit code is 1.`
 // DefaultSpecFile is the spec read when no file is named.
 const DefaultSpecFile = "mtlsgen.yaml"
 
+// specFileArg is the spec a command taking [FILE|-] reads.
+func specFileArg(a []string) string {
+	if len(a) == 1 {
+		return a[0]
+	}
+	return DefaultSpecFile
+}
+
 type renderFlags struct {
 	profile   string
 	cluster   string
@@ -71,11 +79,7 @@ func newRenderCommand(streams IOStreams, version string) *cobra.Command {
 		Long:  renderHelp,
 		Args:  args(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, a []string) error {
-			file := DefaultSpecFile
-			if len(a) == 1 {
-				file = a[0]
-			}
-			return runRender(streams, version, file, f)
+			return runRender(streams, version, specFileArg(a), f)
 		},
 	}
 	cmd.Flags().StringVar(&f.profile, "profile", "", "profile whose defaults apply, overriding spec.profile (dev, prod, ha)")
