@@ -119,6 +119,9 @@ func runRender(streams IOStreams, version, file string, f *renderFlags) error {
 	if err != nil {
 		return err
 	}
+	// Encoding is most of a render and its first use of each kind is the
+	// dearest: start that on the other core while the spec is read.
+	go generator.WarmEncoders()
 	m, err := load.LoadFile(file, streams.In, opts)
 	if err != nil {
 		return err

@@ -167,6 +167,7 @@ func Generate(appDir string, req Request, version string) ([]byte, error) {
 	if err := checkIsSpec(name, raw); err != nil {
 		return nil, err
 	}
+	go generator.WarmEncoders() // on the other core while the spec is parsed
 	m, err := load.Parse(name, raw, load.Options{Profile: v1alpha1.Profile(req.Profile)})
 	if err != nil {
 		return nil, redactSyntax(err, name)

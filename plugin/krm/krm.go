@@ -103,6 +103,7 @@ func (p *Processor) render(fc *yaml.RNode, file string) ([]generator.Object, err
 	if err != nil {
 		return nil, problem("", "cannot serialise the function config: %v", err)
 	}
+	go generator.WarmEncoders() // on the other core while the spec is parsed
 	m, err := load.Parse(name, []byte(raw), load.Options{})
 	if err != nil {
 		if le, ok := load.AsError(err); ok {

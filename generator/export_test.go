@@ -1,0 +1,4 @@
+package generator
+
+// EncodedKinds exposes encodedKinds to the external tests.
+var EncodedKinds = encodedKinds
