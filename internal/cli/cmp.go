@@ -50,6 +50,7 @@ func runCmpGenerate(streams IOStreams, version string, environ []string, appDir 
 	if err != nil {
 		return err
 	}
+	SetRenderGC()
 	out, err := cmp.Generate(appDir, req, version)
 	if err != nil {
 		return err

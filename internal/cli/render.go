@@ -119,6 +119,7 @@ func runRender(streams IOStreams, version, file string, f *renderFlags) error {
 	if err != nil {
 		return err
 	}
+	SetRenderGC()
 	// Encoding is most of a render and its first use of each kind is the
 	// dearest: start that on the other core while the spec is read.
 	go generator.WarmEncoders()

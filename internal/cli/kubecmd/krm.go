@@ -42,6 +42,11 @@ func newKrmCommand(streams cli.IOStreams, version string) *cobra.Command {
 	cmd.Use = cli.KubeKrm.Use
 	cmd.Short = cli.KubeKrm.Short
 	cmd.Long = krmHelp
+	run := cmd.RunE
+	cmd.RunE = func(c *cobra.Command, args []string) error {
+		cli.SetRenderGC()
+		return run(c, args)
+	}
 	cmd.SetIn(streams.In)
 	cmd.SetOut(streams.Out)
 	cmd.SetErr(streams.ErrOut)
