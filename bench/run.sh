@@ -35,8 +35,8 @@ cases=(
 )
 
 median() { # command -> median seconds
-  hyperfine --warmup 3 --runs "${RUNS:-30}" -N --output=null --export-json "$work/h.json" "$1" >/dev/null 2>&1 ||
-    hyperfine --warmup 3 --runs "${RUNS:-30}" --output=null --export-json "$work/h.json" "$1" >/dev/null
+  hyperfine --warmup 3 --runs "${RUNS:-100}" -N --output=null --export-json "$work/h.json" "$1" >/dev/null 2>&1 ||
+    hyperfine --warmup 3 --runs "${RUNS:-100}" --output=null --export-json "$work/h.json" "$1" >/dev/null
   python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["results"][0]["median"])' "$work/h.json"
 }
 rss() { /usr/bin/time -f "%M" $1 2>&1 >/dev/null | tail -1; }
@@ -53,7 +53,10 @@ for c in "${cases[@]}"; do
 | $name | $(python3 -c "print(f'{$m*1000:.2f} ms')") | $ratio | $(( $(rss "$cmd") / 1024 )) MB |"
 done
 
-init=$(GODEBUG=inittrace=1 "$work/mtlsgen" version 2>&1 >/dev/null | awk '/^init/ {s+=$5} END {printf "%.2f", s}')
+# One start's init is noisy on a shared machine: the median of 21.
+init=$(for _ in $(seq 21); do
+  GODEBUG=inittrace=1 "$work/mtlsgen" version 2>&1 >/dev/null | awk '/^init/ {s+=$5} END {printf "%.3f\n", s}'
+done | sort -n | sed -n 11p)
 per=$(python3 - "$work" <<'PY'
 import json, subprocess, sys
 w = sys.argv[1]
@@ -74,7 +77,7 @@ echo "$out"
   echo "# Benchmark results"
   echo
   echo "Written by \`make bench\` (bench/run.sh) on $(date -u +%Y-%m-%d), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(go version | cut -d' ' -f3), commit $(git rev-parse --short HEAD)."
-  echo "Whole processes, median of ${RUNS:-30} runs after 3 warm-ups (hyperfine); peak RSS from GNU time."
+  echo "Whole processes, median of ${RUNS:-100} runs after 3 warm-ups (hyperfine); peak RSS from GNU time."
   echo
   echo "$out"
 } > bench/RESULTS.md
