@@ -30,52 +30,52 @@ const Default = v1alpha1.ProfileProd
 // Names lists the profiles a spec may select.
 func Names() []string { return v1alpha1.Profiles }
 
-var (
-	loadOnce sync.Once
-	trees    map[string]map[string]any
-	loadErr  error
-)
+// decoded decodes each embedded profile on first use. A render needs the
+// base and one profile, and decoding YAML is a visible share of a short
+// process's run, so the others are never decoded.
+var decoded = func() map[string]func() (map[string]any, error) {
+	m := map[string]func() (map[string]any, error){}
+	for _, name := range append([]string{"base"}, Names()...) {
+		m[name] = sync.OnceValues(func() (map[string]any, error) { return decode(name) })
+	}
+	return m
+}()
 
-// load decodes the embedded profiles once, with the same strict decoder user
-// specs go through, so a typo in a profile is caught by the tests.
-func load() (map[string]map[string]any, error) {
-	loadOnce.Do(func() {
-		trees = map[string]map[string]any{}
-		for _, name := range append([]string{"base"}, Names()...) {
-			raw, err := files.ReadFile(name + ".yaml")
-			if err != nil {
-				loadErr = fmt.Errorf("profile %s: %w", name, err)
-				return
-			}
-			var doc yaml.Node
-			if err := yaml.Unmarshal(raw, &doc); err != nil {
-				loadErr = fmt.Errorf("profile %s: %w", name, err)
-				return
-			}
-			tree, errs := v1alpha1.DecodeTree(&doc, reflect.TypeFor[v1alpha1.MeshTLS](), v1alpha1.Positions{})
-			if len(errs) > 0 {
-				loadErr = fmt.Errorf("profile %s: %v", name, errs.ToAggregate())
-				return
-			}
-			spec, _ := tree.(map[string]any)["spec"].(map[string]any)
-			trees[name] = spec
-		}
-	})
-	return trees, loadErr
+// decode reads one embedded profile with the same strict decoder user specs
+// go through, so a typo in a profile is caught by the tests.
+func decode(name string) (map[string]any, error) {
+	raw, err := files.ReadFile(name + ".yaml")
+	if err != nil {
+		return nil, fmt.Errorf("profile %s: %w", name, err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		return nil, fmt.Errorf("profile %s: %w", name, err)
+	}
+	tree, errs := v1alpha1.DecodeTree(&doc, reflect.TypeFor[v1alpha1.MeshTLS](), v1alpha1.Positions{})
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("profile %s: %v", name, errs.ToAggregate())
+	}
+	spec, _ := tree.(map[string]any)["spec"].(map[string]any)
+	return spec, nil
 }
 
 // Spec returns the defaults of a profile as a spec tree: the base with the
 // profile merged over it.
 func Spec(name v1alpha1.Profile) (map[string]any, error) {
-	all, err := load()
+	profile, ok := decoded[string(name)]
+	if !ok || name == "base" {
+		return nil, fmt.Errorf("unknown profile %q (allowed: %v)", name, Names())
+	}
+	base, err := decoded["base"]()
 	if err != nil {
 		return nil, err
 	}
-	p, ok := all[string(name)]
-	if !ok {
-		return nil, fmt.Errorf("unknown profile %q (allowed: %v)", name, Names())
+	p, err := profile()
+	if err != nil {
+		return nil, err
 	}
-	return Merge(all["base"], p).(map[string]any), nil
+	return Merge(base, p).(map[string]any), nil
 }
 
 // Apply returns the user's spec tree merged over the profile's defaults. It

@@ -29,8 +29,10 @@ func TestSpec_profiles(t *testing.T) {
 			t.Errorf("%s: base defaults missing: %v", name, s["identityIssuer"])
 		}
 	}
-	if _, err := Spec("staging"); err == nil {
-		t.Error("unknown profile accepted")
+	for _, bad := range []v1alpha1.Profile{"staging", "base"} {
+		if _, err := Spec(bad); err == nil {
+			t.Errorf("unknown profile %q accepted", bad)
+		}
 	}
 }
 
