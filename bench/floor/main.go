@@ -1,19 +1,15 @@
 // Command floor is the benchmarks' floor: a static Go program that writes
-// the bytes `mtlsgen render examples/ha.yaml` writes, from memory. bench/run.sh
-// copies the current render output to payload.yaml before building it, so
-// the comparison is always with today's output.
+// the bytes `mtlsgen render examples/ha.yaml` writes, from memory.
 package main
 
 import (
-	_ "embed"
 	"os"
+
+	"github.com/mtlsgen/mtlsgen/bench/payload"
 )
 
-//go:embed payload.yaml
-var payload []byte
-
 func main() {
-	if _, err := os.Stdout.Write(payload); err != nil {
+	if _, err := os.Stdout.Write(payload.Bytes); err != nil {
 		os.Exit(1)
 	}
 }
