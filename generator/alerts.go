@@ -161,7 +161,24 @@ func prometheusRules(c *clusterContext) []Object {
 	if !c.spec.Monitoring.PrometheusRule {
 		return nil
 	}
-	return []Object{mesh(PrometheusRule(c.spec))}
+	return []Object{mesh(c.fleet.prometheusRule(c.spec))}
+}
+
+// fleetShared holds what a render builds once and gives every cluster a copy
+// of: the PrometheusRule is the same for every cluster, and building it
+// (hundreds of rule expressions, the restarter schedule's longest gap) was
+// a quarter of a large fleet's render.
+type fleetShared struct {
+	rule *monitoringv1.PrometheusRule
+}
+
+// prometheusRule returns a copy of the spec's PrometheusRule: each cluster
+// gets its own, because rendering labels and annotates the objects it emits.
+func (f *fleetShared) prometheusRule(s *v1alpha1.MeshTLSSpec) *monitoringv1.PrometheusRule {
+	if f.rule == nil {
+		f.rule = PrometheusRule(s)
+	}
+	return f.rule.DeepCopy()
 }
 
 // PrometheusRule returns the alerts of a validated spec. They are the same

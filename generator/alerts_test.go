@@ -559,3 +559,38 @@ func mustJSON(t testing.TB, v any) string {
 	}
 	return string(b)
 }
+
+// A render builds the PrometheusRule once for the fleet, but each cluster
+// must get an object of its own: rendering labels and annotates what it
+// emits, and a caller of RenderAll may change one cluster's objects.
+func TestAlerts_eachClusterItsOwnRule(t *testing.T) {
+	m := loadExample(t, "multicluster")
+	if !m.Spec.Monitoring.PrometheusRule || len(m.Spec.Clusters) < 2 {
+		t.Fatalf("examples/multicluster.yaml no longer has monitoring and two clusters")
+	}
+	var rules []*monitoringv1.PrometheusRule
+	for cluster, objs := range byCluster(t, m) {
+		for _, o := range objs {
+			if r, ok := o.Object.(*monitoringv1.PrometheusRule); ok {
+				if cluster == "" {
+					t.Errorf("the fleet's objects hold a PrometheusRule")
+				}
+				rules = append(rules, r)
+			}
+		}
+	}
+	if len(rules) != len(m.Spec.Clusters) {
+		t.Fatalf("%d PrometheusRules for %d clusters", len(rules), len(m.Spec.Clusters))
+	}
+	want := mustJSON(t, rules[0])
+	rules[1].Labels["changed"] = "in one cluster"
+	rules[1].Spec.Groups[0].Rules[0].Alert = "Changed"
+	if got := mustJSON(t, rules[0]); got != want {
+		t.Errorf("changing one cluster's PrometheusRule changed another's")
+	}
+	for _, r := range rules[2:] {
+		if mustJSON(t, r) != want {
+			t.Errorf("clusters' PrometheusRules differ")
+		}
+	}
+}

@@ -36,6 +36,7 @@ type clusterContext struct {
 	cluster v1alpha1.Cluster
 	release v1alpha1.LinkerdRelease
 	opts    Options
+	fleet   *fleetShared
 }
 
 // clusterBuilders make the objects of one cluster, one concern each.
@@ -65,11 +66,12 @@ func Render(m *v1alpha1.MeshTLS, opts Options, emit func(Object) error) error {
 	clusters := slices.Clone(m.Spec.Clusters)
 	slices.SortFunc(clusters, func(a, b v1alpha1.Cluster) int { return strings.Compare(a.Name, b.Name) })
 	release := m.Spec.Linkerd.Release()
+	fleet := &fleetShared{}
 	for _, c := range clusters {
 		if opts.Cluster != "" && c.Name != opts.Cluster {
 			continue
 		}
-		ctx := &clusterContext{spec: &m.Spec, name: m.Metadata.Name, cluster: c, release: release, opts: opts}
+		ctx := &clusterContext{spec: &m.Spec, name: m.Metadata.Name, cluster: c, release: release, opts: opts, fleet: fleet}
 		var objs []Object
 		for _, build := range clusterBuilders {
 			objs = append(objs, build(ctx)...)
