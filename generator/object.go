@@ -75,16 +75,33 @@ func kindRank(kind string) int {
 
 // sortObjects orders objects of one cluster: by component, then kind order,
 // then namespace, then name.
+//
+// Each object's key is worked out once, not in every comparison: parsing an
+// apiVersion for the kind in each of n·log n comparisons was a tenth of a
+// large fleet's render.
 func sortObjects(objs []Object) {
-	slices.SortStableFunc(objs, func(a, b Object) int {
+	type keyed struct {
+		component, rank       int
+		kind, namespace, name string
+		obj                   Object
+	}
+	ks := make([]keyed, len(objs))
+	for i, o := range objs {
+		kind := kindOf(o.Object)
+		ks[i] = keyed{slices.Index(Components, o.Component), kindRank(kind), kind, o.Object.GetNamespace(), o.Object.GetName(), o}
+	}
+	slices.SortStableFunc(ks, func(a, b keyed) int {
 		return cmp.Or(
-			cmp.Compare(slices.Index(Components, a.Component), slices.Index(Components, b.Component)),
-			cmp.Compare(kindRank(kindOf(a.Object)), kindRank(kindOf(b.Object))),
-			cmp.Compare(kindOf(a.Object), kindOf(b.Object)),
-			cmp.Compare(a.Object.GetNamespace(), b.Object.GetNamespace()),
-			cmp.Compare(a.Object.GetName(), b.Object.GetName()),
+			cmp.Compare(a.component, b.component),
+			cmp.Compare(a.rank, b.rank),
+			cmp.Compare(a.kind, b.kind),
+			cmp.Compare(a.namespace, b.namespace),
+			cmp.Compare(a.name, b.name),
 		)
 	})
+	for i, k := range ks {
+		objs[i] = k.obj
+	}
 }
 
 func kindOf(o runtime.Object) string { return o.GetObjectKind().GroupVersionKind().Kind }
