@@ -17,6 +17,7 @@ import (
 
 	cmapi "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
 	"github.com/cert-manager/cert-manager/pkg/util/pki"
+	cmwebhook "github.com/cert-manager/cert-manager/test/webhook"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -45,11 +46,13 @@ func ctxFor(t *testing.T) context.Context {
 	return ctx
 }
 
-// newCluster starts a fresh cluster with the CRDs objs need, stopped when
-// the test ends; a failed test names the logs.
+// newCluster starts a fresh cluster with the CRDs objs need and
+// cert-manager's admission webhook, stopped when the test ends; a failed
+// test names the logs.
 func newCluster(t *testing.T, name, trustNamespace string, objs []*unstructured.Unstructured) *harness.Cluster {
 	t.Helper()
-	c, err := env.NewCluster(ctxFor(t), name, trustNamespace, objs)
+	ctx := ctxFor(t)
+	c, err := env.NewCluster(ctx, name, trustNamespace, objs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +62,28 @@ func newCluster(t *testing.T, name, trustNamespace string, objs []*unstructured.
 		}
 		c.Stop()
 	})
+	useCertManagerWebhook(t, ctx, c)
 	return c
+}
+
+// useCertManagerWebhook runs cert-manager's real admission webhook (its
+// validation of every cert-manager object, beyond what the CRD schemas
+// check) in this test process, with the test helper cert-manager's own
+// module ships, and registers it with the cluster's API server. It stops
+// before the cluster does.
+func useCertManagerWebhook(t *testing.T, ctx context.Context, c *harness.Cluster) {
+	t.Helper()
+	start := time.Now()
+	kubeconfig := filepath.Join(c.Dir, "cert-manager-webhook.kubeconfig")
+	if err := harness.WriteKubeconfig(c.API.Admin, kubeconfig); err != nil {
+		t.Fatal(err)
+	}
+	srv, stop := cmwebhook.StartWebhookServer(t, []string{"--kubeconfig=" + kubeconfig})
+	t.Cleanup(stop)
+	if err := c.UseCertManagerWebhook(ctx, srv.URL+"/validate", srv.CAPEM); err != nil {
+		t.Fatal(err)
+	}
+	env.Timing.Since("start cert-manager's webhook for "+c.Name, start)
 }
 
 func loadSpec(t *testing.T, path string) *v1alpha1.MeshTLS {

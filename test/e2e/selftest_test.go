@@ -75,6 +75,12 @@ func TestHarness_catchesBreakage(t *testing.T) {
 			},
 			want: "spec.sources",
 		},
+		"a Certificate that renews before it is issued (caught by cert-manager's webhook)": {
+			breakIt: func(o []*unstructured.Unstructured) {
+				set(t, find(o, "Certificate", generator.IdentityIssuerName), "2000h", "spec", "renewBefore")
+			},
+			want: harness.CertManagerWebhook,
+		},
 		"a namespaced kind without a namespace (caught by the harness)": {
 			breakIt: func(o []*unstructured.Unstructured) {
 				find(o, "Certificate", generator.IdentityIssuerName).SetNamespace("")

@@ -1,7 +1,9 @@
 // Package harness runs mtlsgen's output against real Kubernetes components
 // on this machine: etcd, kube-apiserver built from the k8s.io/kubernetes
 // module, the CRDs of cert-manager, trust-manager and Argo CD from their
-// modules, the real trust-manager controller, and a test issuer that writes
+// modules, the real trust-manager controller, the registration of
+// cert-manager's admission webhook (which the tests run in their own process
+// from cert-manager's test/webhook package), and a test issuer that writes
 // certificate Secrets exactly as cert-manager's controller does.
 //
 // It is test infrastructure: it makes private keys (for the API server, and
