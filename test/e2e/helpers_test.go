@@ -58,7 +58,8 @@ func newCluster(t *testing.T, name, trustNamespace string, objs []*unstructured.
 	}
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("cluster %s logs: %s (kube-apiserver.log, trust-manager.log)", name, c.Dir)
+			t.Logf("cluster %s logs: %s (kube-apiserver.log, trust-manager.log); cert-manager's webhook: %s",
+				name, c.Dir, filepath.Join(env.WorkDir, "cert-manager-webhook.log"))
 		}
 		c.Stop()
 	})

@@ -6,10 +6,14 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 	"time"
+
+	"k8s.io/klog/v2"
 
 	"github.com/mtlsgen/mtlsgen/internal/testutil"
 	"github.com/mtlsgen/mtlsgen/test/e2e/harness"
@@ -47,6 +51,10 @@ func run(m *testing.M) int {
 		}
 	}()
 
+	if err := logKlogTo(filepath.Join(work, "cert-manager-webhook.log")); err != nil {
+		fmt.Println("e2e:", err)
+		return 1
+	}
 	tools, err := harness.BuildTools(repoRoot, work, os.Stdout, timing)
 	if err != nil {
 		fmt.Println("e2e:", err)
@@ -64,6 +72,9 @@ func run(m *testing.M) int {
 		mods = append(mods, m+" "+v)
 	}
 	mods = append(mods, harness.ArgoCDModule+" "+harness.ArgoCDVersion+" (CRDs)")
+	if v := linkedVersion(certManagerModule); v != "" {
+		mods = append(mods, certManagerModule+" "+v+" (admission webhook, in this process)")
+	}
 	sort.Strings(mods)
 	fmt.Println("e2e: versions under test:")
 	for _, m := range mods {
@@ -90,4 +101,38 @@ func run(m *testing.M) int {
 	env = &harness.Env{Tools: tools, Etcd: etcd, CRDs: crds, WorkDir: work, Timing: timing}
 	code = m.Run()
 	return code
+}
+
+// logKlogTo sends klog's output to a file beside the other components' logs.
+// cert-manager's webhook runs in this process and logs through klog, a line
+// per request, which would bury the suite's own output.
+func logKlogTo(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	fs := flag.NewFlagSet("klog", flag.ContinueOnError)
+	klog.InitFlags(fs)
+	for name, value := range map[string]string{"logtostderr": "false", "alsologtostderr": "false", "stderrthreshold": "FATAL"} {
+		if err := fs.Set(name, value); err != nil {
+			return err
+		}
+	}
+	klog.SetOutput(f)
+	return nil
+}
+
+// certManagerModule is the module whose webhook the suite runs in-process.
+const certManagerModule = "github.com/cert-manager/cert-manager"
+
+// linkedVersion is the version of a module this test binary links, as the
+// go command resolves it (test binaries carry no module list of their own).
+func linkedVersion(module string) string {
+	cmd := exec.Command("go", "list", "-m", "-f", "{{.Version}}", module)
+	cmd.Dir = repoRoot
+	out, err := cmd.Output()
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out))
 }
