@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -52,7 +53,7 @@ func DecodeTree(doc *yaml.Node, t reflect.Type, pos Positions) (any, field.Error
 	if doc.Kind == yaml.DocumentNode && len(doc.Content) == 1 {
 		doc = doc.Content[0]
 	}
-	v := d.decode(doc, t, nil)
+	v := d.decode(doc, t, nil, 0)
 	return v, d.errs
 }
 
@@ -66,14 +67,18 @@ var (
 	jsonUnmarshaler = reflect.TypeFor[json.Unmarshaler]()
 )
 
-func (d *treeDecoder) decode(n *yaml.Node, t reflect.Type, p *field.Path) any {
+// decode decodes n, found at p, as a t. keyLine is the line of the key n
+// is the value of (0 for an item of a list): a field is reported there.
+func (d *treeDecoder) decode(n *yaml.Node, t reflect.Type, p *field.Path, keyLine int) any {
 	for n.Kind == yaml.AliasNode {
 		n = n.Alias
 	}
 	if p != nil {
-		if _, seen := d.pos[p.String()]; !seen {
-			d.pos[p.String()] = n.Line
+		line := keyLine
+		if line == 0 {
+			line = n.Line
 		}
+		d.pos[p.String()] = line
 	}
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
 		return nil
@@ -112,8 +117,22 @@ func (d *treeDecoder) decode(n *yaml.Node, t reflect.Type, p *field.Path) any {
 	}
 }
 
+// knownFields caches fieldsOf by type: a fleet's spec decodes the same
+// struct (a cluster) a thousand times.
+var knownFields sync.Map // reflect.Type -> map[string]reflect.Type
+
 // fieldsOf lists the JSON fields of a struct, following inline embedding.
+// The map it returns is shared: do not modify it.
 func fieldsOf(t reflect.Type) map[string]reflect.Type {
+	if f, ok := knownFields.Load(t); ok {
+		return f.(map[string]reflect.Type)
+	}
+	f := structFields(t)
+	knownFields.Store(t, f)
+	return f
+}
+
+func structFields(t reflect.Type) map[string]reflect.Type {
 	out := map[string]reflect.Type{}
 	for i := range t.NumField() {
 		f := t.Field(i)
@@ -149,17 +168,18 @@ func (d *treeDecoder) object(n *yaml.Node, t reflect.Type, p *field.Path) any {
 		k, v := n.Content[i], n.Content[i+1]
 		key := k.Value
 		cp := child(p, key)
-		d.pos[cp.String()] = k.Line
 		ft, ok := fields[key]
 		if !ok {
+			d.pos[cp.String()] = k.Line
 			d.errs = append(d.errs, unknownField(cp, key, fields))
 			continue
 		}
 		if _, dup := out[key]; dup {
+			d.pos[cp.String()] = k.Line
 			d.errs = append(d.errs, setTwice(cp, n, i))
 			continue
 		}
-		out[key] = d.decode(v, ft, cp)
+		out[key] = d.decode(v, ft, cp, k.Line)
 	}
 	return out
 }
@@ -173,12 +193,12 @@ func (d *treeDecoder) mapping(n *yaml.Node, t reflect.Type, p *field.Path) any {
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		cp := p.Key(k.Value)
-		d.pos[cp.String()] = k.Line
 		if _, dup := out[k.Value]; dup {
+			d.pos[cp.String()] = k.Line
 			d.errs = append(d.errs, setTwice(cp, n, i))
 			continue
 		}
-		out[k.Value] = d.decode(v, t.Elem(), cp)
+		out[k.Value] = d.decode(v, t.Elem(), cp, k.Line)
 	}
 	return out
 }
@@ -190,7 +210,7 @@ func (d *treeDecoder) sequence(n *yaml.Node, t reflect.Type, p *field.Path) any 
 	}
 	out := make([]any, 0, len(n.Content))
 	for i, v := range n.Content {
-		out = append(out, d.decode(v, t.Elem(), p.Index(i)))
+		out = append(out, d.decode(v, t.Elem(), p.Index(i), 0))
 	}
 	return out
 }
