@@ -58,8 +58,8 @@ func newCluster(t *testing.T, name, trustNamespace string, objs []*unstructured.
 	}
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("cluster %s logs: %s (kube-apiserver.log, trust-manager.log); cert-manager's webhook: %s",
-				name, c.Dir, filepath.Join(env.WorkDir, "cert-manager-webhook.log"))
+			t.Logf("cluster %s logs: %s (kube-apiserver.log, trust-manager.log); cert-manager's controller and webhook: %s",
+				name, c.Dir, filepath.Join(env.WorkDir, "cert-manager.log"))
 		}
 		c.Stop()
 	})
@@ -81,7 +81,7 @@ func useCertManagerWebhook(t *testing.T, ctx context.Context, c *harness.Cluster
 	}
 	srv, stop := cmwebhook.StartWebhookServer(t, []string{"--kubeconfig=" + kubeconfig})
 	t.Cleanup(stop)
-	if err := c.UseCertManagerWebhook(ctx, srv.URL+"/validate", srv.CAPEM); err != nil {
+	if err := c.UseCertManagerWebhook(ctx, srv.URL, srv.CAPEM); err != nil {
 		t.Fatal(err)
 	}
 	env.Timing.Since("start cert-manager's webhook for "+c.Name, start)
@@ -316,7 +316,7 @@ func issued(ctx context.Context, c *harness.Cluster, certs []*cmapi.Certificate)
 			var err error
 			s, err = c.Admin.Kube.CoreV1().Secrets(crt.Namespace).Get(ctx, crt.Spec.SecretName, metav1.GetOptions{})
 			if err != nil {
-				return fmt.Errorf("%w (test issuer: %v)", err, c.Issuer.Err())
+				return fmt.Errorf("%w (cert-manager: %v; external issuers: %v)", err, c.CertManager.Err(), c.Issuer.Err())
 			}
 			return nil
 		})
@@ -492,7 +492,7 @@ func waitTrust(t *testing.T, c *harness.Cluster, m *v1alpha1.MeshTLS, also ...fu
 		return nil
 	})
 	if err != nil {
-		t.Fatalf("%v\n(test issuer: %v; trust-manager log: %s)", err, c.Issuer.Err(), c.TrustManager.Log())
+		t.Fatalf("%v\n(cert-manager: %v; external issuers: %v; trust-manager log: %s)", err, c.CertManager.Err(), c.Issuer.Err(), c.TrustManager.Log())
 	}
 	return st
 }

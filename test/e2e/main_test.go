@@ -51,7 +51,7 @@ func run(m *testing.M) int {
 		}
 	}()
 
-	if err := logKlogTo(filepath.Join(work, "cert-manager-webhook.log")); err != nil {
+	if err := logKlogTo(filepath.Join(work, "cert-manager.log")); err != nil {
 		fmt.Println("e2e:", err)
 		return 1
 	}
@@ -73,7 +73,7 @@ func run(m *testing.M) int {
 	}
 	mods = append(mods, harness.ArgoCDModule+" "+harness.ArgoCDVersion+" (CRDs)")
 	if v := linkedVersion(certManagerModule); v != "" {
-		mods = append(mods, certManagerModule+" "+v+" (admission webhook, in this process)")
+		mods = append(mods, certManagerModule+" "+v+" (controller and admission webhooks, in this process)")
 	}
 	sort.Strings(mods)
 	fmt.Println("e2e: versions under test:")
@@ -104,8 +104,8 @@ func run(m *testing.M) int {
 }
 
 // logKlogTo sends klog's output to a file beside the other components' logs.
-// cert-manager's webhook runs in this process and logs through klog, a line
-// per request, which would bury the suite's own output.
+// cert-manager's controller and webhook run in this process and log through
+// klog, which would bury the suite's own output.
 func logKlogTo(path string) error {
 	f, err := os.Create(path)
 	if err != nil {
@@ -115,6 +115,12 @@ func logKlogTo(path string) error {
 	klog.InitFlags(fs)
 	for name, value := range map[string]string{"logtostderr": "false", "alsologtostderr": "false", "stderrthreshold": "FATAL"} {
 		if err := fs.Set(name, value); err != nil {
+			return err
+		}
+	}
+	// MTLSGEN_E2E_KLOG_V raises cert-manager's log verbosity for debugging.
+	if v := os.Getenv("MTLSGEN_E2E_KLOG_V"); v != "" {
+		if err := fs.Set("v", v); err != nil {
 			return err
 		}
 	}

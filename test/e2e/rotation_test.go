@@ -76,7 +76,7 @@ func TestRotation(t *testing.T) {
 	// issuer is not re-issued; a proxy certificate under A still verifies.
 	applied.apply(t, c, outputs[1])
 	st2 := waitTrust(t, c, specs[1])
-	if err := c.Issuer.Reconcile(ctx); err != nil {
+	if err := harness.Eventually(ctx, issueTimeout, func() error { return c.Settled(ctx) }); err != nil {
 		t.Fatal(err)
 	}
 	st2 = waitTrust(t, c, specs[1])

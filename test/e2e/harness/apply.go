@@ -47,7 +47,7 @@ func (w *Warnings) Take() []string {
 }
 
 // Client talks to one API server as one identity. Its warnings are its own:
-// give each actor (the applier, the test issuer) its own Client.
+// give each actor (the applier, the external issuers) its own Client.
 type Client struct {
 	Config   *rest.Config
 	Kube     kubernetes.Interface

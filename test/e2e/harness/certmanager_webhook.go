@@ -16,14 +16,18 @@ import (
 // webhook; a refusal by it names it.
 const CertManagerWebhook = "webhook.cert-manager.io"
 
-// UseCertManagerWebhook registers cert-manager's validating webhook, served
-// at url (its /validate path) with the CA caPEM, as cert-manager's Helm chart
-// registers it (webhook-validating-webhook.yaml: every cert-manager.io and
-// acme.cert-manager.io v1 resource and subresource, on create and update,
-// failing closed), and waits until the API server calls it. The mutating
-// webhook is left out: it only fills in CertificateRequests, which neither
-// mtlsgen nor the test issuer makes.
-func (c *Cluster) UseCertManagerWebhook(ctx context.Context, url string, caPEM []byte) error {
+// UseCertManagerWebhook registers cert-manager's webhooks, served at
+// baseURL (its /validate and /mutate paths) with the CA caPEM, as
+// cert-manager's Helm chart registers them, and waits until the API server
+// calls the validating one. Validating (webhook-validating-webhook.yaml):
+// every cert-manager.io and acme.cert-manager.io v1 resource and
+// subresource, on create and update. Mutating
+// (webhook-mutating-webhook.yaml): CertificateRequests on create, where it
+// records who asked (spec.username, groups, extra), which the validating
+// one then requires. Both fail closed.
+func (c *Cluster) UseCertManagerWebhook(ctx context.Context, baseURL string, caPEM []byte) error {
+	url := baseURL + "/validate"
+	mutateURL := baseURL + "/mutate"
 	cfg := &admissionv1.ValidatingWebhookConfiguration{
 		ObjectMeta: metav1.ObjectMeta{Name: "cert-manager-webhook"},
 		Webhooks: []admissionv1.ValidatingWebhook{{
@@ -43,6 +47,29 @@ func (c *Cluster) UseCertManagerWebhook(ctx context.Context, url string, caPEM [
 			SideEffects:             ptr(admissionv1.SideEffectClassNone),
 			ClientConfig:            admissionv1.WebhookClientConfig{URL: &url, CABundle: caPEM},
 		}},
+	}
+	mutating := &admissionv1.MutatingWebhookConfiguration{
+		ObjectMeta: metav1.ObjectMeta{Name: "cert-manager-webhook"},
+		Webhooks: []admissionv1.MutatingWebhook{{
+			Name: CertManagerWebhook,
+			Rules: []admissionv1.RuleWithOperations{{
+				Operations: []admissionv1.OperationType{admissionv1.Create},
+				Rule: admissionv1.Rule{
+					APIGroups:   []string{"cert-manager.io"},
+					APIVersions: []string{"v1"},
+					Resources:   []string{"certificaterequests"},
+				},
+			}},
+			AdmissionReviewVersions: []string{"v1"},
+			MatchPolicy:             ptr(admissionv1.Equivalent),
+			TimeoutSeconds:          ptr(int32(30)),
+			FailurePolicy:           ptr(admissionv1.Fail),
+			SideEffects:             ptr(admissionv1.SideEffectClassNone),
+			ClientConfig:            admissionv1.WebhookClientConfig{URL: &mutateURL, CABundle: caPEM},
+		}},
+	}
+	if _, err := c.Admin.Kube.AdmissionregistrationV1().MutatingWebhookConfigurations().Create(ctx, mutating, metav1.CreateOptions{}); err != nil {
+		return fmt.Errorf("registering cert-manager's mutating webhook: %w", err)
 	}
 	if _, err := c.Admin.Kube.AdmissionregistrationV1().ValidatingWebhookConfigurations().Create(ctx, cfg, metav1.CreateOptions{}); err != nil {
 		return fmt.Errorf("registering cert-manager's webhook: %w", err)

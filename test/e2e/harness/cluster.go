@@ -28,7 +28,9 @@ type Env struct {
 
 // Cluster is one fresh cluster: its own API server (its own etcd prefix),
 // the CRDs, the trust namespace (cert-manager's, which installing
-// cert-manager creates), the real trust-manager and the test issuer.
+// cert-manager creates and which is its cluster resource namespace), the
+// real cert-manager controller and trust-manager, and the test's external
+// issuers.
 type Cluster struct {
 	Name string
 	Dir  string
@@ -36,6 +38,7 @@ type Cluster struct {
 	// Admin is the administrator's client; it collects warnings, so use it
 	// for what the test applies and nothing else concurrently.
 	Admin        *Client
+	CertManager  *CertManager
 	Issuer       *Issuer
 	TrustManager *TrustManager
 
@@ -72,13 +75,20 @@ func (e *Env) NewCluster(ctx context.Context, name, trustNamespace string, objs 
 	if err = c.CreateNamespace(ctx, trustNamespace, nil); err != nil {
 		return nil, err
 	}
-	if c.Issuer, err = StartIssuer(ctx, c.API.Admin, trustNamespace); err != nil {
+	kubeconfig := filepath.Join(dir, "cert-manager.kubeconfig")
+	if err = WriteKubeconfig(c.API.Admin, kubeconfig); err != nil {
+		return nil, err
+	}
+	if c.CertManager, err = StartCertManager(ctx, kubeconfig, trustNamespace); err != nil {
+		return nil, err
+	}
+	if c.Issuer, err = StartIssuer(ctx, c.API.Admin); err != nil {
 		return nil, err
 	}
 	if c.TrustManager, err = StartTrustManager(e.Tools.TrustManager, dir, c.API.Admin, trustNamespace); err != nil {
 		return nil, err
 	}
-	e.Timing.Since("start cluster "+name+" (API server, CRDs, trust-manager)", start)
+	e.Timing.Since("start cluster "+name+" (API server, CRDs, cert-manager, trust-manager)", start)
 	return c, nil
 }
 
@@ -92,6 +102,7 @@ func (c *Cluster) Stop() {
 		c.cancel()
 	}
 	c.TrustManager.Stop()
+	c.CertManager.Stop()
 	c.API.Stop()
 }
 

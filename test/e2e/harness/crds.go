@@ -154,7 +154,7 @@ func (c *Client) InstallCRDs(ctx context.Context, crds []*unstructured.Unstructu
 
 // CRDsFor picks the CRDs a cluster needs: cert-manager's and
 // trust-manager's always (mtlsgen's mesh output is made of them, and the
-// test issuer and trust-manager watch them), any other only if one of objs
+// cert-manager and trust-manager watch them), any other only if one of objs
 // has its group. Argo CD's ApplicationSet CRD alone takes seconds to
 // establish, so a cluster that gets no Argo CD object does without.
 func CRDsFor(crds []*unstructured.Unstructured, objs []*unstructured.Unstructured) []*unstructured.Unstructured {
