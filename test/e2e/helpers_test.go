@@ -75,11 +75,7 @@ func newCluster(t *testing.T, name, trustNamespace string, objs []*unstructured.
 func useCertManagerWebhook(t *testing.T, ctx context.Context, c *harness.Cluster) {
 	t.Helper()
 	start := time.Now()
-	kubeconfig := filepath.Join(c.Dir, "cert-manager-webhook.kubeconfig")
-	if err := harness.WriteKubeconfig(c.API.Admin, kubeconfig); err != nil {
-		t.Fatal(err)
-	}
-	srv, stop := cmwebhook.StartWebhookServer(t, []string{"--kubeconfig=" + kubeconfig})
+	srv, stop := cmwebhook.StartWebhookServer(t, []string{"--kubeconfig=" + c.API.AdminKubeconfig})
 	t.Cleanup(stop)
 	if err := c.UseCertManagerWebhook(ctx, srv.URL, srv.CAPEM); err != nil {
 		t.Fatal(err)

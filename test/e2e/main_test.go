@@ -128,7 +128,8 @@ func logKlogTo(path string) error {
 	return nil
 }
 
-// certManagerModule is the module whose webhook the suite runs in-process.
+// certManagerModule is the module whose controller and webhooks the suite
+// runs in-process.
 const certManagerModule = "github.com/cert-manager/cert-manager"
 
 // linkedVersion is the version of a module this test binary links, as the

@@ -23,8 +23,11 @@ type APIServer struct {
 	URL   string
 	CA    []byte
 	Admin *rest.Config
-	proc  *Process
-	pki   *serverPKI
+	// AdminKubeconfig is Admin as a kubeconfig file, for the components
+	// that run as the administrator (trust-manager, cert-manager).
+	AdminKubeconfig string
+	proc            *Process
+	pki             *serverPKI
 }
 
 // StartAPIServer starts bin against etcd, storing under prefix, with its
@@ -70,6 +73,11 @@ func StartAPIServer(bin string, etcd *Etcd, prefix, dir string) (*APIServer, err
 		},
 		QPS: 200, Burst: 400,
 		UserAgent: "mtlsgen-e2e",
+	}
+	s.AdminKubeconfig = filepath.Join(dir, "admin.kubeconfig")
+	if err := WriteKubeconfig(s.Admin, s.AdminKubeconfig); err != nil {
+		p.Stop()
+		return nil, err
 	}
 	cs, err := kubernetes.NewForConfig(s.Admin)
 	if err != nil {

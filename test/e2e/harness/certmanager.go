@@ -56,9 +56,13 @@ type CertManager struct {
 
 // StartCertManager starts cert-manager's controllers against the API server
 // kubeconfig names, until ctx ends or Stop.
-func StartCertManager(ctx context.Context, kubeconfig, clusterResourceNamespace string) (*CertManager, error) {
+func StartCertManager(ctx context.Context, kubeconfig, clusterResourceNamespace string) (_ *CertManager, err error) {
 	ctx, cancel := context.WithCancel(ctx)
-	cm := &CertManager{cancel: cancel}
+	defer func() {
+		if err != nil {
+			cancel()
+		}
+	}()
 	factory, err := controllerpkg.NewContextFactory(ctx, controllerpkg.ContextOptions{
 		Kubeconfig:    kubeconfig,
 		IssuerOptions: controllerpkg.IssuerOptions{ClusterResourceNamespace: clusterResourceNamespace},
@@ -71,7 +75,6 @@ func StartCertManager(ctx context.Context, kubeconfig, clusterResourceNamespace 
 		KubernetesAPIBurst: 50,
 	})
 	if err != nil {
-		cancel()
 		return nil, fmt.Errorf("cert-manager: %w", err)
 	}
 	known := controllerpkg.Known()
@@ -79,12 +82,10 @@ func StartCertManager(ctx context.Context, kubeconfig, clusterResourceNamespace 
 	for _, name := range certManagerControllers {
 		construct, ok := known[name]
 		if !ok {
-			cancel()
 			return nil, fmt.Errorf("cert-manager: no controller %q in this cert-manager module", name)
 		}
 		loop, err := construct(factory)
 		if err != nil {
-			cancel()
 			return nil, fmt.Errorf("cert-manager: controller %s: %w", name, err)
 		}
 		loops = append(loops, loop)
@@ -93,11 +94,11 @@ func StartCertManager(ctx context.Context, kubeconfig, clusterResourceNamespace 
 	// have registered theirs, as cert-manager's binary does.
 	shared, err := factory.Build()
 	if err != nil {
-		cancel()
 		return nil, fmt.Errorf("cert-manager: %w", err)
 	}
 	shared.KubeSharedInformerFactory.Start(ctx.Done())
 	shared.SharedInformerFactory.Start(ctx.Done())
+	cm := &CertManager{cancel: cancel}
 	for i, loop := range loops {
 		name := certManagerControllers[i]
 		cm.wg.Go(func() {

@@ -75,17 +75,13 @@ func (e *Env) NewCluster(ctx context.Context, name, trustNamespace string, objs 
 	if err = c.CreateNamespace(ctx, trustNamespace, nil); err != nil {
 		return nil, err
 	}
-	kubeconfig := filepath.Join(dir, "cert-manager.kubeconfig")
-	if err = WriteKubeconfig(c.API.Admin, kubeconfig); err != nil {
-		return nil, err
-	}
-	if c.CertManager, err = StartCertManager(ctx, kubeconfig, trustNamespace); err != nil {
+	if c.CertManager, err = StartCertManager(ctx, c.API.AdminKubeconfig, trustNamespace); err != nil {
 		return nil, err
 	}
 	if c.Issuer, err = StartIssuer(ctx, c.API.Admin); err != nil {
 		return nil, err
 	}
-	if c.TrustManager, err = StartTrustManager(e.Tools.TrustManager, dir, c.API.Admin, trustNamespace); err != nil {
+	if c.TrustManager, err = StartTrustManager(e.Tools.TrustManager, dir, c.API.AdminKubeconfig, trustNamespace); err != nil {
 		return nil, err
 	}
 	e.Timing.Since("start cluster "+name+" (API server, CRDs, cert-manager, trust-manager)", start)

@@ -7,8 +7,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"time"
-
-	"k8s.io/client-go/rest"
 )
 
 // TrustManager is the real trust-manager controller, built from
@@ -22,12 +20,8 @@ type TrustManager struct {
 }
 
 // StartTrustManager starts bin with trust namespace ns against the API
-// server cfg points at.
-func StartTrustManager(bin, dir string, cfg *rest.Config, ns string) (*TrustManager, error) {
-	kubeconfig := filepath.Join(dir, "trust-manager.kubeconfig")
-	if err := WriteKubeconfig(cfg, kubeconfig); err != nil {
-		return nil, err
-	}
+// server kubeconfig points at.
+func StartTrustManager(bin, dir, kubeconfig, ns string) (*TrustManager, error) {
 	certDir := filepath.Join(dir, "trust-manager-webhook")
 	if err := os.MkdirAll(certDir, 0o700); err != nil {
 		return nil, err
