@@ -114,6 +114,7 @@ func checkCluster(t *testing.T, m *v1alpha1.MeshTLS, r *harness.Rendered, cluste
 		t.Fatal(err)
 	}
 	st := waitTrust(t, c, m)
+	argoInSync(t, c, objs)
 	changed, err := stable(ctxFor(t), c, objs)
 	if err != nil {
 		t.Fatal(err)

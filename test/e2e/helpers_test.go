@@ -30,8 +30,9 @@ import (
 	"github.com/mtlsgen/mtlsgen/test/e2e/harness"
 )
 
-// fieldManager is the applier's field manager, as a GitOps tool's would be.
-const fieldManager = "mtlsgen-e2e"
+// fieldManager is the applier's field manager: Argo CD's, as its
+// server-side apply sync would leave the objects.
+const fieldManager = harness.ArgoCDManager
 
 // restrictedNamespace is where pod-bearing objects are applied a second
 // time to show they meet the restricted Pod Security profile.
@@ -207,6 +208,25 @@ func mustAccept(t *testing.T, c *harness.Cluster, objs []*unstructured.Unstructu
 	t.Helper()
 	if ps := accept(ctxFor(t), c, objs); len(ps) > 0 {
 		t.Fatalf("the API server did not accept the output cleanly (%d problems):\n%s", len(ps), harness.Problems(ps))
+	}
+}
+
+// argoInSync fails the test for every object Argo CD's own diff, in its
+// legacy or its server-side strategy, would show as out of sync now that
+// objs are applied (as Argo CD's sync applies them) and the controllers
+// have settled: such an object would be synced again and again, or leave
+// its Application OutOfSync for good.
+func argoInSync(t *testing.T, c *harness.Cluster, objs []*unstructured.Unstructured) {
+	t.Helper()
+	diffs, err := c.ArgoDiff(ctxFor(t), env.Tools.ArgoDiff, objs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range diffs {
+		t.Errorf("Argo CD would show %s", d)
+	}
+	if len(diffs) == 0 {
+		t.Logf("Argo CD's diff (legacy and server-side) finds all %d objects in sync", len(objs))
 	}
 }
 

@@ -33,8 +33,8 @@ spec:
 // server with the real trust-manager: v1 (A), v2 (A and B, A active), v3
 // (B active), v4 (A removed). Each version is rendered by the binary,
 // applied server-side and pruned as Argo CD would; at each step the bundle
-// holds exactly the listed anchors and the identity issuer's chain
-// verifies against it. Proxy certificates stand in for pods: one issued
+// holds exactly the listed anchors, the identity issuer's chain verifies
+// against it, and Argo CD's diff finds every object in sync. Proxy certificates stand in for pods: one issued
 // before the rotation, one after.
 func TestRotation(t *testing.T) {
 	start := time.Now()
@@ -65,6 +65,7 @@ func TestRotation(t *testing.T) {
 	// v1: anchor A.
 	applied.apply(t, c, outputs[0])
 	st1 := waitTrust(t, c, specs[0])
+	argoInSync(t, c, outputs[0])
 	anchorA := only(t, st1.Bundle)
 	mustChainTo(t, "v1: identity issuer", st1.Issuer.Cert, anchorA)
 	leafA, err := pkitest.IssueWorkload(st1.Issuer, id, 24*time.Hour)
@@ -80,6 +81,7 @@ func TestRotation(t *testing.T) {
 		t.Fatal(err)
 	}
 	st2 = waitTrust(t, c, specs[1])
+	argoInSync(t, c, outputs[1])
 	if !st2.Issuer.Cert.Equal(st1.Issuer.Cert) {
 		t.Error("v2: adding an inactive anchor re-issued the identity issuer")
 	}
@@ -103,6 +105,7 @@ func TestRotation(t *testing.T) {
 		return nil
 	})
 	mustChainTo(t, "v3: identity issuer", st3.Issuer.Cert, anchorB)
+	argoInSync(t, c, outputs[2])
 	if diffCerts(st2.Bundle, st3.Bundle) != "" {
 		t.Errorf("v3: the bundle changed although the anchors did not: %v -> %v", subjects(st2.Bundle), subjects(st3.Bundle))
 	}
@@ -124,6 +127,7 @@ func TestRotation(t *testing.T) {
 	// is trusted.
 	applied.apply(t, c, outputs[3])
 	st4 := waitTrust(t, c, specs[3])
+	argoInSync(t, c, outputs[3])
 	if got := only(t, st4.Bundle); !got.Equal(anchorB) {
 		t.Errorf("v4: the bundle holds %q, want anchor B", got.Subject.CommonName)
 	}

@@ -198,6 +198,39 @@ spec:
 		}
 		t.Logf("caught: %v", err)
 	})
+
+	// An older revision synced: the cluster holds an identity issuer
+	// Certificate of another duration, everything else as rendered. Argo
+	// CD's diff, in both strategies, must show that Certificate and only it.
+	t.Run("an object Argo CD must show as out of sync", func(t *testing.T) {
+		o := objs()
+		issuer := find(o, "Certificate", generator.IdentityIssuerName)
+		set(t, issuer, "72h0m0s", "spec", "duration")
+		if ps := accept(ctx, c, o); len(ps) > 0 {
+			t.Fatalf("setting up: %s", harness.Problems(ps))
+		}
+		diffs, err := c.ArgoDiff(ctx, env.Tools.ArgoDiff, objs())
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := harness.Ref(issuer)
+		got := map[string]bool{}
+		for _, d := range diffs {
+			if d.Object != want || !strings.Contains(d.Diff, "72h0m0s") {
+				t.Errorf("unexpected difference: %s", d)
+				continue
+			}
+			got[d.Strategy] = true
+		}
+		for _, s := range []string{"legacy", "server-side"} {
+			if !got[s] {
+				t.Errorf("Argo CD's %s diff does not show %s with duration 72h0m0s in the cluster: %v", s, want, diffs)
+			}
+		}
+		if !t.Failed() {
+			t.Logf("caught:\n%s", diffs[0])
+		}
+	})
 }
 
 const sampleApplicationSet = `apiVersion: argoproj.io/v1alpha1
