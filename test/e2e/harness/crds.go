@@ -47,10 +47,14 @@ func CRDSources(versions map[string]string) []CRDSource {
 		{"github.com/cert-manager/cert-manager", versions["github.com/cert-manager/cert-manager (CRDs)"], []string{"deploy/crds/*.yaml"}},
 		{"github.com/cert-manager/trust-manager", versions["github.com/cert-manager/trust-manager (CRDs)"], []string{"deploy/crds/*.yaml"}},
 		{ArgoCDModule, ArgoCDVersion, []string{"manifests/crds/application-crd.yaml", "manifests/crds/applicationset-crd.yaml", "manifests/crds/appproject-crd.yaml"}},
-		// The PrometheusRule CRD is in the operator's root module (the API
-		// module mtlsgen imports ships none); v0.85.0 is the newest the
-		// module proxy serves.
-		{PrometheusOperatorModule, PrometheusOperatorVersion, []string{"example/prometheus-operator-crd-full/monitoring.coreos.com_prometheusrules.yaml"}},
+		// The PrometheusRule CRD (mtlsgen's alerts) and the ServiceMonitor
+		// CRD (cert-manager's chart, hydrated) are in the operator's root
+		// module (the API module mtlsgen imports ships none); v0.85.0 is the
+		// newest the module proxy serves.
+		{PrometheusOperatorModule, PrometheusOperatorVersion, []string{
+			"example/prometheus-operator-crd-full/monitoring.coreos.com_prometheusrules.yaml",
+			"example/prometheus-operator-crd-full/monitoring.coreos.com_servicemonitors.yaml",
+		}},
 	}
 }
 

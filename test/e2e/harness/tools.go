@@ -130,9 +130,10 @@ func BuildTools(repoRoot, workDir string, log io.Writer, timing *Timing) (*Tools
 		t.Mtlsgen = p
 	} else {
 		start := time.Now()
-		// mtlsgen-kube next to it: mtlsgen hands it the restarter.
+		// mtlsgen-kube and mtlsgen-helm next to it: mtlsgen hands them the
+		// restarter and chart hydration.
 		t.Mtlsgen = filepath.Join(workDir, "mtlsgen")
-		if _, err := goOutput(repoRoot, "build", "-o", workDir+string(filepath.Separator), "./cmd/mtlsgen", "./cmd/mtlsgen-kube"); err != nil {
+		if _, err := goOutput(repoRoot, "build", "-o", workDir+string(filepath.Separator), "./cmd/mtlsgen", "./cmd/mtlsgen-kube", "./cmd/mtlsgen-helm"); err != nil {
 			return nil, err
 		}
 		timing.Add("build mtlsgen", time.Since(start))
