@@ -12,16 +12,17 @@ import (
 
 	"github.com/mtlsgen/mtlsgen/generator"
 	"github.com/mtlsgen/mtlsgen/internal/testutil"
+	"github.com/mtlsgen/mtlsgen/profiles"
 )
 
 // TestHydratedCharts: the cert-manager and trust-manager charts, as `mtlsgen
-// render --hydrate` renders them with the values mtlsgen gives them (the
-// real charts, shipped in their Go modules, stamped with the pinned
-// versions), are applied as Argo CD's sync applies them, with no rejection
-// and no warning, and Argo CD's diff then finds every object in sync: the
-// README's "no ignoreDifferences" holds for the charts' output too.
-// Linkerd's charts are only in linkerd/linkerd2, which this machine cannot
-// reach.
+// render --hydrate` renders them with the values mtlsgen gives them in each
+// profile (the real charts, shipped in their Go modules, stamped with the
+// pinned versions), are applied as Argo CD's sync applies them, with no
+// rejection and no warning, and Argo CD's diff then finds every object in
+// sync: the README's "no ignoreDifferences" holds for the charts' output
+// too. Linkerd's charts are only in linkerd/linkerd2, which this machine
+// cannot reach.
 //
 // Two kinds of object are left out, each for its own reason:
 //   - Helm hooks (cert-manager's startupapicheck Job): Argo CD runs them
@@ -31,8 +32,6 @@ import (
 //     test process; the chart's point at a Service with no pods, so every
 //     cert-manager object after them would be refused.
 func TestHydratedCharts(t *testing.T) {
-	start := time.Now()
-	defer func() { env.Timing.Since("hydrated charts", start) }()
 	file := filepath.Join(repoRoot, "examples", "rendered.yaml")
 	m := loadSpec(t, file)
 	local := t.TempDir()
@@ -46,38 +45,45 @@ func TestHydratedCharts(t *testing.T) {
 	if len(names) != 2 {
 		t.Fatalf("charts from %s: %v, want cert-manager and trust-manager", generator.JetstackRepo, names)
 	}
-
-	var objs []*unstructured.Unstructured
-	var cluster string
-	for _, name := range names { // in stage order, as the ApplicationSet syncs them
-		r := render(t, file, "--hydrate", "--charts", local, "--component", name)
-		if len(r.ClusterNames) != 1 {
-			t.Fatalf("%s: clusters %v, want one", name, r.ClusterNames)
-		}
-		cluster = r.ClusterNames[0]
-		for _, o := range r.Clusters[cluster] {
-			if !leftOut(o) {
-				objs = append(objs, o)
+	// Each profile gives the charts other values (replicas, disruption
+	// budgets, spreading, resources, monitoring).
+	for _, profile := range profiles.Names() {
+		t.Run(profile, func(t *testing.T) {
+			start := time.Now()
+			defer func() { env.Timing.Since("hydrated charts, profile "+profile, start) }()
+			var objs []*unstructured.Unstructured
+			var cluster string
+			for _, name := range names { // in stage order, as the ApplicationSet syncs them
+				r := render(t, file, "--profile", profile, "--hydrate", "--charts", local, "--component", name)
+				if len(r.ClusterNames) != 1 {
+					t.Fatalf("%s: clusters %v, want one", name, r.ClusterNames)
+				}
+				cluster = r.ClusterNames[0]
+				for _, o := range r.Clusters[cluster] {
+					if !leftOut(o) {
+						objs = append(objs, o)
+					}
+				}
 			}
-		}
-	}
 
-	c := newCluster(t, cluster+"-charts", m.Spec.Trust.Namespace, objs)
-	// CreateNamespace=true, as the charts' Applications sync.
-	var namespaces []string
-	for _, o := range objs {
-		if ns := o.GetNamespace(); ns != "" && !slices.Contains(namespaces, ns) {
-			namespaces = append(namespaces, ns)
-			if err := c.CreateNamespace(ctxFor(t), ns, nil); err != nil {
+			c := newCluster(t, cluster+"-charts-"+profile, m.Spec.Trust.Namespace, objs)
+			// CreateNamespace=true, as the charts' Applications sync.
+			var namespaces []string
+			for _, o := range objs {
+				if ns := o.GetNamespace(); ns != "" && !slices.Contains(namespaces, ns) {
+					namespaces = append(namespaces, ns)
+					if err := c.CreateNamespace(ctxFor(t), ns, nil); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			mustAccept(t, c, objs)
+			if err := issued(ctxFor(t), c, certificates(t, objs)); err != nil {
 				t.Fatal(err)
 			}
-		}
+			argoInSync(t, c, objs)
+		})
 	}
-	mustAccept(t, c, objs)
-	if err := issued(ctxFor(t), c, certificates(t, objs)); err != nil {
-		t.Fatal(err)
-	}
-	argoInSync(t, c, objs)
 }
 
 // leftOut says whether TestHydratedCharts leaves o out, and why (see there).
