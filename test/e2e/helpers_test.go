@@ -211,6 +211,81 @@ func mustAccept(t *testing.T, c *harness.Cluster, objs []*unstructured.Unstructu
 	}
 }
 
+// syncTimeout bounds an Argo CD sync: every wave's issuance included.
+const syncTimeout = 2 * time.Minute
+
+// mustSync syncs objs to a cluster that has none of them yet, as Argo CD's
+// application controller syncs an Application with ServerSideApply=true
+// and a syncPolicy.retry of retries (gitops-engine's sync: a dry run, then
+// wave by wave, each wave waiting until its objects are healthy by Argo
+// CD's own health checks; a failed sync runs again). It fails the test
+// unless the sync succeeds with every object synced, each wave but the
+// last healthy before the next began: the output converges, in its waves'
+// order. A sync that needed a retry is logged with why.
+func mustSync(t *testing.T, c *harness.Cluster, objs []*unstructured.Unstructured, retries int) {
+	t.Helper()
+	s, err := c.ArgoSync(ctxFor(t), env.Tools, objs, retries, syncTimeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The sync waits for a wave's objects to be healthy before the next
+	// wave; it ends once the last wave is applied, leaving that wave's
+	// health to the Application's.
+	last := 0
+	for _, r := range s.Resources {
+		last = max(last, r.Wave)
+	}
+	var lines []string
+	bad := s.Phase != "Succeeded" || len(s.Resources) != len(objs)
+	for _, r := range s.Resources {
+		line := fmt.Sprintf("wave %d: %s: %s, %s", r.Wave, r.Object, r.Status, r.Health)
+		if r.Message != "" {
+			line += ": " + r.Message
+		}
+		if r.Status != "Synced" || (r.Wave < last && r.Health != "Succeeded") {
+			bad = true
+			line += "  <--"
+		}
+		lines = append(lines, line)
+	}
+	if bad {
+		t.Fatalf("Argo CD's sync of %d objects: %s (%s) after %d attempts (retried: %q), %d objects reported:\n  %s",
+			len(objs), s.Phase, s.Message, s.Attempts, s.Failed, len(s.Resources), strings.Join(lines, "\n  "))
+	}
+	t.Logf("Argo CD's sync: %s, %d objects in waves 0 to %d, %d rounds", s.Phase, len(s.Resources), last, s.Rounds)
+	for i, f := range s.Failed {
+		t.Logf("  attempt %d failed and was retried (as syncPolicy.retry does): %s", i+1, f)
+	}
+}
+
+// retryLimit is the syncPolicy.retry.limit of the Applications that the
+// spec's ApplicationSet generates (0 without one).
+func retryLimit(t *testing.T, spec string) int {
+	t.Helper()
+	out, err := harness.Mtlsgen(env.Tools.Mtlsgen, "render", spec, "--component", string(generator.ComponentArgoCD))
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, err := harness.DecodeObjects(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range objs {
+		if o.GetKind() != "ApplicationSet" {
+			continue
+		}
+		// A number decoded from YAML is a float64.
+		limit, found, err := unstructured.NestedFloat64(o.Object, "spec", "template", "spec", "syncPolicy", "retry", "limit")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if found {
+			return int(limit)
+		}
+	}
+	return 0
+}
+
 // argoInSync fails the test for every object Argo CD's own diff, in its
 // legacy or its server-side strategy, would show as out of sync now that
 // objs are applied (as Argo CD's sync applies them) and the controllers
@@ -218,7 +293,7 @@ func mustAccept(t *testing.T, c *harness.Cluster, objs []*unstructured.Unstructu
 // its Application OutOfSync for good.
 func argoInSync(t *testing.T, c *harness.Cluster, objs []*unstructured.Unstructured) {
 	t.Helper()
-	diffs, err := c.ArgoDiff(ctxFor(t), env.Tools.ArgoDiff, objs)
+	diffs, err := c.ArgoDiff(ctxFor(t), env.Tools, objs)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The end-to-end suite (make e2e): mtlsgen's output on a real kube-apiserver
-# with the real trust-manager, cert-manager and Argo CD's diff. The first run
-# builds kube-apiserver and trust-manager from test/e2e/tools (a few minutes)
-# and caches them under ${XDG_CACHE_HOME:-~/.cache}/mtlsgen-e2e; later runs
-# reuse them. test/e2e/argodiff is built with Go 1.27.3, which the go command
-# fetches from the module proxy (the version is also in harness/argodiff.go).
+# with the real trust-manager and cert-manager, synced and diffed by Argo
+# CD's own gitops-engine. The first run builds kube-apiserver and
+# trust-manager from test/e2e/tools (a few minutes) and caches them under
+# ${XDG_CACHE_HOME:-~/.cache}/mtlsgen-e2e; later runs reuse them.
+# test/e2e/gitopsengine is built with Go 1.27.3, which the go command fetches
+# from the module proxy (the version is also in harness/gitopsengine.go).
 # Arguments go to go test (e.g. -run TestRotation).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -38,7 +39,7 @@ cleanup() {
 trap cleanup EXIT
 
 go vet -tags e2e ./test/e2e/...
-# argodiff is a module of its own that needs Go 1.27 (Argo CD's gitops-engine).
-(cd test/e2e/argodiff && GOTOOLCHAIN=go1.27.3 go vet ./...)
+# gitopsengine is a module of its own that needs Go 1.27 (Argo CD's gitops-engine).
+(cd test/e2e/gitopsengine && GOTOOLCHAIN=go1.27.3 go vet ./...)
 go test -tags e2e -count=1 -timeout 15m -v ./test/e2e/ "$@"
 echo "--- e2e took $(($(date +%s) - start))s in all (build, vet and tests)"

@@ -199,6 +199,34 @@ spec:
 		t.Logf("caught: %v", err)
 	})
 
+	// Waves that do not converge: an anchor's CA ClusterIssuer synced in
+	// the self-signing Issuer's wave, before the anchor Certificate whose
+	// Secret it needs. cert-manager reports the ClusterIssuer not Ready,
+	// Argo CD's health check calls that Degraded, and every sync fails
+	// there. On a fresh cluster, as a first sync is.
+	t.Run("a ClusterIssuer in a wave before its anchor", func(t *testing.T) {
+		o := objs()
+		issuer := find(o, "ClusterIssuer", generator.AnchorPrefix+m.Spec.Trust.Anchors[0].Name)
+		annotations := issuer.GetAnnotations()
+		annotations[generator.AnnotationSyncWave] = "1"
+		issuer.SetAnnotations(annotations)
+		fresh := newCluster(t, "selftest-waves", m.Spec.Trust.Namespace, o)
+		// Retries do not help: every attempt stops at the same wave.
+		s, err := fresh.ArgoSync(ctxFor(t), env.Tools, o, 2, 60*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Phase == "Succeeded" {
+			t.Fatalf("Argo CD's sync succeeded after %d attempts: the suite would pass waves that do not converge", s.Attempts)
+		}
+		for _, r := range s.Resources {
+			if r.Object == harness.Ref(issuer) && r.Health == "Succeeded" {
+				t.Errorf("the ClusterIssuer synced before its anchor was healthy: %+v", r)
+			}
+		}
+		t.Logf("caught: %s after %d attempts: %q", s.Phase, s.Attempts, s.Failed)
+	})
+
 	// An older revision synced: the cluster holds an identity issuer
 	// Certificate of another duration, everything else as rendered. Argo
 	// CD's diff, in both strategies, must show that Certificate and only it.
@@ -209,7 +237,7 @@ spec:
 		if ps := accept(ctx, c, o); len(ps) > 0 {
 			t.Fatalf("setting up: %s", harness.Problems(ps))
 		}
-		diffs, err := c.ArgoDiff(ctx, env.Tools.ArgoDiff, objs())
+		diffs, err := c.ArgoDiff(ctx, env.Tools, objs())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -18,8 +18,9 @@ import (
 // from.
 type Tools struct {
 	Etcd, KubeAPIServer, TrustManager, Mtlsgen string
-	// ArgoDiff runs Argo CD's diff (test/e2e/argodiff).
-	ArgoDiff string
+	// GitOpsEngine runs Argo CD's sync and diff (test/e2e/gitopsengine),
+	// with Argo CD's Lua health checks from ArgoCDHealthScripts.
+	GitOpsEngine, ArgoCDHealthScripts string
 	// Versions maps a module path to the version in use.
 	Versions map[string]string
 }
@@ -47,11 +48,11 @@ func CacheDir() (string, error) {
 // BuildTools finds or builds every binary. kube-apiserver and trust-manager
 // come from the tools module (repoRoot/test/e2e/tools), cached under
 // CacheDir by module version and a hash of the tools go.sum, so only the
-// first run pays for the build; mtlsgen (from repoRoot) and argodiff (from
-// test/e2e/argodiff, with Go 1.27) are built every time (Go's build cache
-// makes that quick). An environment variable naming a binary
+// first run pays for the build; mtlsgen (from repoRoot) and gitopsengine
+// (from test/e2e/gitopsengine, with Go 1.27) are built every time (Go's build
+// cache makes that quick). An environment variable naming a binary
 // (MTLSGEN_E2E_KUBE_APISERVER, MTLSGEN_E2E_TRUST_MANAGER, MTLSGEN_E2E_MTLSGEN,
-// MTLSGEN_E2E_ARGODIFF, MTLSGEN_E2E_ETCD) wins.
+// MTLSGEN_E2E_GITOPSENGINE, MTLSGEN_E2E_ETCD) wins.
 func BuildTools(repoRoot, workDir string, log io.Writer, timing *Timing) (*Tools, error) {
 	t := &Tools{Versions: map[string]string{}}
 	var err error
@@ -139,11 +140,14 @@ func BuildTools(repoRoot, workDir string, log io.Writer, timing *Timing) (*Tools
 		timing.Add("build mtlsgen", time.Since(start))
 	}
 	start := time.Now()
-	if t.ArgoDiff, err = BuildArgoDiff(repoRoot, workDir); err != nil {
+	if t.GitOpsEngine, err = BuildGitOpsEngine(repoRoot, workDir); err != nil {
 		return nil, err
 	}
-	timing.Add("build argodiff", time.Since(start))
-	if t.Versions[gitopsEngineModule+" (Argo CD's diff)"], err = argoDiffVersion(repoRoot); err != nil {
+	timing.Add("build gitopsengine", time.Since(start))
+	if t.Versions[gitopsEngineModule+" (Argo CD's sync and diff)"], err = gitopsEngineVersion(repoRoot); err != nil {
+		return nil, err
+	}
+	if t.ArgoCDHealthScripts, err = ArgoCDHealthScripts(); err != nil {
 		return nil, err
 	}
 	for _, m := range []string{"github.com/cert-manager/cert-manager", "github.com/cert-manager/trust-manager"} {

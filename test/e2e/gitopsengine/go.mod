@@ -1,8 +1,8 @@
-// Module argodiff runs Argo CD's diff (gitops-engine) for the end-to-end
-// suite. It needs Go 1.27 (gitops-engine does), so it is kept apart from
-// mtlsgen's module, which builds with Go 1.26; the suite builds it with
-// GOTOOLCHAIN=go1.27.3 (test/e2e/harness/argodiff.go).
-module github.com/mtlsgen/mtlsgen/test/e2e/argodiff
+// Module gitopsengine runs Argo CD's sync and diff (gitops-engine) for the
+// end-to-end suite. It needs Go 1.27 (gitops-engine does), so it is kept
+// apart from mtlsgen's module, which builds with Go 1.26; the suite builds it
+// with GOTOOLCHAIN=go1.27.3 (test/e2e/harness/gitopsengine.go).
+module github.com/mtlsgen/mtlsgen/test/e2e/gitopsengine
 
 go 1.27.0
 
@@ -48,8 +48,11 @@ require (
 	github.com/argoproj/argo-cd/gitops-engine/v3 v3.6.1
 	github.com/go-logr/logr v1.4.3
 	github.com/google/go-cmp v0.7.0
+	github.com/yuin/gopher-lua v1.1.2
 	k8s.io/apimachinery v0.37.0
 	k8s.io/client-go v0.37.0
+	layeh.com/gopher-json v0.0.0-20190114024228-97fed8db8427
+	sigs.k8s.io/yaml v1.6.0
 )
 
 require (
@@ -67,6 +70,7 @@ require (
 	github.com/fatih/camelcase v1.0.0 // indirect
 	github.com/fxamacker/cbor/v2 v2.9.1 // indirect
 	github.com/go-errors/errors v1.5.1 // indirect
+	github.com/go-logr/stdr v1.2.2 // indirect
 	github.com/go-openapi/jsonpointer v1.0.0 // indirect
 	github.com/go-openapi/jsonreference v1.0.0 // indirect
 	github.com/go-openapi/swag v0.27.1 // indirect
@@ -107,7 +111,9 @@ require (
 	github.com/spf13/pflag v1.0.10 // indirect
 	github.com/x448/float16 v0.8.4 // indirect
 	github.com/xlab/treeprint v1.2.0 // indirect
+	go.opentelemetry.io/auto/sdk v1.2.1 // indirect
 	go.opentelemetry.io/otel v1.44.0 // indirect
+	go.opentelemetry.io/otel/metric v1.44.0 // indirect
 	go.opentelemetry.io/otel/trace v1.44.0 // indirect
 	go.yaml.in/yaml/v2 v2.4.4 // indirect
 	go.yaml.in/yaml/v3 v3.0.4 // indirect
@@ -129,6 +135,7 @@ require (
 	k8s.io/component-helpers v0.37.0 // indirect
 	k8s.io/controller-manager v0.37.0 // indirect
 	k8s.io/klog/v2 v2.140.0 // indirect
+	k8s.io/kube-aggregator v0.37.0 // indirect
 	k8s.io/kube-openapi v0.0.0-20260721132016-d427ff9ee9ad // indirect
 	k8s.io/kubectl v0.37.0 // indirect
 	k8s.io/kubernetes v1.37.0 // indirect
@@ -138,5 +145,4 @@ require (
 	sigs.k8s.io/kustomize/kyaml v0.21.1 // indirect
 	sigs.k8s.io/randfill v1.0.0 // indirect
 	sigs.k8s.io/structured-merge-diff/v6 v6.4.2 // indirect
-	sigs.k8s.io/yaml v1.6.0 // indirect
 )
