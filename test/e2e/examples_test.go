@@ -86,7 +86,7 @@ func checkCluster(t *testing.T, m *v1alpha1.MeshTLS, r *harness.Rendered, cluste
 	}
 	c := newCluster(t, cluster, m.Spec.Trust.Namespace, all)
 	setUp(t, c, m, p)
-	mustSync(t, c, objs, retries)
+	mustSync(t, c, objs, nil, retries)
 	// Argo CD's dry run is client-side and it does not stop on a warning:
 	// a strict server-side apply of the same must show no rejection and no
 	// warning either.

@@ -214,17 +214,18 @@ func mustAccept(t *testing.T, c *harness.Cluster, objs []*unstructured.Unstructu
 // syncTimeout bounds an Argo CD sync: every wave's issuance included.
 const syncTimeout = 2 * time.Minute
 
-// mustSync syncs objs to a cluster that has none of them yet, as Argo CD's
-// application controller syncs an Application with ServerSideApply=true
-// and a syncPolicy.retry of retries (gitops-engine's sync: a dry run, then
-// wave by wave, each wave waiting until its objects are healthy by Argo
-// CD's own health checks; a failed sync runs again). It fails the test
+// mustSync syncs objs as Argo CD's application controller syncs an
+// Application with ServerSideApply=true, automated prune and a
+// syncPolicy.retry of retries (gitops-engine's sync: a dry run, then wave by
+// wave, each wave waiting until its objects are healthy by Argo CD's own
+// health checks; a failed sync runs again; what managed, the previous
+// sync's objects, holds and objs does not is pruned). It fails the test
 // unless the sync succeeds with every object synced, each wave but the
 // last healthy before the next began: the output converges, in its waves'
 // order. A sync that needed a retry is logged with why.
-func mustSync(t *testing.T, c *harness.Cluster, objs []*unstructured.Unstructured, retries int) {
+func mustSync(t *testing.T, c *harness.Cluster, objs, managed []*unstructured.Unstructured, retries int) {
 	t.Helper()
-	s, err := c.ArgoSync(ctxFor(t), env.Tools, objs, retries, syncTimeout)
+	s, err := c.ArgoSync(ctxFor(t), env.Tools, objs, managed, retries, syncTimeout)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,13 +237,13 @@ func mustSync(t *testing.T, c *harness.Cluster, objs []*unstructured.Unstructure
 		last = max(last, r.Wave)
 	}
 	var lines []string
-	bad := s.Phase != "Succeeded" || len(s.Resources) != len(objs)
+	bad := s.Phase != "Succeeded" || len(s.Resources) < len(objs)
 	for _, r := range s.Resources {
 		line := fmt.Sprintf("wave %d: %s: %s, %s", r.Wave, r.Object, r.Status, r.Health)
 		if r.Message != "" {
 			line += ": " + r.Message
 		}
-		if r.Status != "Synced" || (r.Wave < last && r.Health != "Succeeded") {
+		if (r.Status != "Synced" && r.Status != "Pruned") || (r.Wave < last && r.Status == "Synced" && r.Health != "Succeeded") {
 			bad = true
 			line += "  <--"
 		}

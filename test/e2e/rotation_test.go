@@ -24,18 +24,22 @@ spec:
   linkerd:
     extensions:
       viz: {enabled: true}
-  argocd: {enabled: false}
+  argocd:
+    repoURL: https://git.example.com/platform/mesh.git
+    path: clusters/rotation
+    targetRevision: main
   trust:
     anchors:
 `
 
 // The three reviewed git changes of DESIGN.md's rotation, on a real API
 // server with the real trust-manager: v1 (A), v2 (A and B, A active), v3
-// (B active), v4 (A removed). Each version is rendered by the binary,
-// applied server-side and pruned as Argo CD would; at each step the bundle
-// holds exactly the listed anchors, the identity issuer's chain verifies
-// against it, and Argo CD's diff finds every object in sync. Proxy certificates stand in for pods: one issued
-// before the rotation, one after.
+// (B active), v4 (A removed). Each version is rendered by the binary and
+// synced by Argo CD's sync engine, wave by wave, pruning what the version
+// before had and this one has not; at each step the bundle holds exactly the
+// listed anchors, the identity issuer's chain verifies against it, and Argo
+// CD's diff finds every object in sync. Proxy certificates stand in for
+// pods: one issued before the rotation, one after.
 func TestRotation(t *testing.T) {
 	start := time.Now()
 	defer func() { env.Timing.Since("rotation v1-v4", start) }()
@@ -47,8 +51,10 @@ func TestRotation(t *testing.T) {
 	}
 	var specs []*v1alpha1.MeshTLS
 	var outputs [][]*unstructured.Unstructured
+	var paths []string
 	for i, anchors := range versions {
 		path := writeSpec(t, fmt.Sprintf("v%d.yaml", i+1), rotationBase+anchors)
+		paths = append(paths, path)
 		specs = append(specs, loadSpec(t, path))
 		outputs = append(outputs, render(t, path).Clusters[v1alpha1.InClusterName])
 	}
@@ -60,7 +66,7 @@ func TestRotation(t *testing.T) {
 	c := newCluster(t, "rotation", m1.Spec.Trust.Namespace, all)
 	ctx := ctxFor(t)
 	id := "default.shop.serviceaccount.identity.linkerd.cluster.local"
-	applied := &tracker{}
+	applied := &tracker{retries: retryLimit(t, paths[0])}
 
 	// v1: anchor A.
 	applied.apply(t, c, outputs[0])
@@ -152,26 +158,18 @@ func TestRotation(t *testing.T) {
 	t.Logf("rotation: A=%q, B=%q; issuer re-issued under B at v3; bundle A -> A+B -> A+B -> B", anchorA.Subject.CommonName, anchorB.Subject.CommonName)
 }
 
-// tracker applies successive outputs and prunes what a later one no longer
-// has, as Argo CD's automated sync with prune does.
+// tracker syncs successive outputs as Argo CD's automated sync with prune
+// does: the objects of the version before that a version no longer has are
+// pruned.
 type tracker struct {
-	last []*unstructured.Unstructured
+	last    []*unstructured.Unstructured
+	retries int // the generated Applications' syncPolicy.retry.limit
 }
 
 func (tr *tracker) apply(t *testing.T, c *harness.Cluster, objs []*unstructured.Unstructured) {
 	t.Helper()
+	mustSync(t, c, objs, tr.last, tr.retries)
 	mustAccept(t, c, objs)
-	keep := map[string]bool{}
-	for _, o := range objs {
-		keep[o.GetAPIVersion()+"|"+harness.Ref(o)] = true
-	}
-	for _, o := range tr.last {
-		if !keep[o.GetAPIVersion()+"|"+harness.Ref(o)] {
-			if err := c.Admin.Delete(ctxFor(t), o); err != nil {
-				t.Fatalf("pruning %s: %v", harness.Ref(o), err)
-			}
-		}
-	}
 	tr.last = objs
 }
 

@@ -212,7 +212,7 @@ spec:
 		issuer.SetAnnotations(annotations)
 		fresh := newCluster(t, "selftest-waves", m.Spec.Trust.Namespace, o)
 		// Retries do not help: every attempt stops at the same wave.
-		s, err := fresh.ArgoSync(ctxFor(t), env.Tools, o, 2, 60*time.Second)
+		s, err := fresh.ArgoSync(ctxFor(t), env.Tools, o, nil, 2, 60*time.Second)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -29,6 +29,7 @@ type cluster struct {
 	dynamic dynamic.Interface
 	mapper  *restmapper.DeferredDiscoveryRESTMapper
 	kubectl *kube.KubectlCmd
+	trace   bool // log requests and each sync round on standard error
 }
 
 func newCluster(kubeconfig string, trace bool) (*cluster, error) {
@@ -56,6 +57,7 @@ func newCluster(kubeconfig string, trace bool) (*cluster, error) {
 		dynamic: dyn,
 		mapper:  restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(disco)),
 		kubectl: &kube.KubectlCmd{Log: logr.Discard(), Tracer: tracing.NopTracer{}},
+		trace:   trace,
 	}, nil
 }
 

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"sort"
 	"strconv"
 	"time"
@@ -61,10 +63,15 @@ const retryDelay = time.Second
 // syncs an Application with the ServerSideApply=true option and a
 // syncPolicy.retry of retries: a sync that fails runs again from the start,
 // up to retries more times.
-func (c *cluster) sync(ctx context.Context, desired []*unstructured.Unstructured, healthOverride health.HealthOverride, retries int) (*SyncReport, error) {
+//
+// managed are the objects the Application managed before (its previous
+// revision's): those still in the cluster that are no longer desired are
+// pruned, as an automated sync with prune does (mtlsgen's Applications
+// prune).
+func (c *cluster) sync(ctx context.Context, desired, managed []*unstructured.Unstructured, healthOverride health.HealthOverride, retries int) (*SyncReport, error) {
 	var failed []string
 	for attempt := 1; ; attempt++ {
-		r, err := c.syncOnce(ctx, desired, healthOverride)
+		r, err := c.syncOnce(ctx, desired, managed, healthOverride)
 		if err != nil {
 			return nil, err
 		}
@@ -97,7 +104,7 @@ func (r *SyncReport) failure() string {
 // until the operation completes, as Argo CD's application controller does.
 // Each round reads the live state afresh, as the controller's cache would
 // have it.
-func (c *cluster) syncOnce(ctx context.Context, desired []*unstructured.Unstructured, healthOverride health.HealthOverride) (*SyncReport, error) {
+func (c *cluster) syncOnce(ctx context.Context, desired, managed []*unstructured.Unstructured, healthOverride health.HealthOverride) (*SyncReport, error) {
 	var (
 		phase   common.OperationPhase
 		message string
@@ -110,14 +117,14 @@ func (c *cluster) syncOnce(ctx context.Context, desired []*unstructured.Unstruct
 		if rounds > 0 {
 			select {
 			case <-ctx.Done():
-				return syncReport(desired, common.OperationRunning, "timed out: "+message, took, results), nil
+				return syncReport(append(desired, managed...), common.OperationRunning, "timed out: "+message, took, results), nil
 			case <-time.After(syncRefresh):
 			}
 		}
 		rounds++
 		roundStart := time.Now()
 		live := map[kube.ResourceKey]*unstructured.Unstructured{}
-		for _, o := range desired {
+		for _, o := range append(managed, desired...) {
 			l, err := c.get(ctx, o)
 			if err != nil {
 				return nil, err
@@ -131,6 +138,13 @@ func (c *cluster) syncOnce(ctx context.Context, desired []*unstructured.Unstruct
 			sync.WithServerSideApply(true),
 			sync.WithServerSideApplyManager(argoCDManager),
 			sync.WithLogr(logr.Discard()),
+			sync.WithPrune(true),
+			// Argo CD prunes with foreground propagation by default, which
+			// a cluster's garbage collector completes; the suite's clusters
+			// run none (no kube-controller-manager), so a pruned object
+			// would wait for it forever. Background deletes the same
+			// objects (mtlsgen's have no dependents) at once.
+			sync.WithPrunePropagationPolicy(ptr(metav1.DeletePropagationBackground)),
 		}
 		if rounds > 1 {
 			opts = append(opts, sync.WithInitialState(phase, message, results, started))
@@ -142,14 +156,20 @@ func (c *cluster) syncOnce(ctx context.Context, desired []*unstructured.Unstruct
 		sc.Sync(ctx)
 		phase, message, results = sc.GetState()
 		cleanup()
+		if c.trace {
+			fmt.Fprintf(os.Stderr, "round %d: %s: %s\n", rounds, phase, message)
+			for _, r := range results {
+				fmt.Fprintf(os.Stderr, "  %s %s/%s: %s %s %s: %s\n", r.SyncPhase, r.ResourceKey.Kind, r.ResourceKey.Name, r.Status, r.HookPhase, r.HookType, r.Message)
+			}
+		}
 		took = append(took, time.Since(roundStart).Seconds())
 	}
-	return syncReport(desired, phase, message, took, results), nil
+	return syncReport(append(desired, managed...), phase, message, took, results), nil
 }
 
-func syncReport(desired []*unstructured.Unstructured, phase common.OperationPhase, message string, took []float64, results []common.ResourceSyncResult) *SyncReport {
+func syncReport(objs []*unstructured.Unstructured, phase common.OperationPhase, message string, took []float64, results []common.ResourceSyncResult) *SyncReport {
 	byKey := map[kube.ResourceKey]*unstructured.Unstructured{}
-	for _, o := range desired {
+	for _, o := range objs {
 		byKey[kube.GetResourceKey(o)] = o
 	}
 	r := &SyncReport{Phase: string(phase), Message: message, Rounds: len(took), RoundSeconds: took}
@@ -173,3 +193,5 @@ func syncReport(desired []*unstructured.Unstructured, phase common.OperationPhas
 	sort.SliceStable(r.Resources, func(i, j int) bool { return r.Resources[i].order < r.Resources[j].order })
 	return r
 }
+
+func ptr[T any](v T) *T { return &v }

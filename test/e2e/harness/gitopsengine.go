@@ -120,14 +120,34 @@ type ArgoSync struct {
 }
 
 // ArgoSync syncs objs to the cluster as Argo CD's application controller
-// syncs an Application with ServerSideApply=true and a syncPolicy.retry of
-// retries: dry run, then wave by wave, each waiting for its objects to be
-// healthy by Argo CD's health checks; a failed sync runs again. It returns
-// how the sync ended, within timeout.
-func (c *Cluster) ArgoSync(ctx context.Context, tools *Tools, objs []*unstructured.Unstructured, retries int, timeout time.Duration) (*ArgoSync, error) {
+// syncs an Application with ServerSideApply=true, automated prune and a
+// syncPolicy.retry of retries: dry run, then wave by wave, each waiting for
+// its objects to be healthy by Argo CD's health checks; a failed sync runs
+// again; what managed (the previous sync's objects) holds and objs does not
+// is pruned. It returns how the sync ended, within timeout.
+func (c *Cluster) ArgoSync(ctx context.Context, tools *Tools, objs, managed []*unstructured.Unstructured, retries int, timeout time.Duration) (*ArgoSync, error) {
+	args := []string{"sync", "-health", tools.ArgoCDHealthScripts, "-retries", strconv.Itoa(retries), "-timeout", timeout.String()}
+	if len(managed) > 0 {
+		b, err := json.Marshal(managed)
+		if err != nil {
+			return nil, err
+		}
+		f, err := os.CreateTemp(c.Dir, "managed-*.json")
+		if err != nil {
+			return nil, err
+		}
+		defer os.Remove(f.Name())
+		_, err = f.Write(b)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return nil, err
+		}
+		args = append(args, "-managed", f.Name())
+	}
 	var s ArgoSync
-	err := c.gitopsEngine(ctx, tools, objs, &s, "sync", "-health", tools.ArgoCDHealthScripts,
-		"-retries", strconv.Itoa(retries), "-timeout", timeout.String())
+	err := c.gitopsEngine(ctx, tools, objs, &s, args...)
 	return &s, err
 }
 
