@@ -71,7 +71,7 @@ func run(m *testing.M) int {
 	for m, v := range tools.Versions {
 		mods = append(mods, m+" "+v)
 	}
-	mods = append(mods, harness.ArgoCDModule+" "+harness.ArgoCDVersion+" (CRDs)")
+	mods = append(mods, harness.ArgoCDModule+" "+harness.ArgoCDVersion+" (CRDs, Lua health checks)")
 	if v := linkedVersion(certManagerModule); v != "" {
 		mods = append(mods, certManagerModule+" "+v+" (controller and admission webhooks, in this process)")
 	}

@@ -22,12 +22,14 @@ type CRDSource struct {
 	Globs []string
 }
 
-// ArgoCD is the Argo CD module whose CRDs the suite installs. v3.6 needs
-// Go 1.27 to build, but only its YAML is read here; v3.5 is the newest the
-// project's toolchain handles, and the CRDs the output uses did not change.
+// ArgoCD is the Argo CD release whose CRDs the suite installs and whose
+// Lua health checks its sync uses: the release of the gitops-engine that
+// test/e2e/gitopsengine builds with (BuildTools checks they match). Only
+// files are read from the module, which needs Go 1.27 even to download
+// (ModuleDir uses the suite's newer toolchain).
 const (
 	ArgoCDModule  = "github.com/argoproj/argo-cd/v3"
-	ArgoCDVersion = "v3.5.7"
+	ArgoCDVersion = "v3.6.1"
 )
 
 // PrometheusOperatorModule and PrometheusOperatorVersion give the

@@ -144,9 +144,14 @@ func BuildTools(repoRoot, workDir string, log io.Writer, timing *Timing) (*Tools
 		return nil, err
 	}
 	timing.Add("build gitopsengine", time.Since(start))
-	if t.Versions[gitopsEngineModule+" (Argo CD's sync and diff)"], err = gitopsEngineVersion(repoRoot); err != nil {
+	v, err := gitopsEngineVersion(repoRoot)
+	if err != nil {
 		return nil, err
 	}
+	if v != ArgoCDVersion {
+		return nil, fmt.Errorf("test/e2e/gitopsengine builds with gitops-engine %s but the suite installs Argo CD %s's CRDs and health checks: move both to one release", v, ArgoCDVersion)
+	}
+	t.Versions[gitopsEngineModule+" (Argo CD's sync and diff)"] = v
 	if t.ArgoCDHealthScripts, err = ArgoCDHealthScripts(); err != nil {
 		return nil, err
 	}
@@ -183,7 +188,9 @@ func goOutput(dir string, args ...string) (string, error) {
 }
 
 // ModuleDir downloads a module version into the module cache (never into
-// any go.mod) and returns its directory.
+// any go.mod) and returns its directory. It runs the go command of the
+// newest toolchain the suite uses (GitOpsEngineToolchain), which a module
+// declaring that Go version needs even to be downloaded (Argo CD v3.6).
 func ModuleDir(path, version string) (string, error) {
 	tmp, err := os.MkdirTemp("", "mtlsgen-e2e-mod-")
 	if err != nil {
@@ -192,7 +199,7 @@ func ModuleDir(path, version string) (string, error) {
 	defer os.RemoveAll(tmp)
 	cmd := exec.Command("go", "mod", "download", "-json", path+"@"+version)
 	cmd.Dir = tmp // outside any module
-	cmd.Env = append(os.Environ(), "GOTOOLCHAIN=local", "GOFLAGS=-mod=mod", "GO111MODULE=on")
+	cmd.Env = append(os.Environ(), "GOTOOLCHAIN="+GitOpsEngineToolchain, "GOFLAGS=-mod=mod", "GO111MODULE=on")
 	out, err := cmd.Output()
 	var info struct{ Dir, Error string }
 	if jerr := json.Unmarshal(out, &info); jerr != nil || info.Error != "" || err != nil {
