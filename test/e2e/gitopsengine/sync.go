@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -105,6 +106,9 @@ func (r *SyncReport) failure() string {
 // Each round reads the live state afresh, as the controller's cache would
 // have it.
 func (c *cluster) syncOnce(ctx context.Context, desired, managed []*unstructured.Unstructured, healthOverride health.HealthOverride) (*SyncReport, error) {
+	// Live state is read for both: a managed object no longer desired is
+	// live without a target, which the reconciliation makes a prune.
+	all := slices.Concat(managed, desired)
 	var (
 		phase   common.OperationPhase
 		message string
@@ -117,14 +121,14 @@ func (c *cluster) syncOnce(ctx context.Context, desired, managed []*unstructured
 		if rounds > 0 {
 			select {
 			case <-ctx.Done():
-				return syncReport(append(desired, managed...), common.OperationRunning, "timed out: "+message, took, results), nil
+				return syncReport(all, common.OperationRunning, "timed out: "+message, took, results), nil
 			case <-time.After(syncRefresh):
 			}
 		}
 		rounds++
 		roundStart := time.Now()
 		live := map[kube.ResourceKey]*unstructured.Unstructured{}
-		for _, o := range append(managed, desired...) {
+		for _, o := range all {
 			l, err := c.get(ctx, o)
 			if err != nil {
 				return nil, err
@@ -164,7 +168,7 @@ func (c *cluster) syncOnce(ctx context.Context, desired, managed []*unstructured
 		}
 		took = append(took, time.Since(roundStart).Seconds())
 	}
-	return syncReport(append(desired, managed...), phase, message, took, results), nil
+	return syncReport(all, phase, message, took, results), nil
 }
 
 func syncReport(objs []*unstructured.Unstructured, phase common.OperationPhase, message string, took []float64, results []common.ResourceSyncResult) *SyncReport {

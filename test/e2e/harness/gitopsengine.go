@@ -42,11 +42,8 @@ func BuildGitOpsEngine(repoRoot, workDir string) (string, error) {
 		return p, nil
 	}
 	bin := filepath.Join(workDir, "gitopsengine")
-	cmd := exec.Command("go", "build", "-o", bin, ".")
-	cmd.Dir = gitopsEngineDir(repoRoot)
-	cmd.Env = append(os.Environ(), "GOTOOLCHAIN="+GitOpsEngineToolchain)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("building gitopsengine with %s (in %s): %v\n%s", GitOpsEngineToolchain, cmd.Dir, err, out)
+	if _, err := goOutputWith(GitOpsEngineToolchain, gitopsEngineDir(repoRoot), "build", "-o", bin, "."); err != nil {
+		return "", err
 	}
 	return bin, nil
 }
@@ -54,14 +51,7 @@ func BuildGitOpsEngine(repoRoot, workDir string) (string, error) {
 // gitopsEngineVersion is the gitops-engine version gitopsengine is built
 // from.
 func gitopsEngineVersion(repoRoot string) (string, error) {
-	cmd := exec.Command("go", "list", "-m", "-f", "{{.Version}}", gitopsEngineModule)
-	cmd.Dir = gitopsEngineDir(repoRoot)
-	cmd.Env = append(os.Environ(), "GOTOOLCHAIN="+GitOpsEngineToolchain)
-	out, err := cmd.Output()
-	if err != nil {
-		return "", fmt.Errorf("go list -m %s (in %s): %v", gitopsEngineModule, cmd.Dir, err)
-	}
-	return strings.TrimSpace(string(out)), nil
+	return goOutputWith(GitOpsEngineToolchain, gitopsEngineDir(repoRoot), "list", "-m", "-f", "{{.Version}}", gitopsEngineModule)
 }
 
 // ArgoCDHealthScripts is the directory of the Lua health checks Argo CD
@@ -160,17 +150,9 @@ type HealthCheck struct {
 // CheckArgoCDHealthScripts runs Argo CD's own test cases of the Lua health
 // checks of kinds (GROUP/KIND) with the runner the suite's sync uses.
 func CheckArgoCDHealthScripts(ctx context.Context, tools *Tools, kinds []string) ([]HealthCheck, error) {
-	cmd := exec.CommandContext(ctx, tools.GitOpsEngine, append([]string{"check-health", "-health", tools.ArgoCDHealthScripts}, kinds...)...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("gitopsengine check-health: %v\n%s", err, lastLines(stderr.String(), 20))
-	}
 	var checks []HealthCheck
-	if err := json.Unmarshal(stdout.Bytes(), &checks); err != nil {
-		return nil, fmt.Errorf("gitopsengine check-health's report: %v", err)
-	}
-	return checks, nil
+	err := runGitOpsEngine(ctx, tools, nil, io.Discard, &checks, append([]string{"check-health", "-health", tools.ArgoCDHealthScripts}, kinds...)...)
+	return checks, err
 }
 
 // gitopsEngine runs the gitopsengine program on objs against the cluster
@@ -189,12 +171,21 @@ func (c *Cluster) gitopsEngine(ctx context.Context, tools *Tools, objs []*unstru
 	defer log.Close()
 	fmt.Fprintf(log, "--- gitopsengine %s of %d objects\n", args[0], len(objs))
 	args = append([]string{args[0], "-trace", "-kubeconfig", c.API.AdminKubeconfig}, args[1:]...)
+	if err := runGitOpsEngine(ctx, tools, in, log, out, args...); err != nil {
+		return fmt.Errorf("%w\n(log: %s)", err, logPath)
+	}
+	return nil
+}
+
+// runGitOpsEngine runs the gitopsengine program with args and stdin,
+// copies its standard error to log, and decodes its report into out.
+func runGitOpsEngine(ctx context.Context, tools *Tools, stdin []byte, log io.Writer, out any, args ...string) error {
 	cmd := exec.CommandContext(ctx, tools.GitOpsEngine, args...)
-	cmd.Stdin = bytes.NewReader(in)
+	cmd.Stdin = bytes.NewReader(stdin)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, io.MultiWriter(log, &stderr)
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("gitopsengine %s: %v (log: %s)\n%s", args[0], err, logPath, lastLines(stderr.String(), 20))
+		return fmt.Errorf("gitopsengine %s: %v\n%s", args[0], err, lastLines(stderr.String(), 20))
 	}
 	if err := json.Unmarshal(stdout.Bytes(), out); err != nil {
 		return fmt.Errorf("gitopsengine %s's report: %v", args[0], err)

@@ -176,13 +176,18 @@ func versionLDFlags(v string) string {
 
 // goOutput runs the go command in dir and returns its trimmed output.
 func goOutput(dir string, args ...string) (string, error) {
+	return goOutputWith("local", dir, args...)
+}
+
+// goOutputWith is goOutput with the toolchain GOTOOLCHAIN names.
+func goOutputWith(toolchain, dir string, args ...string) (string, error) {
 	cmd := exec.Command("go", args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GOTOOLCHAIN=local")
+	cmd.Env = append(os.Environ(), "GOTOOLCHAIN="+toolchain)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("go %s (in %s): %v\n%s", strings.Join(args, " "), dir, err, errb.String())
+		return "", fmt.Errorf("go %s (in %s, GOTOOLCHAIN=%s): %v\n%s", strings.Join(args, " "), dir, toolchain, err, errb.String())
 	}
 	return strings.TrimSpace(out.String()), nil
 }
