@@ -20,4 +20,11 @@
 // The data plane waits until every control-plane workload carries the current
 // hash and has rolled out, so that pods restarted there are injected with the
 // current bundle.
+//
+// In enrolled namespaces (spec.mesh) a workload is also restarted when its
+// pods' proxy does not match their injection. Such a restart is stamped
+// mtlsgen.dev/restarted-for-injection with the injection and the hash of the
+// pod template; pods that still do not match once it has rolled out on that
+// template were declined by the injector, and the workload is reported
+// blocked instead of being restarted every run.
 package restarter

@@ -122,6 +122,30 @@ func classifyInjection(s *Snapshot, cfg *Config) (map[Ref]mismatchInfo, []PodRef
 	return out, unmanaged
 }
 
+// injectValue is the linkerd.io/inject value that asks for want.
+func injectValue(want bool) string {
+	if want {
+		return "enabled"
+	}
+	return "disabled"
+}
+
+// injectionDeclined is the reason a workload is blocked after a restart for
+// its injection did not give its pods that injection.
+func injectionDeclined(want bool, pods int) string {
+	them, it := "them", "they"
+	if pods == 1 {
+		them, it = "it", "it"
+	}
+	if want {
+		return fmt.Sprintf("%s, also after a restart for it: the proxy injector declined %s "+
+			"(not running when %s started, or the namespace or pod is excluded from its webhook); "+
+			"fix that, then restart the workload yourself", injectionReason(want, pods), them, it)
+	}
+	return fmt.Sprintf("%s, also after a restart for it: something still injects %s; "+
+		"fix that, then restart the workload yourself", injectionReason(want, pods), them)
+}
+
 func injectionReason(want bool, pods int) string {
 	subject, has, runs := fmt.Sprintf("%d running pods", pods), "have", "run"
 	if pods == 1 {

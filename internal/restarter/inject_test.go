@@ -142,6 +142,125 @@ func TestDecide_enrollmentBoundAndGate(t *testing.T) {
 	}
 }
 
+// stampedForInjection is deployment shop/web as a restart for inject left
+// it: rolled out, its template stamped for that injection.
+func stampedForInjection(inject string) *appsv1.Deployment {
+	d := deployment("shop", "web", newHash)
+	d.Spec.Template.Annotations[restarter.AnnotationRestartedForInjection] = restarter.InjectionStamp(inject, restarter.TemplateHash(&d.Spec.Template))
+	return d
+}
+
+// decisionFor is the plan's decision for ref.
+func decisionFor(t *testing.T, p restarter.Plan, ref string) restarter.Decision {
+	t.Helper()
+	for _, d := range p.Decisions {
+		if d.Ref.String() == ref {
+			return d
+		}
+	}
+	t.Fatalf("no decision for %s in %+v", ref, p.Decisions)
+	return restarter.Decision{}
+}
+
+// A restart for injection is stamped with the injection and the template
+// it restarted, and nothing else is.
+func TestDecide_enrollmentRestartIsStamped(t *testing.T) {
+	s, cfg := enrollment()
+	p := restarter.Decide(s, cfg, 20)
+	web := decisionFor(t, p, "Deployment shop/web")
+	wantStamp := restarter.InjectionStamp("enabled", restarter.TemplateHash(&deployment("shop", "web", "").Spec.Template))
+	if web.State != restarter.StateRestart || web.InjectionStamp != wantStamp {
+		t.Errorf("web: %s, stamp %q, want restart stamped %q", web.State, web.InjectionStamp, wantStamp)
+	}
+	if api := decisionFor(t, p, "StatefulSet legacy/api"); !strings.HasPrefix(api.InjectionStamp, "disabled/") {
+		t.Errorf("api (rolled back) stamped %q", api.InjectionStamp)
+	}
+	s, cfg = shop(oldHash), config()
+	roots := restarter.Decide(s, cfg, 20)
+	for _, d := range roots.Restarts() {
+		if d.InjectionStamp != "" {
+			t.Errorf("a trust-roots restart of %s is stamped for injection: %q", d.Ref, d.InjectionStamp)
+		}
+	}
+}
+
+// Pods that still do not match after a restart for their injection rolled
+// out were declined by the injector: the workload is blocked, not restarted
+// every run, until its template or its injection changes.
+func TestDecide_enrollmentDeclinedByTheInjector(t *testing.T) {
+	s, cfg := enrollment()
+	s.Workloads[0] = restarter.DeploymentWorkload(stampedForInjection("enabled"))
+	p := restarter.Decide(s, cfg, 20)
+	web := decisionFor(t, p, "Deployment shop/web")
+	if web.State != restarter.StateBlocked || !strings.Contains(web.Reason, "also after a restart for it: the proxy injector declined") {
+		t.Errorf("web: %s %q, want blocked as declined", web.State, web.Reason)
+	}
+	if c := p.Counts(); c.Enrolling != 2 || c.EnrollingBlocked != 1 || c.Restarted != 1 || c.Blocked != 0 || !c.Converged() {
+		t.Errorf("counts %+v", c)
+	}
+
+	// Still rolling out: pending, as before.
+	d := stampedForInjection("enabled")
+	s.Workloads[0] = restarter.DeploymentWorkload(rolling(d))
+	if web := decisionFor(t, restarter.Decide(s, cfg, 20), "Deployment shop/web"); web.State != restarter.StatePending {
+		t.Errorf("rolling: %s %q", web.State, web.Reason)
+	}
+
+	// The owner changed the template since (a new image, kubectl rollout
+	// restart): the injector gets another chance.
+	d = stampedForInjection("enabled")
+	d.Spec.Template.Spec.Containers = []corev1.Container{{Name: "app", Image: "web:2"}}
+	s.Workloads[0] = restarter.DeploymentWorkload(d)
+	if web := decisionFor(t, restarter.Decide(s, cfg, 20), "Deployment shop/web"); web.State != restarter.StateRestart {
+		t.Errorf("new template: %s %q", web.State, web.Reason)
+	}
+
+	// Stamped for the other injection (enrolled, rolled back, enrolled
+	// again): restarted.
+	s.Workloads[0] = restarter.DeploymentWorkload(stampedForInjection("disabled"))
+	if web := decisionFor(t, restarter.Decide(s, cfg, 20), "Deployment shop/web"); web.State != restarter.StateRestart {
+		t.Errorf("stamped for disabled, enabled now: %s %q", web.State, web.Reason)
+	}
+
+	// A rollback the injector does not honour.
+	s, cfg = enrollment()
+	api := statefulSet("legacy", "api", newHash)
+	api.Spec.Template.Annotations[restarter.AnnotationRestartedForInjection] = restarter.InjectionStamp("disabled", restarter.TemplateHash(&api.Spec.Template))
+	s.Workloads[1] = restarter.StatefulSetWorkload(api)
+	if d := decisionFor(t, restarter.Decide(s, cfg, 20), "StatefulSet legacy/api"); d.State != restarter.StateBlocked ||
+		!strings.Contains(d.Reason, "runs a proxy though injection is disabled, also after a restart for it") {
+		t.Errorf("api: %s %q", d.State, d.Reason)
+	}
+}
+
+// The template hash ignores what the restarter stamps and nothing else.
+func TestTemplateHash(t *testing.T) {
+	plain := deployment("shop", "web", "").Spec.Template
+	stamped := stampedForInjection("enabled").Spec.Template
+	stamped.Annotations[restarter.AnnotationRestartedAt] = "2026-11-24T00:00:00Z"
+	if restarter.TemplateHash(&plain) != restarter.TemplateHash(&stamped) {
+		t.Error("the restarter's own annotations change the template hash")
+	}
+	if len(stamped.Annotations) != 3 {
+		t.Errorf("TemplateHash modified its argument: %v", stamped.Annotations)
+	}
+	for name, change := range map[string]func(*corev1.PodTemplateSpec){
+		"kubectl rollout restart": func(t *corev1.PodTemplateSpec) {
+			t.Annotations = map[string]string{"kubectl.kubernetes.io/restartedAt": "2026-11-24T00:00:00Z"}
+		},
+		"new image": func(t *corev1.PodTemplateSpec) { t.Spec.Containers = []corev1.Container{{Name: "app", Image: "web:2"}} },
+		"pod opt-in": func(t *corev1.PodTemplateSpec) {
+			t.Annotations = map[string]string{restarter.AnnotationInject: "enabled"}
+		},
+	} {
+		changed := *plain.DeepCopy()
+		change(&changed)
+		if restarter.TemplateHash(&changed) == restarter.TemplateHash(&plain) {
+			t.Errorf("%s: template hash unchanged", name)
+		}
+	}
+}
+
 func TestWantsProxy(t *testing.T) {
 	for name, tc := range map[string]struct {
 		pod       string

@@ -68,6 +68,9 @@ type Decision struct {
 	// Injection marks a workload whose pods do not match their injection
 	// (spec.mesh), rather than holding stale roots.
 	Injection bool `json:"injection,omitempty"`
+	// InjectionStamp is what a restart for injection stamps as
+	// AnnotationRestartedForInjection; empty for other restarts.
+	InjectionStamp string `json:"-"`
 }
 
 // Plan is the outcome of Decide.
@@ -116,9 +119,12 @@ type Counts struct {
 	Restarted int `json:"restarted"`
 	Unmanaged int `json:"unmanagedPods"`
 	// Enrolling counts enrolled workloads whose pods do not match their
-	// injection yet (restarted by this run or waiting). They say nothing
-	// about trust roots, so Converged ignores them.
+	// injection yet (restarted by this run, waiting, or blocked). They say
+	// nothing about trust roots, so Converged ignores them.
 	Enrolling int `json:"enrolling,omitempty"`
+	// EnrollingBlocked counts those of them a restart did not help: the
+	// injector declined their pods (see AnnotationRestartedForInjection).
+	EnrollingBlocked int `json:"enrollingBlocked,omitempty"`
 }
 
 // Total is the number of workloads counted.
@@ -136,8 +142,11 @@ func (p *Plan) Counts() Counts {
 	for _, d := range p.Decisions {
 		if d.Injection {
 			c.Enrolling++
-			if d.State == StateRestart {
+			switch d.State {
+			case StateRestart:
 				c.Restarted++
+			case StateBlocked:
+				c.EnrollingBlocked++
 			}
 			continue
 		}
@@ -383,10 +392,24 @@ func Decide(s *Snapshot, cfg *Config, budget int) Plan {
 	slices.SortFunc(refs, compareRefs)
 	for _, ref := range refs {
 		mi := mismatched[ref]
+		w := found[ref]
+		stamp := InjectionStamp(injectValue(mi.want), w.TemplateHash)
+		if w.Settled && w.InjectionStamp == stamp {
+			// Restarted for this injection, rolled out on the template it
+			// was restarted on, and still not matching: the injector saw
+			// these pods and declined. Restarting again would only repeat
+			// that every run.
+			p.Decisions = append(p.Decisions, Decision{Ref: ref, Injection: true, State: StateBlocked,
+				Reason: injectionDeclined(mi.want, mi.pods)})
+			continue
+		}
 		// Pending: restarted already (by this feature or for the roots),
 		// and still rolling out: the injector has yet to see it.
 		d := dataPlane(Decision{Ref: ref, Injection: true}, "restarted; ", "waiting for the control plane to roll out",
 			func(Workload) string { return injectionReason(mi.want, mi.pods) })
+		if d.State == StateRestart {
+			d.InjectionStamp = stamp
+		}
 		p.Decisions = append(p.Decisions, d)
 	}
 	return p

@@ -90,6 +90,17 @@ func Judge(o *Observation) Verdict {
 		say("mesh coverage %s (inject %s): %d meshed, %d not yet meshed, %d opted out, %d still meshed to remove",
 			m.Namespace, inject, m.Meshed, m.NotYetMeshed, m.OptedOut, m.ToUnmesh)
 	}
+	// Workloads held up by their injection are listed here and only here:
+	// they say nothing about the trust roots, so nothing about safety.
+	var roots []Decision
+	for _, d := range s.Workloads {
+		switch {
+		case !d.Injection:
+			roots = append(roots, d)
+		case d.State == StateBlocked:
+			say("  enrollment blocked: %s: %s", d.Ref, d.Reason)
+		}
+	}
 	switch {
 	case s.BundleSHA256 != o.BundleHash:
 		say("NOT SAFE: the trust bundle changed after the restarter's last run (it saw %s); wait for its next run", short(s.BundleSHA256))
@@ -99,9 +110,9 @@ func Judge(o *Observation) Verdict {
 		return v
 	case !c.Converged():
 		say("NOT SAFE: %d of %d workloads do not hold the current roots yet, and %d pods need attention", c.Total()-c.Current, c.Total(), c.Unmanaged)
-		for i, d := range s.Workloads {
+		for i, d := range roots {
 			if i == 10 {
-				say("  ... and %d more (kubectl get configmap %s -o jsonpath='{.data.status\\.json}')", len(s.Workloads)-10+s.Truncated, StatusConfigMap)
+				say("  ... and %d more (kubectl get configmap %s -o jsonpath='{.data.status\\.json}')", len(roots)-10+s.Truncated, StatusConfigMap)
 				break
 			}
 			say("  %s: %s %s", d.Ref, d.State, d.Reason)

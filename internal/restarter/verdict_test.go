@@ -1,6 +1,7 @@
 package restarter_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -131,5 +132,36 @@ func TestJudge(t *testing.T) {
 				t.Errorf("safe %v, want %v, with line %q; got:\n%s", v.Safe, tc.safe, tc.line, text)
 			}
 		})
+	}
+}
+
+// Workloads held up by their injection are shown with the mesh coverage,
+// once, and change nothing about safety.
+func TestJudge_enrollmentBlocked(t *testing.T) {
+	now := time.Date(2026, 8, 22, 12, 0, 0, 0, time.UTC)
+	web := restarter.Decision{Ref: restarter.Ref{Kind: restarter.KindDeployment, Namespace: "shop", Name: "web"}, Injection: true,
+		State: restarter.StateBlocked, Reason: "2 running pods have no proxy though injection is enabled, also after a restart for it"}
+	cart := restarter.Decision{Ref: restarter.Ref{Kind: restarter.KindDeployment, Namespace: "shop", Name: "cart"}, Injection: true,
+		State: restarter.StatePending, Reason: "restarted; 1 of 2 replicas updated"}
+	db := restarter.Decision{Ref: restarter.Ref{Kind: restarter.KindStatefulSet, Namespace: "shop", Name: "db"},
+		State: restarter.StateStale, Reason: "per-run restart limit reached"}
+	wantLine := "  enrollment blocked: Deployment shop/web: 2 running pods have no proxy though injection is enabled, also after a restart for it"
+
+	o := observation(now, "a", "b")
+	o.Status.Counts.Enrolling, o.Status.Counts.EnrollingBlocked = 2, 1
+	o.Status.Workloads = []restarter.Decision{cart, web}
+	o.Status.Mesh = []restarter.Coverage{{Namespace: "shop", Inject: "enabled", Meshed: 3, NotYetMeshed: 4}}
+	v := restarter.Judge(o)
+	if !v.Safe || !slices.Contains(v.Lines, wantLine) || strings.Contains(strings.Join(v.Lines, "\n"), "shop/cart") {
+		t.Errorf("safe %v, want true, with %q and no pending enrollment; got:\n%s", v.Safe, wantLine, strings.Join(v.Lines, "\n"))
+	}
+
+	o.Status.Counts.Stale = 1
+	o.Status.Workloads = []restarter.Decision{cart, web, db}
+	v = restarter.Judge(o)
+	want := []string{wantLine, "NOT SAFE: 1 of 43 workloads do not hold the current roots yet, and 0 pods need attention",
+		"  StatefulSet shop/db: stale per-run restart limit reached"}
+	if got := v.Lines[len(v.Lines)-3:]; v.Safe || !slices.Equal(got, want) {
+		t.Errorf("safe %v, want false, ending in:\n%s\ngot:\n%s", v.Safe, strings.Join(want, "\n"), strings.Join(v.Lines, "\n"))
 	}
 }

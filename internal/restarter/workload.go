@@ -1,6 +1,9 @@
 package restarter
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -43,13 +46,56 @@ type Workload struct {
 	// Restartable is false when patching the workload would not restart its
 	// pods (an OnDelete update strategy); Progress says why.
 	Restartable bool
+	// InjectionStamp is its AnnotationRestartedForInjection, empty if the
+	// restarter never restarted it for injection.
+	InjectionStamp string
+	// TemplateHash identifies its pod template as its owner wrote it
+	// (TemplateHash).
+	TemplateHash string
 }
+
+// newWorkload is a workload with what the restarter stamped on it, read from
+// annotations (the pod template's, or a Rollout's own), and its template's
+// hash.
+func newWorkload(ref Ref, annotations map[string]string, tmpl *corev1.PodTemplateSpec) Workload {
+	return Workload{Ref: ref, Hash: annotations[AnnotationTrustRootsHash], Restartable: true,
+		InjectionStamp: annotations[AnnotationRestartedForInjection], TemplateHash: TemplateHash(tmpl)}
+}
+
+// TemplateHash is the hex SHA-256 of a pod template's JSON without the
+// annotations the restarter stamps. It changes when the workload's owner
+// changes the template (a new image, kubectl rollout restart) and not when
+// the restarter restarts it, which is how a run tells "restarted for
+// injection, and the injector declined" from "changed since".
+func TemplateHash(tmpl *corev1.PodTemplateSpec) string {
+	t := tmpl.DeepCopy()
+	for _, k := range []string{AnnotationTrustRootsHash, AnnotationRestartedAt, AnnotationRestartedForInjection} {
+		delete(t.Annotations, k)
+	}
+	if len(t.Annotations) == 0 {
+		t.Annotations = nil // as if never stamped
+	}
+	raw, err := json.Marshal(t)
+	if err != nil {
+		// A decoded PodTemplateSpec always marshals; if one ever did not,
+		// no hash matches it and the restarter restarts as it would have
+		// without the stamp.
+		return ""
+	}
+	sum := sha256.Sum256(raw)
+	return hex.EncodeToString(sum[:])
+}
+
+// InjectionStamp is the AnnotationRestartedForInjection value of a restart
+// for inject ("enabled" or "disabled") of a workload whose template hash is
+// templateHash.
+func InjectionStamp(inject, templateHash string) string { return inject + "/" + templateHash }
 
 // DeploymentWorkload describes a Deployment. It has settled as kubectl
 // rollout status decides: the controller has seen the latest generation,
 // every replica is updated and available, and no old replica is left.
 func DeploymentWorkload(d *appsv1.Deployment) Workload {
-	w := Workload{Ref: Ref{KindDeployment, d.Namespace, d.Name}, Hash: d.Spec.Template.Annotations[AnnotationTrustRootsHash], Restartable: true}
+	w := newWorkload(Ref{KindDeployment, d.Namespace, d.Name}, d.Spec.Template.Annotations, &d.Spec.Template)
 	replicas := int32(1)
 	if d.Spec.Replicas != nil {
 		replicas = *d.Spec.Replicas
@@ -86,7 +132,7 @@ func hasCondition(cs []appsv1.DeploymentCondition, t appsv1.DeploymentConditionT
 // template change waits for someone to delete its pods, which the restarter
 // never does.
 func StatefulSetWorkload(s *appsv1.StatefulSet) Workload {
-	w := Workload{Ref: Ref{KindStatefulSet, s.Namespace, s.Name}, Hash: s.Spec.Template.Annotations[AnnotationTrustRootsHash], Restartable: true}
+	w := newWorkload(Ref{KindStatefulSet, s.Namespace, s.Name}, s.Spec.Template.Annotations, &s.Spec.Template)
 	if s.Spec.UpdateStrategy.Type == appsv1.OnDeleteStatefulSetStrategyType {
 		w.Restartable = false
 		w.Progress = "updateStrategy OnDelete: delete its pods to restart them"
@@ -123,7 +169,7 @@ func StatefulSetWorkload(s *appsv1.StatefulSet) Workload {
 // DaemonSetWorkload describes a DaemonSet, settled as kubectl rollout status
 // decides; OnDelete is not restartable, as for StatefulSets.
 func DaemonSetWorkload(d *appsv1.DaemonSet) Workload {
-	w := Workload{Ref: Ref{KindDaemonSet, d.Namespace, d.Name}, Hash: d.Spec.Template.Annotations[AnnotationTrustRootsHash], Restartable: true}
+	w := newWorkload(Ref{KindDaemonSet, d.Namespace, d.Name}, d.Spec.Template.Annotations, &d.Spec.Template)
 	if d.Spec.UpdateStrategy.Type == appsv1.OnDeleteDaemonSetStrategyType {
 		w.Restartable = false
 		w.Progress = "updateStrategy OnDelete: delete its pods to restart them"
@@ -150,6 +196,8 @@ type Rollout struct {
 	Namespace, Name string
 	// Annotations of the Rollout object (not of its template).
 	Annotations map[string]string
+	// Template is spec.template.
+	Template corev1.PodTemplateSpec
 	// RestartAt is spec.restartAt; RestartedAt is status.restartedAt, which
 	// the Rollout controller sets when it has restarted every pod older than
 	// restartAt.
@@ -159,7 +207,7 @@ type Rollout struct {
 // RolloutWorkload describes a Rollout: settled once the controller reports
 // the last requested restart done.
 func RolloutWorkload(r *Rollout) Workload {
-	w := Workload{Ref: Ref{KindRollout, r.Namespace, r.Name}, Hash: r.Annotations[AnnotationTrustRootsHash], Restartable: true}
+	w := newWorkload(Ref{KindRollout, r.Namespace, r.Name}, r.Annotations, &r.Template)
 	if r.RestartAt != nil && (r.RestartedAt == nil || r.RestartedAt.Before(*r.RestartAt)) {
 		w.Progress = "restart requested at " + r.RestartAt.UTC().Format(time.RFC3339) + " not done yet"
 	} else {

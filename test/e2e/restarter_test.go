@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -121,6 +122,7 @@ func TestRestarter(t *testing.T) {
 	// pods are left alone.
 	w.namespace("shop", nil) // rendered; this adds its default ServiceAccount
 	w.deployment("shop", "checkout", "", false, "")
+	w.deployment("shop", "inventory", "", false, "") // the injector will decline its new pods
 	w.deployment("shop", "cart", "", false, current)
 	w.namespace("billing", nil)
 	w.annotateNamespace("billing", map[string]string{"linkerd.io/inject": "disabled"})
@@ -129,8 +131,11 @@ func TestRestarter(t *testing.T) {
 	wantDataPlane := []string{
 		"Deployment " + app + "/web", "Deployment " + app + "/rollout",
 		"StatefulSet " + app + "/db", "DaemonSet " + app + "/logs",
-		"Deployment shop/checkout",
+		"Deployment shop/checkout", "Deployment shop/inventory",
 	}
+	// declined are restarted for their injection and roll out without the
+	// proxy anyway, as when the injector is down or excludes them.
+	declined := map[string]bool{"Deployment shop/inventory": true}
 	if other != "" {
 		// A namespace the restarter was not given: left alone.
 		w.namespace(other, nil)
@@ -171,7 +176,11 @@ func TestRestarter(t *testing.T) {
 			if !w.generationBumped(before, ref) {
 				t.Errorf("%s: %s changed but its spec did not (no rollout)", what, ref)
 			}
-			w.roll(ref, current)
+			roots := current
+			if declined[ref] {
+				roots = ""
+			}
+			w.roll(ref, roots)
 		}
 		return out
 	}
@@ -208,8 +217,48 @@ func TestRestarter(t *testing.T) {
 		t.Error(err)
 	}
 
-	// Everything has rolled: a third run restarts nothing.
+	// Everything has rolled: a third run restarts nothing, not even the
+	// workload the injector declined (restarting it again would not
+	// change that), and says why in its status.
 	restarts("third run", nil)
+	status := w.restarterStatus(ln)
+	if status.Counts.EnrollingBlocked != 1 {
+		t.Errorf("status counts %+v, want 1 blocked enrollment", status.Counts)
+	}
+	listed := false
+	for _, d := range status.Workloads {
+		if d.Ref.Namespace == "shop" && d.Ref.Name == "inventory" {
+			listed = true
+			if d.State != "blocked" || !strings.Contains(d.Reason, "the proxy injector declined") {
+				t.Errorf("inventory: %s %q, want blocked as declined by the injector", d.State, d.Reason)
+			}
+		}
+	}
+	if !listed {
+		t.Errorf("the status does not list shop/inventory: %+v", status.Workloads)
+	}
+}
+
+// restarterStatus reads the status.json the restarter's last run wrote.
+func (w *world) restarterStatus(ns string) (st struct {
+	Counts struct {
+		EnrollingBlocked int `json:"enrollingBlocked"`
+	} `json:"counts"`
+	Workloads []struct {
+		Ref    struct{ Namespace, Name string } `json:"ref"`
+		State  string                           `json:"state"`
+		Reason string                           `json:"reason"`
+	} `json:"workloads"`
+}) {
+	w.t.Helper()
+	cm, err := w.kube.CoreV1().ConfigMaps(ns).Get(w.ctx, statusConfigMap, metav1.GetOptions{})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(cm.Data["status.json"]), &st); err != nil {
+		w.t.Fatalf("status.json: %v", err)
+	}
+	return st
 }
 
 // world creates workloads the way their controllers would have: a

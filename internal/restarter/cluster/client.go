@@ -301,17 +301,27 @@ func rolloutFrom(u *unstructured.Unstructured) (*restarter.Rollout, error) {
 		}
 		*f.into = &t
 	}
+	if tmpl, found, err := unstructured.NestedMap(u.Object, "spec", "template"); err == nil && found {
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(tmpl, &r.Template); err != nil {
+			return nil, fmt.Errorf("Rollout %s/%s: spec.template: %w", r.Namespace, r.Name, err)
+		}
+	}
 	return r, nil
 }
 
-// Restart restarts one workload for the hash: it stamps the hash and the time
-// on the pod template (that change is the rolling restart), or, for a
-// Rollout, on the object and sets spec.restartAt, which Argo Rollouts turns
-// into a restart of every older pod without a new release.
-func (c *Client) Restart(ctx context.Context, ref restarter.Ref, hash string, now time.Time) error {
+// Restart restarts the workload of a decision for the hash: it stamps the
+// hash and the time (and a restart for injection says so) on the pod
+// template (that change is the rolling restart), or, for a Rollout, on the
+// object and sets spec.restartAt, which Argo Rollouts turns into a restart
+// of every older pod without a new release.
+func (c *Client) Restart(ctx context.Context, d restarter.Decision, hash string, now time.Time) error {
+	ref := d.Ref
 	stamp := map[string]any{
 		restarter.AnnotationTrustRootsHash: hash,
 		restarter.AnnotationRestartedAt:    now.UTC().Format(time.RFC3339),
+	}
+	if d.InjectionStamp != "" {
+		stamp[restarter.AnnotationRestartedForInjection] = d.InjectionStamp
 	}
 	var patch map[string]any
 	if ref.Kind == restarter.KindRollout {

@@ -473,6 +473,40 @@ func TestRun_enrollment(t *testing.T) {
 	if st.GetLabels()[restarter.LabelTrustRootsStale] != "false" {
 		t.Error("an enrollment restart marked the trust roots stale")
 	}
+
+	// The restart is stamped with the injection and the template it
+	// restarted.
+	var payroll appsv1.StatefulSet
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(get(t, dyn, cluster.StatefulSets, "billing", "payroll").Object, &payroll); err != nil {
+		t.Fatal(err)
+	}
+	wantStamp := restarter.InjectionStamp("enabled", restarter.TemplateHash(&corev1.PodTemplateSpec{}))
+	if got := payroll.Spec.Template.Annotations[restarter.AnnotationRestartedForInjection]; got != wantStamp {
+		t.Errorf("payroll's template %s = %q, want %q", restarter.AnnotationRestartedForInjection, got, wantStamp)
+	}
+
+	// It rolls out and its pod still has no proxy (the injector declined
+	// it): the next run leaves it alone and says why.
+	payroll.Status = appsv1.StatefulSetStatus{ObservedGeneration: payroll.Generation, Replicas: 1, ReadyReplicas: 1, UpdatedReplicas: 1,
+		CurrentRevision: "payroll-2", UpdateRevision: "payroll-2"}
+	if err := dyn.Tracker().Update(cluster.StatefulSets, testutil.Unstructured(t, "apps/v1", "StatefulSet", &payroll), "billing"); err != nil {
+		t.Fatal(err)
+	}
+	dyn.ClearActions()
+	var log bytes.Buffer
+	res, err = runner(dyn, cfg, false, io.Discard, &log).Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := describe(writes(dyn)); strings.Join(got, "\n") != "update configmaps linkerd/mtlsgen-trust-status" {
+		t.Errorf("second run writes %q, want only the status", got)
+	}
+	if c := res.Status.Counts; c.Enrolling != 1 || c.EnrollingBlocked != 1 || c.Restarted != 0 {
+		t.Errorf("second run counts %+v", c)
+	}
+	if !strings.Contains(log.String(), `"msg":"workload left alone","kind":"StatefulSet","namespace":"billing","name":"payroll"`) {
+		t.Errorf("no log line for the declined workload:\n%s", log.String())
+	}
 }
 
 func owner2(kindName string) []metav1.OwnerReference {

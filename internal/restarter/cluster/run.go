@@ -73,7 +73,7 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 			msg := "restart"
 			if r.DryRun {
 				msg = "would restart"
-			} else if err := r.Client.Restart(ctx, d.Ref, hash, r.Now()); err != nil {
+			} else if err := r.Client.Restart(ctx, d, hash, r.Now()); err != nil {
 				return nil, err
 			}
 			r.Log.Info(msg, "kind", d.Ref.Kind, "namespace", d.Ref.Namespace, "name", d.Ref.Name,
@@ -107,6 +107,11 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 	}
 	for _, u := range res.Plan.UnmanagedEnrollment {
 		r.Log.Warn("pod left alone", "namespace", u.Namespace, "name", u.Name, "owner", u.Owner, "reason", u.Reason)
+	}
+	for _, d := range res.Plan.Decisions {
+		if d.Injection && d.State == restarter.StateBlocked {
+			r.Log.Warn("workload left alone", "kind", d.Ref.Kind, "namespace", d.Ref.Namespace, "name", d.Ref.Name, "reason", d.Reason)
+		}
 	}
 	if r.DryRun {
 		return res, nil
