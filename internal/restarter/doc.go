@@ -24,7 +24,7 @@
 // In enrolled namespaces (spec.mesh) a workload is also restarted when its
 // pods' proxy does not match their injection. Such a restart is stamped
 // mtlsgen.dev/restarted-for-injection with the injection and the hash of the
-// pod template; pods that still do not match once it has rolled out on that
-// template were declined by the injector, and the workload is reported
+// pod template; if not one of its pods matches once it has rolled out on
+// that template, the injector declined them, and the workload is reported
 // blocked instead of being restarted every run.
 package restarter

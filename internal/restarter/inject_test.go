@@ -215,6 +215,15 @@ func TestDecide_enrollmentDeclinedByTheInjector(t *testing.T) {
 		t.Errorf("new template: %s %q", web.State, web.Reason)
 	}
 
+	// Some of its pods did get the proxy: the others started while the
+	// injector was down (say, after an eviction), and a restart helps.
+	s.Workloads[0] = restarter.DeploymentWorkload(stampedForInjection("enabled"))
+	s.MeshPods = append(s.MeshPods, enrolledPod("shop", "web-1-c", true, "", controller("apps/v1", "ReplicaSet", "web-1")))
+	if web := decisionFor(t, restarter.Decide(s, cfg, 20), "Deployment shop/web"); web.State != restarter.StateRestart {
+		t.Errorf("one pod of three injected: %s %q", web.State, web.Reason)
+	}
+	s.MeshPods = s.MeshPods[:len(s.MeshPods)-1]
+
 	// Stamped for the other injection (enrolled, rolled back, enrolled
 	// again): restarted.
 	s.Workloads[0] = restarter.DeploymentWorkload(stampedForInjection("disabled"))

@@ -394,11 +394,12 @@ func Decide(s *Snapshot, cfg *Config, budget int) Plan {
 		mi := mismatched[ref]
 		w := found[ref]
 		stamp := InjectionStamp(injectValue(mi.want), w.TemplateHash)
-		if w.Settled && w.InjectionStamp == stamp {
+		if w.Settled && w.InjectionStamp == stamp && mi.matching == 0 {
 			// Restarted for this injection, rolled out on the template it
-			// was restarted on, and still not matching: the injector saw
+			// was restarted on, and not one pod matches: the injector saw
 			// these pods and declined. Restarting again would only repeat
-			// that every run.
+			// that every run. (If some match, the injector was down while
+			// the others started, say after an eviction: a restart helps.)
 			p.Decisions = append(p.Decisions, Decision{Ref: ref, Injection: true, State: StateBlocked,
 				Reason: injectionDeclined(mi.want, mi.pods)})
 			continue
