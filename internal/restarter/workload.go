@@ -66,7 +66,9 @@ func newWorkload(ref Ref, annotations map[string]string, tmpl *corev1.PodTemplat
 // annotations the restarter stamps. It changes when the workload's owner
 // changes the template (a new image, kubectl rollout restart) and not when
 // the restarter restarts it, which is how a run tells "restarted for
-// injection, and the injector declined" from "changed since".
+// injection, and the injector declined" from "changed since". A new field
+// defaulted by an upgraded API server changes it too; that costs one more
+// restart, never a missed one.
 func TemplateHash(tmpl *corev1.PodTemplateSpec) string {
 	t := tmpl.DeepCopy()
 	for _, k := range []string{AnnotationTrustRootsHash, AnnotationRestartedAt, AnnotationRestartedForInjection} {
