@@ -2,6 +2,7 @@ package restarter
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -139,6 +140,14 @@ func Judge(o *Observation) Verdict {
 		say("SAFE: all %d workloads trust anchor %s, the only one; to rotate, add a new anchor to spec.trust.anchors (step 1)", c.Total(), names[0])
 		return v
 	}
+	if active != "" && !slices.Contains(names, active) {
+		// The bundle names its anchors by subject, and only the anchors
+		// mtlsgen self-signs carry the spec's name in theirs: which of a
+		// bring-your-own or external anchor is the active one the bundle
+		// cannot say, so none is named as the one to remove.
+		judgeUnnamedActive(o, issuer, names, say)
+		return v
+	}
 	say("SAFE: all %d workloads trust anchors %s; safe to make %s active (step 2)", c.Total(), strings.Join(names, ", "), strings.Join(others, " or "))
 	if issuer != nil && active != "" {
 		// Whichever way the last switch went, every proxy certificate
@@ -156,6 +165,20 @@ func Judge(o *Observation) Verdict {
 		}
 	}
 	return v
+}
+
+// judgeUnnamedActive says what is safe when every workload trusts every
+// anchor of the bundle but the active one is not among their labels.
+func judgeUnnamedActive(o *Observation, issuer *IssuerObservation, names []string, say func(string, ...any)) {
+	say("SAFE: all %d workloads trust anchors %s; safe to make another anchor active (step 2)", o.Status.Counts.Total(), strings.Join(names, ", "))
+	activeOne := fmt.Sprintf("the active one (the anchor of %s %s)", issuer.Kind, issuer.Name)
+	if until := issuer.Since.Add(o.ProxyLifetime); o.Now.After(until) {
+		say("also safe: remove every anchor but %s (step 3 if it is the new anchor, else undoing step 1): proxy certificates signed under the others expired before %s",
+			activeOne, until.Format(time.RFC3339))
+	} else {
+		say("not yet: removing the anchors but %s (step 3) is safe only after %s, when the last proxy certificate signed under another before it became active has expired",
+			activeOne, until.Format(time.RFC3339))
+	}
 }
 
 // anchorLabel names an anchor for people: the spec's anchor name for the

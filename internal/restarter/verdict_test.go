@@ -165,3 +165,47 @@ func TestJudge_enrollmentBlocked(t *testing.T) {
 		t.Errorf("safe %v, want false, ending in:\n%s\ngot:\n%s", v.Safe, strings.Join(want, "\n"), strings.Join(v.Lines, "\n"))
 	}
 }
+
+// Bring-your-own and external anchors carry their own subjects, not the
+// spec's names: the verdict must not guess which one is active, and never
+// offer to remove it.
+func TestJudge_anchorsNotNamedBySpec(t *testing.T) {
+	now := time.Date(2026, 8, 22, 12, 0, 0, 0, time.UTC)
+	byo := func(issuer string, since time.Duration) *restarter.Observation {
+		o := observation(now)
+		o.Anchors = []restarter.Anchor{{Subject: "CN=Corp Mesh Root 2026,O=Corp"}, {Subject: "CN=Corp Mesh Root 2027,O=Corp"}}
+		o.Status.IdentityIssuer = &restarter.IssuerObservation{Kind: "ClusterIssuer", Name: issuer, Since: now.Add(-since)}
+		return o
+	}
+	for name, tc := range map[string]struct {
+		o     *restarter.Observation
+		lines []string
+	}{
+		"bring your own, switched long ago": {
+			o: byo("linkerd-anchor-fleet-root-2026", 48*time.Hour),
+			lines: []string{
+				"SAFE: all 42 workloads trust anchors CN=Corp Mesh Root 2026,O=Corp, CN=Corp Mesh Root 2027,O=Corp; safe to make another anchor active (step 2)",
+				"also safe: remove every anchor but the active one (the anchor of ClusterIssuer linkerd-anchor-fleet-root-2026) (step 3 if it is the new anchor, else undoing step 1): proxy certificates signed under the others expired before 2026-08-21T12:00:20Z",
+			},
+		},
+		"external issuer, just switched": {
+			o: byo("vault-linkerd", time.Hour),
+			lines: []string{
+				"not yet: removing the anchors but the active one (the anchor of ClusterIssuer vault-linkerd) (step 3) is safe only after 2026-08-23T11:00:20Z, when the last proxy certificate signed under another before it became active has expired",
+			},
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			v := restarter.Judge(tc.o)
+			text := strings.Join(v.Lines, "\n")
+			for _, l := range tc.lines {
+				if !slices.Contains(v.Lines, l) {
+					t.Errorf("no line %q in:\n%s", l, text)
+				}
+			}
+			if !v.Safe || strings.Contains(text, "keeping the active") || strings.Contains(text, "remove CN=") {
+				t.Errorf("safe %v; names an anchor to remove:\n%s", v.Safe, text)
+			}
+		})
+	}
+}
