@@ -2,6 +2,7 @@ package generator
 
 import (
 	"slices"
+	"strings"
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -214,14 +215,17 @@ func restarterRBAC(cfg *restarter.Config) []KubeObject {
 }
 
 // RestarterImage is the image reference of the restarter: the digest wins
-// over the tag; the tag defaults to the version of the rendering mtlsgen.
+// over the tag; the tag defaults to the version of the rendering mtlsgen,
+// with a build-metadata "+" (a Go pseudo-version of a modified checkout ends
+// in +dirty) written "_", since image tags cannot hold "+" (Helm writes
+// chart versions into OCI tags the same way).
 func RestarterImage(img v1alpha1.Image, version string) string {
 	if img.Digest != "" {
 		return img.Repository + "@" + img.Digest
 	}
 	tag := img.Tag
 	if tag == "" {
-		tag = version
+		tag = strings.ReplaceAll(version, "+", "_")
 	}
 	if tag == "" {
 		tag = "latest"

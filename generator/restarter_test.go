@@ -289,6 +289,8 @@ func TestRestarterImage(t *testing.T) {
 		{v1alpha1.Image{Repository: "ghcr.io/mtlsgen/mtlsgen"}, "v0.3.0", "ghcr.io/mtlsgen/mtlsgen:v0.3.0"},
 		{v1alpha1.Image{Repository: "r.example/mtlsgen", Tag: "pinned"}, "v0.3.0", "r.example/mtlsgen:pinned"},
 		{v1alpha1.Image{Repository: "r.example/mtlsgen", Tag: "pinned", Digest: digest}, "v0.3.0", "r.example/mtlsgen@" + digest},
+		{v1alpha1.Image{Repository: "ghcr.io/mtlsgen/mtlsgen"}, "v0.3.1-0.20261124004529-f17f7e7abcde+dirty", "ghcr.io/mtlsgen/mtlsgen:v0.3.1-0.20261124004529-f17f7e7abcde_dirty"},
+		{v1alpha1.Image{Repository: "ghcr.io/mtlsgen/mtlsgen"}, "", "ghcr.io/mtlsgen/mtlsgen:latest"},
 	} {
 		if got := generator.RestarterImage(tc.img, tc.version); got != tc.want {
 			t.Errorf("RestarterImage(%+v, %s) = %s, want %s", tc.img, tc.version, got, tc.want)

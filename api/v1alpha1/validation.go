@@ -10,6 +10,7 @@ import (
 
 	"github.com/robfig/cron/v3"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	metav1validation "k8s.io/apimachinery/pkg/apis/meta/v1/validation"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
@@ -26,6 +27,25 @@ const (
 var Profiles = []string{string(ProfileDev), string(ProfileProd), string(ProfileHA)}
 
 var digestPattern = regexp.MustCompile(`^sha256:[a-f0-9]{64}$`)
+
+// The image reference grammar of the OCI distribution spec, as
+// github.com/distribution/reference writes it: a repository is an optional
+// registry host (with port) and lowercase path components; a tag is up to
+// 128 word characters, dots and dashes. That package is not imported because
+// its init compiles a dozen larger expressions, about a millisecond of every
+// render's start-up (measured with GODEBUG=inittrace=1).
+var (
+	imageRepositoryPattern = regexp.MustCompile(`^(?:` + hostComponent + `(?:\.` + hostComponent + `)*(?::[0-9]+)?/)?` +
+		pathComponent + `(?:/` + pathComponent + `)*$`)
+	imageTagPattern = regexp.MustCompile(`^[\w][\w.-]{0,127}$`)
+)
+
+const (
+	hostComponent = `(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])`
+	pathComponent = `[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*`
+	// maxImageNameLength is the distribution spec's bound on a repository.
+	maxImageNameLength = 255
+)
 
 // Validate checks a defaulted spec and returns every problem, each with its
 // field path. It never stops at the first one.
@@ -309,8 +329,8 @@ func validateRestarter(s *MeshTLSSpec, p *field.Path) field.ErrorList {
 	}
 	if r.DataPlane.Selector != nil {
 		set++
-		if _, err := metav1.LabelSelectorAsSelector(r.DataPlane.Selector); err != nil {
-			el = append(el, field.Invalid(dp.Child("selector"), r.DataPlane.Selector, err.Error()))
+		if errs := validateLabelSelector(r.DataPlane.Selector, dp.Child("selector")); len(errs) > 0 {
+			el = append(el, errs...)
 		} else if len(r.DataPlane.Selector.MatchLabels) == 0 && len(r.DataPlane.Selector.MatchExpressions) == 0 {
 			el = append(el, field.Invalid(dp.Child("selector"), r.DataPlane.Selector,
 				"an empty selector matches every namespace: set allMeshed instead"))
@@ -335,8 +355,16 @@ func validateRestarter(s *MeshTLSSpec, p *field.Path) field.ErrorList {
 		seen[ns] = true
 	}
 	ip := p.Child("image")
-	if r.Image.Repository == "" {
+	switch repo := r.Image.Repository; {
+	case repo == "":
 		el = append(el, field.Required(ip.Child("repository"), "the mtlsgen image, e.g. ghcr.io/mtlsgen/mtlsgen"))
+	case len(repo) > maxImageNameLength || !imageRepositoryPattern.MatchString(repo):
+		el = append(el, field.Invalid(ip.Child("repository"), repo,
+			"must be an image repository such as ghcr.io/mtlsgen/mtlsgen: an optional registry host[:port], then lowercase path components of letters and digits separated by '/', '.', '_' or '-', at most 255 characters; the tag and digest go in image.tag and image.digest"))
+	}
+	if r.Image.Tag != "" && !imageTagPattern.MatchString(r.Image.Tag) {
+		el = append(el, field.Invalid(ip.Child("tag"), r.Image.Tag,
+			"must be 1 to 128 letters, digits, '_', '.' or '-', not starting with '.' or '-'"))
 	}
 	if r.Image.Digest != "" && !digestPattern.MatchString(r.Image.Digest) {
 		el = append(el, field.Invalid(ip.Child("digest"), r.Image.Digest, "must be sha256: followed by 64 lowercase hex digits"))
@@ -347,9 +375,7 @@ func validateRestarter(s *MeshTLSSpec, p *field.Path) field.ErrorList {
 func validateArgoCD(a *ArgoCDSpec, p *field.Path) field.ErrorList {
 	var el field.ErrorList
 	if a.ClusterSelector != nil {
-		if _, err := metav1.LabelSelectorAsSelector(a.ClusterSelector); err != nil {
-			el = append(el, field.Invalid(p.Child("clusterSelector"), a.ClusterSelector, err.Error()))
-		}
+		el = append(el, validateLabelSelector(a.ClusterSelector, p.Child("clusterSelector"))...)
 	}
 	if !IsEnabled(a.Enabled) {
 		return el
@@ -445,6 +471,25 @@ func validateName(name string, p *field.Path) field.ErrorList {
 		el = append(el, field.Invalid(p, name, msg))
 	}
 	return el
+}
+
+// validateLabelSelector checks a label selector as the API server does, with
+// the path of each wrong key, operator or value; then that the selector
+// converts, which is what its users do with it.
+func validateLabelSelector(sel *metav1.LabelSelector, p *field.Path) field.ErrorList {
+	if el := metav1validation.ValidateLabelSelector(sel, metav1validation.LabelSelectorValidationOptions{}, p); len(el) > 0 {
+		for _, e := range el {
+			if e.Type == field.ErrorTypeInvalid && strings.HasSuffix(e.Field, ".operator") {
+				e.Detail += fmt.Sprintf(" (allowed: %s, %s, %s, %s)", metav1.LabelSelectorOpIn, metav1.LabelSelectorOpNotIn,
+					metav1.LabelSelectorOpExists, metav1.LabelSelectorOpDoesNotExist)
+			}
+		}
+		return el
+	}
+	if _, err := metav1.LabelSelectorAsSelector(sel); err != nil {
+		return field.ErrorList{field.Invalid(p, sel, err.Error())}
+	}
+	return nil
 }
 
 func validateNamespace(ns string, p *field.Path) field.ErrorList {

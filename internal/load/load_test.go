@@ -243,6 +243,24 @@ func TestParse_invalid(t *testing.T) {
 			spec: header + "spec:\n  restarter:\n    dataPlane: {selector: {}}\n" + anchors + argocd,
 			want: []string{`spec.yaml:7: spec.restarter.dataPlane.selector: an empty selector matches every namespace: set allMeshed instead`},
 		},
+		"a selector operator that does not exist, and In without values": {
+			spec: header + "spec:\n  restarter:\n    dataPlane:\n      selector:\n        matchExpressions:\n          - {key: team, operator: Bogus}\n          - {key: env, operator: In}\n" + anchors + argocd,
+			want: []string{
+				`spec.yaml:10: spec.restarter.dataPlane.selector.matchExpressions[0].operator: not a valid selector operator (allowed: In, NotIn, Exists, DoesNotExist)`,
+				"spec.yaml:11: spec.restarter.dataPlane.selector.matchExpressions[1].values: required: must be specified when `operator` is 'In' or 'NotIn'",
+			},
+		},
+		"an image repository with a tag, and a tag no registry accepts": {
+			spec: header + "spec:\n  restarter:\n    image: {repository: \"ghcr.io/acme/mtlsgen:v1\", tag: \"v1 beta\"}\n" + anchors + argocd,
+			want: []string{
+				`spec.yaml:7: spec.restarter.image.repository: must be an image repository such as ghcr.io/mtlsgen/mtlsgen: an optional registry host[:port], then lowercase path components of letters and digits separated by '/', '.', '_' or '-', at most 255 characters; the tag and digest go in image.tag and image.digest`,
+				`spec.yaml:7: spec.restarter.image.tag: must be 1 to 128 letters, digits, '_', '.' or '-', not starting with '.' or '-'`,
+			},
+		},
+		"an image repository with capitals": {
+			spec: header + "spec:\n  restarter:\n    image: {repository: registry.Example.com:5000/Acme/mtlsgen}\n" + anchors + argocd,
+			want: []string{`spec.yaml:7: spec.restarter.image.repository: must be an image repository such as ghcr.io/mtlsgen/mtlsgen: an optional registry host[:port], then lowercase path components of letters and digits separated by '/', '.', '_' or '-', at most 255 characters; the tag and digest go in image.tag and image.digest`},
+		},
 		"argoRollouts that is not a boolean": {
 			spec: header + "spec:\n  restarter: {argoRollouts: sometimes}\n" + anchors + argocd,
 			want: []string{`spec.yaml:6: spec.restarter.argoRollouts: must be true or false, not "sometimes"`},
