@@ -101,7 +101,8 @@ func checkArgoCD(in *Input) []Finding {
 		spec, _ := get(d.Obj, strings.Split(prefix, ".")...).(map[string]any)
 		ids, _ := spec["ignoreDifferences"].([]any)
 		for i, e := range ids {
-			group := str(e.(map[string]any), "group")
+			em, _ := e.(map[string]any) // not a map: another tool's schema error, and no group here
+			group := str(em, "group")
 			if strings.Contains(group, "/") {
 				g, _, _ := strings.Cut(group, "/")
 				out = append(out, at(RuleIgnoreDifferencesGroup, d, fmt.Sprintf("%s.ignoreDifferences[%d].group", prefix, i),

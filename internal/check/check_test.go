@@ -149,7 +149,8 @@ func TestAddManifests_clusters(t *testing.T) {
 }
 
 func FuzzCheck(f *testing.F) {
-	for _, dir := range []string{"testdata/realistic", "testdata/rules/MTLS020", "testdata/rules/MTLS090"} {
+	dirs, _ := filepath.Glob("testdata/rules/*")
+	for _, dir := range append(dirs, "testdata/realistic") {
 		files, _ := filepath.Glob(filepath.Join(dir, "*.yaml"))
 		for _, file := range files {
 			raw, _ := os.ReadFile(file)
@@ -158,6 +159,8 @@ func FuzzCheck(f *testing.F) {
 	}
 	f.Add([]byte("kind: List\nitems: [1, {kind: Secret}]\n"), false)
 	f.Add([]byte("a: &x [*x]\n"), true)
+	// A list entry of the wrong type where a rule reads fields (a panic once).
+	f.Add([]byte("apiVersion: argoproj.io/v1alpha1\nkind: Application\nspec:\n  ignoreDifferences: [admissionregistration.k8s.io/v1]\n"), false)
 	f.Fuzz(func(t *testing.T, raw []byte, asValues bool) {
 		in := &Input{}
 		if asValues {
