@@ -240,37 +240,66 @@ func (in *Input) AddManifests(file string, raw []byte) {
 	}
 }
 
-// AddValues adds a Helm values file for chart ("" to guess it from the keys).
+// AddValues adds a Helm values file for chart ("" to tell each document's
+// chart from mtlsgen's header comment, else from its keys). A file may hold
+// several documents, as `mtlsgen render --only linkerd-values` writes one
+// per chart; each is checked as the values of its chart.
 func (in *Input) AddValues(file, chart string, raw []byte) {
-	var node yaml.Node
-	if err := yaml.Unmarshal(raw, &node); err != nil {
-		in.Problems = append(in.Problems, syntaxFinding(file, 1, err))
-		return
+	for _, chunk := range splitDocuments(raw) {
+		var node yaml.Node
+		if err := yaml.Unmarshal(chunk.text, &node); err != nil {
+			in.Problems = append(in.Problems, syntaxFinding(file, chunk.line, err))
+			continue
+		}
+		if len(node.Content) == 0 {
+			continue // empty document
+		}
+		root := node.Content[0]
+		if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
+			continue
+		}
+		var obj any
+		if err := root.Decode(&obj); err != nil {
+			in.Problems = append(in.Problems, syntaxFinding(file, chunk.line, err))
+			continue
+		}
+		m, ok := normalize(obj).(map[string]any)
+		if !ok {
+			in.Problems = append(in.Problems, Finding{Rule: RuleUnreadable, File: file, Line: chunk.line + root.Line - 1,
+				Message: "a values file must be a mapping"})
+			continue
+		}
+		d := &Doc{File: file, Line: chunk.line, Obj: m, pos: map[string]int{}}
+		positions(root, "", chunk.line-1, d.pos)
+		v := &Values{Chart: chart, Doc: d, V: m}
+		if h := valuesHeader.FindSubmatch(chunk.text); h != nil {
+			if v.Chart == "" {
+				v.Chart = string(h[1])
+			}
+			if v.Chart == string(h[1]) {
+				v.Version = string(h[2])
+			}
+		}
+		if v.Chart == "" {
+			v.Chart = guessChart(m)
+		}
+		in.Values = append(in.Values, v)
 	}
-	if len(node.Content) == 0 {
-		return
-	}
-	var obj any
-	if err := node.Content[0].Decode(&obj); err != nil {
-		in.Problems = append(in.Problems, syntaxFinding(file, 1, err))
-		return
-	}
-	m, ok := normalize(obj).(map[string]any)
-	if !ok {
-		in.Problems = append(in.Problems, Finding{Rule: RuleUnreadable, File: file, Line: 1, Message: "a values file must be a mapping"})
-		return
-	}
-	d := &Doc{File: file, Line: 1, Obj: m, pos: map[string]int{}}
-	positions(node.Content[0], "", 0, d.pos)
-	if chart == "" {
-		chart = guessChart(m)
-	}
-	in.Values = append(in.Values, &Values{Chart: chart, Doc: d, V: m})
 }
+
+// valuesHeader is the comment mtlsgen writes above each chart's values:
+// "# CHART VERSION from REPOSITORY, release ...".
+var valuesHeader = regexp.MustCompile(`(?m)^# (linkerd[a-z0-9-]*) (\S+) from \S+, release `)
+
+// ValuesCharts are the charts whose values check reads, for --values
+// CHART=FILE.
+var ValuesCharts = []string{"linkerd-crds", "linkerd-control-plane", "linkerd-viz", "linkerd-multicluster", "linkerd-jaeger"}
 
 // guessChart recognises a Linkerd chart's values by their keys.
 func guessChart(v map[string]any) string {
 	switch {
+	case v["installGatewayAPI"] != nil && v["identity"] == nil && v["proxyInjector"] == nil && v["controllerImage"] == nil:
+		return "linkerd-crds"
 	case v["tap"] != nil || v["tapInjector"] != nil:
 		return "linkerd-viz"
 	case v["gateway"] != nil:

@@ -2,6 +2,7 @@ package check
 
 import (
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -19,7 +20,7 @@ func checkValues(c *cluster, opts Options) []Finding {
 			out = append(out, checkControlPlaneValues(c, v)...)
 		case "linkerd-jaeger":
 			if noJaeger(v, c.values, opts.LinkerdVersion) {
-				out = append(out, Finding{Rule: RuleJaegerRemoved, File: v.Doc.File, Line: v.Doc.LineOf(v.Prefix), Object: v.Doc.Ref(), Path: v.Prefix,
+				out = append(out, Finding{Rule: RuleJaegerRemoved, File: v.Doc.File, Line: v.Doc.LineOf(v.Prefix), Object: valuesObject(v), Path: v.Prefix,
 					Message: "linkerd-jaeger values for Linkerd 2.19 or later, which has no linkerd-jaeger chart (removed in edge-25.10.1): the install fails",
 					Fix:     "remove the jaeger extension, or stay on Linkerd 2.18"})
 			}
@@ -144,8 +145,8 @@ func durationValue(m map[string]any, def time.Duration, path ...string) (time.Du
 // name (edge charts are YYYY.M.N; jaeger's removal shipped in 2025.10.1).
 func noJaeger(jaeger *Values, all []*Values, version string) bool {
 	if version != "" {
-		minor, err := strconv.Atoi(strings.TrimPrefix(version, "2."))
-		return err == nil && minor >= 19
+		minor, ok := LinkerdMinor(version)
+		return ok && minor >= 19
 	}
 	for _, v := range append([]*Values{jaeger}, all...) {
 		if v.Version != "" && (v.Chart == "linkerd-jaeger" || v.Chart == "linkerd-control-plane") && edgeOnOrAfter(v.Version, 2025, 10, 1) {
@@ -172,4 +173,19 @@ func edgeOnOrAfter(chartVersion string, y, m, n int) bool {
 		return false // a stable chart version (1.16.11): 2.14
 	}
 	return v[0] > y || v[0] == y && (v[1] > m || v[1] == m && v[2] >= n)
+}
+
+// linkerdVersion is a Linkerd release as --linkerd-version takes it: 2.MINOR
+// or 2.MINOR.PATCH.
+var linkerdVersion = regexp.MustCompile(`^2\.([0-9]+)(?:\.[0-9]+)?$`)
+
+// LinkerdMinor is the minor release of a Linkerd version such as 2.19 or
+// 2.19.1; ok is false for anything else.
+func LinkerdMinor(version string) (minor int, ok bool) {
+	m := linkerdVersion.FindStringSubmatch(version)
+	if m == nil {
+		return 0, false
+	}
+	minor, err := strconv.Atoi(m[1])
+	return minor, err == nil
 }

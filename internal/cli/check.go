@@ -2,6 +2,7 @@ package cli
 
 import (
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -41,7 +42,7 @@ func newCheckCommand(streams IOStreams, version string) *cobra.Command {
 			return runCheck(streams, version, paths, f)
 		},
 	}
-	cmd.Flags().StringArrayVar(&f.values, "values", nil, "a Linkerd Helm values file, or CHART=FILE (linkerd-control-plane, linkerd-viz, linkerd-multicluster, linkerd-jaeger); repeatable")
+	cmd.Flags().StringArrayVar(&f.values, "values", nil, "a Linkerd Helm values file (one document per chart, as render --only linkerd-values writes), or CHART=FILE (linkerd-crds, linkerd-control-plane, linkerd-viz, linkerd-multicluster, linkerd-jaeger); repeatable")
 	cmd.Flags().StringVar(&f.linkerdVersion, "linkerd-version", "", "the Linkerd version the values target, e.g. 2.18 (otherwise read from Argo CD Applications' chart versions)")
 	cmd.Flags().StringVarP(&f.output, "output", "o", "text", "output format: text, json or sarif")
 	cmd.Flags().BoolVar(&f.strict, "strict", false, "exit 1 on warnings too")
@@ -55,6 +56,11 @@ func runCheck(streams IOStreams, version string, paths []string, f *checkFlags) 
 	default:
 		return usagef("unknown output format %q (allowed: text, json, sarif)", f.output)
 	}
+	if f.linkerdVersion != "" {
+		if _, ok := check.LinkerdMinor(f.linkerdVersion); !ok {
+			return usagef("--linkerd-version %q: must be a Linkerd release such as 2.18 or 2.19.1", f.linkerdVersion)
+		}
+	}
 	in := &check.Input{}
 	if err := check.ReadPaths(in, paths, streams.In); err != nil {
 		return usageError{err}
@@ -63,6 +69,8 @@ func runCheck(streams IOStreams, version string, paths []string, f *checkFlags) 
 		chart, file, named := strings.Cut(v, "=")
 		if !named {
 			chart, file = "", v
+		} else if !slices.Contains(check.ValuesCharts, chart) {
+			return usagef("--values %s: unknown chart %q (allowed: %s)", v, chart, strings.Join(check.ValuesCharts, ", "))
 		}
 		raw, err := os.ReadFile(file)
 		if err != nil {

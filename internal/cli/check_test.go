@@ -22,15 +22,18 @@ func TestCheck_exitCodes(t *testing.T) {
 		args []string
 		code int
 	}{
-		"errors":                {[]string{"check", realistic}, ExitInvalid},
-		"warnings alone":        {[]string{"check", warningOnly}, ExitOK},
-		"warnings with strict":  {[]string{"check", "--strict", warningOnly}, ExitInvalid},
-		"clean":                 {[]string{"check", clean}, ExitOK},
-		"a directory":           {[]string{"check", checkFixture(t, "rules", "MTLS001")}, ExitInvalid},
-		"no such file":          {[]string{"check", "/nonexistent/x.yaml"}, ExitUsage},
-		"unknown format":        {[]string{"check", "-o", "xml", clean}, ExitUsage},
-		"no arguments":          {[]string{"check"}, ExitUsage},
-		"values file not found": {[]string{"check", clean, "--values", "/nonexistent/values.yaml"}, ExitUsage},
+		"errors":                     {[]string{"check", realistic}, ExitInvalid},
+		"warnings alone":             {[]string{"check", warningOnly}, ExitOK},
+		"warnings with strict":       {[]string{"check", "--strict", warningOnly}, ExitInvalid},
+		"clean":                      {[]string{"check", clean}, ExitOK},
+		"a directory":                {[]string{"check", checkFixture(t, "rules", "MTLS001")}, ExitInvalid},
+		"no such file":               {[]string{"check", "/nonexistent/x.yaml"}, ExitUsage},
+		"unknown format":             {[]string{"check", "-o", "xml", clean}, ExitUsage},
+		"no arguments":               {[]string{"check"}, ExitUsage},
+		"values file not found":      {[]string{"check", clean, "--values", "/nonexistent/values.yaml"}, ExitUsage},
+		"values of an unknown chart": {[]string{"check", clean, "--values", "linkerd-nope=" + clean}, ExitUsage},
+		"not a Linkerd version":      {[]string{"check", clean, "--linkerd-version", "banana"}, ExitUsage},
+		"a patch release":            {[]string{"check", clean, "--linkerd-version", "2.19.1"}, ExitOK},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, errOut, code := run(t, "", tc.args...)
@@ -66,5 +69,30 @@ func TestCheck_valuesFlagNamesTheChart(t *testing.T) {
 	}
 	if code != 0 || len(got.Findings) != 1 || got.Findings[0].Rule != "MTLS044" || got.Findings[0].Object != "linkerd-viz values" {
 		t.Errorf("exit %d, %+v", code, got)
+	}
+}
+
+// The values file `render --only linkerd-values` writes, given whole to
+// --values: every chart's document is read as that chart's, so mtlsgen's
+// own values check clean; jaeger values with a 2.19 patch release are
+// MTLS055, reported on the values file with its field path.
+func TestCheck_valuesFileOfSeveralCharts(t *testing.T) {
+	dir := t.TempDir()
+	for _, f := range examples(t) {
+		rendered, _, _ := run(t, "", "render", f)
+		values, _, _ := run(t, "", "render", f, "--only", "linkerd-values")
+		m, v := filepath.Join(dir, "m.yaml"), filepath.Join(dir, "values.yaml")
+		os.WriteFile(m, []byte(rendered), 0o644)
+		os.WriteFile(v, []byte(values), 0o644)
+		if out, errOut, code := run(t, "", "check", m, "--values", v); code != 0 || !strings.HasPrefix(out, "mtlsgen check: no findings in ") {
+			t.Errorf("%s: exit %d\n%s%s", filepath.Base(f), code, out, errOut)
+		}
+	}
+	jaeger := filepath.Join(dir, "jaeger.yaml")
+	os.WriteFile(jaeger, []byte("# linkerd-crds 2024.11.8 from https://helm.linkerd.io/edge, release linkerd-crds in namespace linkerd:\n{}\n---\n"+
+		"webhook: {externalSecret: true, injectCaFromSecret: linkerd-jaeger/jaeger-injector-k8s-tls}\ncollector: {}\n"), 0o644)
+	out, _, code := run(t, "", "check", checkFixture(t, "rules", "MTLS072", "good.yaml"), "--values", jaeger, "--linkerd-version", "2.19.1")
+	if want := jaeger + "\n  4: error MTLS055 linkerd-jaeger on Linkerd 2.19 or later (linkerd-jaeger values)\n"; code != ExitInvalid || !strings.Contains(out, want) {
+		t.Errorf("exit %d, want %d with %q in:\n%s", code, ExitInvalid, want, out)
 	}
 }
