@@ -237,10 +237,15 @@ func applicationSet(m *v1alpha1.MeshTLS, _ Options) []Object {
 		return nil
 	}
 	var clusters ApplicationSetGenerator
+	// nameParam names a cluster in Application names and labels: listed
+	// clusters are DNS-1123 labels already; a cluster Secret's name may be
+	// anything (an EKS ARN), and Argo CD offers it normalized.
+	nameParam := "{{ .name }}"
 	if a.ClusterSelector != nil {
 		// Clusters come from Argo CD's cluster Secrets: adding a cluster
 		// is labelling its Secret, not editing this spec.
 		clusters.Clusters = &ClusterGenerator{Selector: *a.ClusterSelector}
+		nameParam = "{{ .nameNormalized }}"
 	} else {
 		var elements []map[string]any
 		for _, c := range s.Clusters {
@@ -265,11 +270,11 @@ func applicationSet(m *v1alpha1.MeshTLS, _ Options) []Object {
 			}}}},
 			Template: ApplicationSetTemplate{
 				ApplicationSetTemplateMeta: ApplicationSetTemplateMeta{
-					Name: v1alpha1.ApplicationName(m.Metadata.Name, "{{ .name }}", "{{ .component }}"),
+					Name: v1alpha1.ApplicationName(m.Metadata.Name, nameParam, "{{ .component }}"),
 					Labels: map[string]string{
 						LabelManagedBy: ManagedByValue,
 						LabelStage:     "{{ .stage }}",
-						LabelCluster:   "{{ .name }}",
+						LabelCluster:   nameParam,
 						LabelComponent: "{{ .component }}",
 					},
 				},

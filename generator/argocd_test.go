@@ -168,7 +168,9 @@ func TestApplicationSet_typoFails(t *testing.T) {
 	}
 }
 
-// With a cluster selector, the clusters come from Argo CD's cluster Secrets.
+// With a cluster selector, the clusters come from Argo CD's cluster Secrets,
+// and the plugin renders each one it is given: every selected cluster gets
+// its certificates, whatever its name.
 func TestApplicationSet_clusterSelector(t *testing.T) {
 	m := loadSpec(t, `apiVersion: mtlsgen.dev/v1alpha1
 kind: MeshTLS
@@ -179,23 +181,59 @@ spec:
   argocd:
     repoURL: https://git.example.com/mesh.git
     path: fleet
-    source: rendered
     clusterSelector: {matchLabels: {mesh: prod}}
 `)
 	set := applicationSetOf(t, m)
+	arn := "arn:aws:eks:eu-1:1:cluster/Prod" // a name as EKS clusters are often registered
 	secrets := []appsettest.ClusterSecret{
 		{Name: "east", Server: "https://east:6443", Labels: map[string]string{"mesh": "prod"}},
 		{Name: "lab", Server: "https://lab:6443", Labels: map[string]string{"mesh": "dev"}},
 		{Name: "west", Server: "https://west:6443", Labels: map[string]string{"mesh": "prod"}},
+		{Name: arn, Server: "https://eks:443", Labels: map[string]string{"mesh": "prod"}},
 	}
 	apps, err := appsettest.Expand(set, secrets)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := 2 * len(generator.AppComponents(m)); len(apps) != want {
+	if want := 3 * len(generator.AppComponents(m)); len(apps) != want {
 		t.Fatalf("%d Applications, want %d: only clusters labelled mesh=prod", len(apps), want)
 	}
-	checkApplications(t, m, apps, []v1alpha1.Cluster{{Name: "east", Server: "https://east:6443"}, {Name: "west", Server: "https://west:6443"}})
+	var named []generator.Application
+	for _, app := range apps {
+		if app.Spec.Destination.Server != "https://eks:443" {
+			named = append(named, app)
+			continue
+		}
+		// Named and labelled after Argo CD's nameNormalized.
+		if c := app.Labels[generator.LabelCluster]; c != "arn-aws-eks-eu-1-1-cluster-prod" || !strings.HasPrefix(app.Name, "fleet-"+c+"-") {
+			t.Errorf("Application %s labelled cluster %q", app.Name, c)
+		}
+		for _, msg := range validation.IsDNS1123Label(app.Name) {
+			t.Errorf("Application name %q: %s", app.Name, msg)
+		}
+	}
+	checkApplications(t, m, named, []v1alpha1.Cluster{{Name: "east", Server: "https://east:6443"}, {Name: "west", Server: "https://west:6443"}})
+
+	for _, app := range apps {
+		if app.Labels[generator.LabelComponent] != "mesh" {
+			continue
+		}
+		cluster := ""
+		for _, p := range app.Spec.Source.Plugin.Parameters {
+			if p.Name == "cluster" {
+				cluster = p.String
+			}
+		}
+		objs, err := generator.RenderAll(m, generator.Options{Cluster: cluster, Component: generator.ComponentMesh})
+		if err != nil {
+			t.Fatalf("%s: the plugin cannot render cluster %q: %v", app.Name, cluster, err)
+		}
+		if !slices.ContainsFunc(objs, func(o generator.Object) bool {
+			return o.Object.GetObjectKind().GroupVersionKind().Kind == "Certificate" && o.Object.GetName() == generator.IdentityIssuerName && o.Cluster == cluster
+		}) {
+			t.Errorf("%s: cluster %q gets no identity issuer Certificate (%d objects)", app.Name, cluster, len(objs))
+		}
+	}
 }
 
 // A fleet of N clusters is one ApplicationSet whose Linkerd values appear
@@ -272,4 +310,17 @@ func mustYAML(t *testing.T, o generator.Object) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// The validator bounds Application names with the longest component name;
+// every component of every example must fit under it (a multicluster one
+// enables every extension).
+func TestAppComponents_fitTheNameBound(t *testing.T) {
+	for _, name := range exampleNames(t) {
+		for _, c := range generator.AppComponents(loadExample(t, name)) {
+			if len(c.Component) > len(v1alpha1.LongestAppComponent) {
+				t.Errorf("%s: component %q is longer than v1alpha1.LongestAppComponent %q", name, c.Component, v1alpha1.LongestAppComponent)
+			}
+		}
+	}
 }

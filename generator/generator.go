@@ -65,6 +65,11 @@ func Render(m *v1alpha1.MeshTLS, opts Options, emit func(Object) error) error {
 	}
 	clusters := slices.Clone(m.Spec.Clusters)
 	slices.SortFunc(clusters, func(a, b v1alpha1.Cluster) int { return strings.Compare(a.Name, b.Name) })
+	if m.Spec.ArgoCD.ClusterSelector != nil && opts.Cluster != "" {
+		// The clusters are Argo CD's to know; every one gets the same
+		// objects, and the plugin names the one it renders for.
+		clusters = []v1alpha1.Cluster{{Name: opts.Cluster}}
+	}
 	release := m.Spec.Linkerd.Release()
 	fleet := &fleetShared{}
 	for _, c := range clusters {
@@ -103,9 +108,11 @@ func RenderAll(m *v1alpha1.MeshTLS, opts Options) ([]Object, error) {
 	return out, err
 }
 
-// CheckOptions reports a cluster or component the spec does not have.
+// CheckOptions reports a cluster or component the spec does not have. With
+// argocd.clusterSelector every cluster name is one the selector may pick.
 func CheckOptions(m *v1alpha1.MeshTLS, opts Options) error {
-	if opts.Cluster != "" && !slices.ContainsFunc(m.Spec.Clusters, func(c v1alpha1.Cluster) bool { return c.Name == opts.Cluster }) {
+	if opts.Cluster != "" && m.Spec.ArgoCD.ClusterSelector == nil &&
+		!slices.ContainsFunc(m.Spec.Clusters, func(c v1alpha1.Cluster) bool { return c.Name == opts.Cluster }) {
 		names := make([]string, len(m.Spec.Clusters))
 		for i, c := range m.Spec.Clusters {
 			names[i] = c.Name

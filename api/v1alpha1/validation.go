@@ -72,6 +72,10 @@ func ValidateSpec(s *MeshTLSSpec, p *field.Path) field.ErrorList {
 	el = append(el, validateMesh(s, p.Child("mesh"))...)
 	el = append(el, validateArgoCD(&s.ArgoCD, p.Child("argocd"))...)
 	el = append(el, validateClusters(s.Clusters, p.Child("clusters"))...)
+	if len(s.Clusters) > 0 && s.ArgoCD.ClusterSelector != nil {
+		el = append(el, field.Invalid(p.Child("argocd", "clusterSelector"), s.ArgoCD.ClusterSelector,
+			"set spec.clusters or argocd.clusterSelector, not both: with a selector the clusters are the ones whose Argo CD cluster Secrets it matches"))
+	}
 	if s.KubeVersion != "" && !kubeVersionPattern.MatchString(s.KubeVersion) {
 		el = append(el, field.Invalid(p.Child("kubeVersion"), s.KubeVersion, "must be a Kubernetes version MAJOR.MINOR or MAJOR.MINOR.PATCH, e.g. 1.33"))
 	}
@@ -380,6 +384,10 @@ func validateArgoCD(a *ArgoCDSpec, p *field.Path) field.ErrorList {
 	if !IsEnabled(a.Enabled) {
 		return el
 	}
+	if a.ClusterSelector != nil && a.Source == SourceRendered {
+		el = append(el, field.Invalid(p.Child("source"), a.Source,
+			"rendered needs the clusters listed in spec.clusters (the rendered tree has a directory per cluster); with argocd.clusterSelector use source: plugin, which renders each cluster Argo CD selects"))
+	}
 	el = append(el, validateNamespace(a.Namespace, p.Child("namespace"))...)
 	if a.Project == "" {
 		el = append(el, field.Required(p.Child("project"), "the Argo CD project of the generated Applications, e.g. default"))
@@ -412,8 +420,9 @@ func validateArgoCD(a *ArgoCDSpec, p *field.Path) field.ErrorList {
 	return el
 }
 
-// longestComponent is the longest Application name suffix mtlsgen uses.
-const longestComponent = "linkerd-multicluster"
+// LongestAppComponent is the longest Application name suffix mtlsgen uses
+// (a test holds every component to it).
+const LongestAppComponent = "linkerd-control-plane"
 
 // validateApplicationNames refuses names whose generated Argo CD
 // Application names would not fit in a label value: Argo CD tracks resources
@@ -425,7 +434,7 @@ func validateApplicationNames(m *MeshTLS) field.ErrorList {
 	}
 	var el field.ErrorList
 	for i, c := range m.Spec.Clusters {
-		name := ApplicationName(m.Metadata.Name, c.Name, longestComponent)
+		name := ApplicationName(m.Metadata.Name, c.Name, LongestAppComponent)
 		if len(name) > validation.LabelValueMaxLength {
 			el = append(el, field.Invalid(field.NewPath("spec", "clusters").Index(i).Child("name"), c.Name,
 				fmt.Sprintf("with metadata.name %q the Argo CD Application %q would be %d characters, more than the %d a label value allows; shorten one of them",

@@ -53,6 +53,24 @@ func funcs() template.FuncMap {
 	return f
 }
 
+// invalidDNSNameChars and maxDNSNameLength are those of Argo CD's
+// SanitizeName (applicationset/utils/template_functions.go, v3.6.1), which
+// makes the clusters generator's nameNormalized.
+var invalidDNSNameChars = regexp.MustCompile("[^-a-z0-9.]")
+
+const maxDNSNameLength = 253
+
+// normalizeName is a cluster's nameNormalized as Argo CD computes it:
+// lowercase, other characters than a-z, 0-9, '-' and '.' made '-', cut to
+// 253, '-' and '.' trimmed from both ends.
+func normalizeName(name string) string {
+	name = invalidDNSNameChars.ReplaceAllString(strings.ToLower(name), "-")
+	if len(name) > maxDNSNameLength {
+		name = name[:maxDNSNameLength]
+	}
+	return strings.Trim(name, "-.")
+}
+
 // Expand returns the Applications set would generate, given the cluster
 // Secrets Argo CD knows.
 func Expand(set *generator.ApplicationSet, clusters []ClusterSecret) ([]generator.Application, error) {
@@ -110,7 +128,7 @@ func params(g generator.ApplicationSetGenerator, clusters []ClusterSecret) ([]ma
 				ls[k] = v
 			}
 			out = append(out, map[string]any{
-				"name": c.Name, "nameNormalized": c.Name, "server": c.Server,
+				"name": c.Name, "nameNormalized": normalizeName(c.Name), "server": c.Server,
 				"metadata": map[string]any{"labels": ls, "annotations": map[string]any{}},
 			})
 		}

@@ -197,7 +197,24 @@ func TestParse_invalid(t *testing.T) {
 				strings.ReplaceAll(anchors, "selfSigned: {}", "secret: {name: root}") +
 				"  argocd: {repoURL: https://git.example.com/x.git, path: x}\n" +
 				"  clusters:\n    - {name: eu-central-1-primary, server: \"https://a:6443\"}\n    - {name: b, server: \"https://b:6443\"}\n",
-			want: []string{`spec.yaml:11: spec.clusters[0].name: with metadata.name "payments-platform-production" the Argo CD Application "payments-platform-production-eu-central-1-primary-linkerd-multicluster" would be 70 characters, more than the 63 a label value allows; shorten one of them`},
+			want: []string{`spec.yaml:11: spec.clusters[0].name: with metadata.name "payments-platform-production" the Argo CD Application "payments-platform-production-eu-central-1-primary-linkerd-control-plane" would be 71 characters, more than the 63 a label value allows; shorten one of them`},
+		},
+		"an Application name one character too long": {
+			// 21 + 1 + 20 + 1 + len("linkerd-control-plane") = 64
+			spec: "apiVersion: mtlsgen.dev/v1alpha1\nkind: MeshTLS\nmetadata:\n  name: abcdefghijklmnopqrstu\nspec:\n" + anchors +
+				"  argocd: {repoURL: https://git.example.com/x.git, path: x}\n  clusters:\n    - {name: abcdefghijklmnopqrst, server: \"https://a:6443\"}\n",
+			want: []string{`spec.yaml:11: spec.clusters[0].name: with metadata.name "abcdefghijklmnopqrstu" the Argo CD Application "abcdefghijklmnopqrstu-abcdefghijklmnopqrst-linkerd-control-plane" would be 64 characters, more than the 63 a label value allows; shorten one of them`},
+		},
+		"a cluster selector and a clusters list": {
+			spec: header + "spec:\n" + strings.ReplaceAll(anchors, "selfSigned: {}", "secret: {name: root}") +
+				"  argocd:\n    repoURL: https://git.example.com/x.git\n    path: x\n    clusterSelector: {matchLabels: {mesh: prod}}\n" +
+				"  clusters:\n    - {name: east, server: \"https://a:6443\"}\n",
+			want: []string{`spec.yaml:12: spec.argocd.clusterSelector: set spec.clusters or argocd.clusterSelector, not both: with a selector the clusters are the ones whose Argo CD cluster Secrets it matches`},
+		},
+		"a cluster selector with rendered manifests": {
+			spec: header + "spec:\n" + strings.ReplaceAll(anchors, "selfSigned: {}", "secret: {name: root}") +
+				"  argocd:\n    repoURL: https://git.example.com/x.git\n    path: x\n    source: rendered\n    clusterSelector: {matchLabels: {mesh: prod}}\n",
+			want: []string{`spec.yaml:12: spec.argocd.source: rendered needs the clusters listed in spec.clusters (the rendered tree has a directory per cluster); with argocd.clusterSelector use source: plugin, which renders each cluster Argo CD selects`},
 		},
 		"audit on Linkerd 2.14": {
 			spec: header + "spec:\n  linkerd: {version: \"2.14\"}\n  mesh:\n    namespaces:\n      - {name: shop, inject: enabled, policy: audit}\n" + anchors + argocd,
