@@ -10,6 +10,10 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	// Registers -update, which `go test ./... -update` passes to every test
+	// binary; the test binary alone links it, not libfloor.
+	_ "github.com/mtlsgen/mtlsgen/internal/testutil"
 )
 
 // libfloor must link exactly the third-party packages mtlsgen's packages
