@@ -112,7 +112,6 @@ func TestRun_usageErrors(t *testing.T) {
 		"unknown cluster":   {"render", prod, "--cluster", "mars"},
 		"unknown component": {"render", prod, "--component", "everything"},
 		"too many files":    {"render", prod, prod},
-		"validate nothing":  {"validate"},
 		"unknown --only":    {"render", prod, "--only", "secrets"},
 		"values as json":    {"render", prod, "--only", "linkerd-values", "-o", "json"},
 		"alerts into dir":   {"render", prod, "--only", "alerts", "-o", "dir=x"},
@@ -252,5 +251,22 @@ func TestVersion_listsLinkerdReleases(t *testing.T) {
 	out, _, code := run(t, "", "version")
 	if code != 0 || !strings.HasPrefix(out, "mtlsgen dev (spec mtlsgen.dev/v1alpha1)") || !strings.Contains(out, "stable-2.14.10") || !strings.Contains(out, "1.16.11") {
 		t.Errorf("exit %d:\n%s", code, out)
+	}
+}
+
+// validate, like render, reads mtlsgen.yaml when no file is named.
+func TestValidate_defaultsToTheSpecFile(t *testing.T) {
+	prod := filepath.Join(testutil.RepoRoot(t), "examples", "prod.yaml")
+	t.Chdir(t.TempDir())
+	if _, errOut, code := run(t, "", "validate"); code != ExitInvalid || errOut != "mtlsgen: mtlsgen.yaml: cannot read: no such file\n" {
+		t.Errorf("without mtlsgen.yaml: exit %d, stderr %q", code, errOut)
+	}
+	raw, err := os.ReadFile(prod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(DefaultSpecFile, raw, 0o644)
+	if out, errOut, code := run(t, "", "validate"); code != ExitOK || out != "mtlsgen.yaml: valid\n" {
+		t.Errorf("with mtlsgen.yaml: exit %d, %q %q", code, out, errOut)
 	}
 }

@@ -11,13 +11,17 @@ import (
 func newValidateCommand(streams IOStreams) *cobra.Command {
 	var profile string
 	cmd := &cobra.Command{
-		Use:   "validate FILE|- ...",
+		Use:   "validate [FILE|-]...",
 		Short: "Check specs and report every problem",
 		Long: `Check one or more specs. Each valid spec is reported as "FILE: valid" on
 standard output; every problem of every spec is printed on standard error as
-FILE:LINE: FIELD.PATH: message. The exit code is 1 if any spec has a problem.`,
-		Args: args(cobra.MinimumNArgs(1)),
+FILE:LINE: FIELD.PATH: message. The exit code is 1 if any spec has a problem.
+Without a file it reads ` + DefaultSpecFile + `, as render does.`,
+		Args: args(cobra.ArbitraryArgs),
 		RunE: func(_ *cobra.Command, files []string) error {
+			if len(files) == 0 {
+				files = []string{DefaultSpecFile}
+			}
 			opts, err := loadOptions(profile)
 			if err != nil {
 				return err
