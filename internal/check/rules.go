@@ -101,7 +101,7 @@ var (
 	RuleRestrictedPSS = &Rule{"MTLS062", "Pod fails the restricted Pod Security Standard", Warning, 0,
 		"A job that only talks to the API server needs no privileges; in a namespace enforcing restricted it is refused. Run as non-root with a read-only root, no privilege escalation, all capabilities dropped and the RuntimeDefault seccomp profile."}
 	RuleBroadRBAC = &Rule{"MTLS063", "RBAC grants Secrets or everything", Error, 0,
-		"A role that can read Secrets can read every private key in its scope, and * grants what nobody reviewed. Grant exactly the verbs and resources needed."}
+		"A role that can read Secrets can read every private key in its scope, and * grants what nobody reviewed. Grant exactly the verbs and resources needed. Roles a Helm chart rendered (label helm.sh/chart, as in a hydrated tree) are the chart's and not checked: cert-manager must manage Secrets."}
 
 	RuleIgnoreDifferencesGroup = &Rule{"MTLS070", "ignoreDifferences group with a version", Error, 0,
 		"ignoreDifferences.group is an API group without version (admissionregistration.k8s.io); with /v1 it matches nothing and the drift stays."}

@@ -40,7 +40,7 @@ func checkWorkloads(c *cluster) []Finding {
 		if pod, path := jobPod(d); pod != nil {
 			out = append(out, checkJobPod(d, pod, path, evaluator, err)...)
 		}
-		if d.Group() == "rbac.authorization.k8s.io" && (d.Kind() == "Role" || d.Kind() == "ClusterRole") {
+		if d.Group() == "rbac.authorization.k8s.io" && (d.Kind() == "Role" || d.Kind() == "ClusterRole") && !fromHelmChart(d) {
 			out = append(out, checkRules(d)...)
 		}
 	}
@@ -88,6 +88,14 @@ func checkJobPod(d *Doc, pod map[string]any, path string, evaluator policy.Evalu
 			"runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities.drop: [ALL], seccompProfile.type: RuntimeDefault"))
 	}
 	return out
+}
+
+// fromHelmChart reports an object a Helm chart rendered (Helm's standard
+// helm.sh/chart label), as in a tree `mtlsgen render --hydrate` wrote: its
+// RBAC is the chart's, reviewed by its maintainers, and a controller such as
+// cert-manager must manage Secrets. MTLS063 is for roles written by hand.
+func fromHelmChart(d *Doc) bool {
+	return str(d.Obj, "metadata", "labels", "helm.sh/chart") != ""
 }
 
 func checkRules(d *Doc) []Finding {

@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/mtlsgen/mtlsgen/generator"
 	"github.com/mtlsgen/mtlsgen/internal/testutil"
 	"github.com/mtlsgen/mtlsgen/profiles"
+	"github.com/mtlsgen/mtlsgen/test/e2e/harness"
 )
 
 // TestHydratedCharts: the cert-manager and trust-manager charts, as `mtlsgen
@@ -66,6 +68,7 @@ func TestHydratedCharts(t *testing.T) {
 				}
 			}
 
+			checkHydrated(t, file, profile, local, names)
 			c := newCluster(t, cluster+"-charts-"+profile, m.Spec.Trust.Namespace, objs)
 			// CreateNamespace=true, as the charts' Applications sync.
 			var namespaces []string
@@ -83,6 +86,32 @@ func TestHydratedCharts(t *testing.T) {
 			}
 			argoInSync(t, c, objs)
 		})
+	}
+}
+
+// checkHydrated runs `mtlsgen check` on what a hydrated tree holds for
+// these charts and mtlsgen's own objects, whole (hooks and webhook
+// configurations too), as the README's CI recipe does: it must be clean.
+func checkHydrated(t *testing.T, file, profile, charts string, names []string) {
+	t.Helper()
+	var stream []byte
+	for _, component := range append([]string{string(generator.ComponentMesh)}, names...) {
+		args := []string{"render", file, "--profile", profile, "--component", component}
+		if component != string(generator.ComponentMesh) {
+			args = append(args, "--hydrate", "--charts", charts)
+		}
+		out, err := harness.Mtlsgen(env.Tools.Mtlsgen, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stream = append(append(stream, "---\n"...), out...)
+	}
+	path := filepath.Join(t.TempDir(), "hydrated.yaml")
+	if err := os.WriteFile(path, stream, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := harness.Mtlsgen(env.Tools.Mtlsgen, "check", path); err != nil {
+		t.Errorf("mtlsgen check of the hydrated charts (profile %s): %v\n%s", profile, err, out)
 	}
 }
 
