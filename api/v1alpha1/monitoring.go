@@ -1,6 +1,7 @@
 package v1alpha1
 
 import (
+	"errors"
 	"strings"
 	"time"
 
@@ -142,14 +143,26 @@ const (
 // does not depend on when mtlsgen runs.
 var scheduleEpoch = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 
+// ErrScheduleNeverRuns is returned by ScheduleGap for a schedule that
+// parses but names no date that exists, such as "0 0 30 2 *": a CronJob
+// with it is accepted and never runs.
+var ErrScheduleNeverRuns = errors.New("the schedule never runs: no date matches it")
+
 // LongestScheduleGap returns the longest time between two consecutive runs
 // of a five-field cron schedule (in UTC, Kubernetes' default for CronJobs),
 // over its first runs from a fixed date. It returns 0 for a schedule that
-// does not parse.
+// does not parse or never runs; ScheduleGap tells those apart.
 func LongestScheduleGap(schedule string) time.Duration {
+	gap, _ := ScheduleGap(schedule)
+	return gap
+}
+
+// ScheduleGap is LongestScheduleGap with the reason when there is no gap:
+// the parse error, or ErrScheduleNeverRuns.
+func ScheduleGap(schedule string) (time.Duration, error) {
 	s, err := cron.ParseStandard(schedule)
 	if err != nil {
-		return 0
+		return 0, err
 	}
 	// A schedule that names no day, month or weekday repeats every day, and
 	// one that names only weekdays every week: scanning two periods finds
@@ -162,21 +175,24 @@ func LongestScheduleGap(schedule string) time.Duration {
 		}
 	}
 	end := scheduleEpoch.Add(horizon)
+	// cron's Next looks five years ahead and returns the zero time when
+	// nothing matches: longer than any date that exists takes to come
+	// round (29 February, every four years).
 	prev := s.Next(scheduleEpoch)
 	if prev.IsZero() {
-		return 0
+		return 0, ErrScheduleNeverRuns
 	}
 	var longest time.Duration
 	for range scheduleRuns {
 		next := s.Next(prev)
 		if next.IsZero() || next.After(end) {
 			if longest == 0 {
-				return horizon
+				return horizon, nil
 			}
 			break
 		}
 		longest = max(longest, next.Sub(prev))
 		prev = next
 	}
-	return longest
+	return longest, nil
 }

@@ -1,6 +1,7 @@
 package v1alpha1
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -21,6 +22,25 @@ func TestLongestScheduleGap(t *testing.T) {
 		if got := LongestScheduleGap(schedule); got != want {
 			t.Errorf("%q: %s, want %s", schedule, got, want)
 		}
+	}
+}
+
+// A schedule that never runs and one that does not parse both have no gap,
+// and ScheduleGap says which; yearly schedules have one of a leap year.
+func TestScheduleGap(t *testing.T) {
+	for schedule, want := range map[string]time.Duration{
+		"0 0 1 1 *": 366 * 24 * time.Hour, // 2028 to 2029
+		"@yearly":   366 * 24 * time.Hour,
+	} {
+		if got, err := ScheduleGap(schedule); err != nil || got != want {
+			t.Errorf("%q: %s, %v; want %s", schedule, got, err, want)
+		}
+	}
+	if got, err := ScheduleGap("0 0 30 2 *"); !errors.Is(err, ErrScheduleNeverRuns) || got != 0 {
+		t.Errorf("30 February: %s, %v; want ErrScheduleNeverRuns", got, err)
+	}
+	if _, err := ScheduleGap("not a schedule"); err == nil || errors.Is(err, ErrScheduleNeverRuns) {
+		t.Errorf("not a schedule: %v, want a parse error", err)
 	}
 }
 
