@@ -1,7 +1,10 @@
 package check
 
 import (
+	"crypto/sha256"
+	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -48,6 +51,10 @@ type bundleSource struct {
 	kind      string // secret, configMap, inLine, useDefaultCAs
 	name, key string
 	path      string // field path, for findings
+	// id is what the source publishes, as far as the manifests say: the
+	// Secret or ConfigMap and key, the inLine PEM's content, whether the
+	// default CAs are used. Equal ids across clusters mean equal anchors.
+	id string
 }
 
 // bundle is a trust-manager Bundle.
@@ -192,6 +199,7 @@ func newBundle(d *Doc) *bundle {
 				if sel, ok := v.(map[string]any); ok {
 					src.name, src.key = str(sel, "name"), str(sel, "key")
 				}
+				src.id = sourceID(kind, v)
 			}
 		}
 		b.sources = append(b.sources, src)
@@ -203,6 +211,37 @@ func newBundle(d *Doc) *bundle {
 		}
 	}
 	return b
+}
+
+// sourceID identifies what a Bundle source publishes. An inLine source is
+// its PEM, so the PEM identifies it: a hash of it, short enough to read in
+// a message. A Secret or ConfigMap picked by a selector rather than a name
+// is identified by the whole selector.
+func sourceID(kind string, v any) string {
+	switch v := v.(type) {
+	case string:
+		sum := sha256.Sum256([]byte(strings.TrimSpace(v)))
+		return fmt.Sprintf("%s sha256:%x", kind, sum[:6])
+	case map[string]any:
+		if name := str(v, "name"); name != "" {
+			return fmt.Sprintf("%s %s/%s", kind, name, str(v, "key"))
+		}
+		raw, _ := json.Marshal(v) // sorts the keys
+		return fmt.Sprintf("%s %s", kind, raw)
+	}
+	return fmt.Sprintf("%s %v", kind, v)
+}
+
+// sourceIDs is the set of what a Bundle publishes, sorted: trust-manager
+// concatenates its sources into one bundle, in which order does not
+// matter for trust.
+func (b *bundle) sourceIDs() []string {
+	var ids []string
+	for _, s := range b.sources {
+		ids = append(ids, s.id)
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids)
 }
 
 func strings_(v any) []string {
