@@ -35,6 +35,10 @@ type certificate struct {
 	duration, renewBefore   time.Duration
 	durationOK, renewOK     bool // parsed and valid
 	durationSet, renewIsSet bool
+	// percent is spec.renewBeforePercentage; percentOK says it is an
+	// integer.
+	percent               int
+	percentSet, percentOK bool
 }
 
 // issuer is a cert-manager Issuer or ClusterIssuer.
@@ -169,12 +173,36 @@ func newCertificate(d *Doc) *certificate {
 		c.durationSet = true
 		c.duration, c.durationOK = parseDuration(raw)
 	}
+	if raw, ok := spec["renewBeforePercentage"]; ok {
+		c.percentSet = true
+		c.percent, c.percentOK = integer(raw)
+	}
+	// As cert-manager's pki.RenewalTime has it: renewBefore if set, else
+	// the percentage of the duration if it is within (0, 100), else a
+	// third. (cert-manager ignores a renewBefore not within (0, duration)
+	// too, but its webhook refuses one, so the value set is kept for the
+	// findings.)
 	c.renewBefore, c.renewOK = c.duration/3, c.durationOK
+	if c.percentOK && c.percent > 0 && c.percent < 100 {
+		c.renewBefore = percentOf(c.duration, c.percent)
+	}
 	if raw, ok := spec["renewBefore"]; ok {
 		c.renewIsSet = true
 		c.renewBefore, c.renewOK = parseDuration(raw)
 	}
 	return c
+}
+
+// integer reads a whole number: YAML decodes 25 as an int and 25.0 as a
+// float64, which kubectl sends as 25.
+func integer(v any) (int, bool) {
+	switch n := v.(type) {
+	case int:
+		return n, true
+	case float64:
+		return int(n), n == float64(int(n))
+	}
+	return 0, false
 }
 
 func parseDuration(v any) (time.Duration, bool) {
