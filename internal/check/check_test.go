@@ -246,3 +246,51 @@ func TestCheckFleet_comparesAnchorsNotShapes(t *testing.T) {
 		})
 	}
 }
+
+// With two Namespaces labelled as Linkerd's control plane, where check
+// expects the identity issuer must not depend on map order: repeated runs
+// give the same findings.
+func TestRun_deterministicWithTwoControlPlaneNamespaces(t *testing.T) {
+	const manifests = `apiVersion: v1
+kind: Namespace
+metadata:
+  name: mesh
+  labels: {linkerd.io/is-control-plane: "true"}
+---
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: linkerd
+  labels: {linkerd.io/is-control-plane: "true"}
+---
+apiVersion: cert-manager.io/v1
+kind: Certificate
+metadata:
+  name: linkerd-identity-issuer
+  namespace: mesh
+spec:
+  secretName: linkerd-identity-issuer
+  isCA: true
+  commonName: identity.linkerd.cluster.local
+  privateKey: {algorithm: ECDSA, size: 256}
+  issuerRef: {name: root, kind: ClusterIssuer}
+`
+	render := func() string {
+		in := &Input{}
+		in.AddManifests("in.yaml", []byte(manifests))
+		var b strings.Builder
+		for _, f := range Run(in, Options{}) {
+			fmt.Fprintf(&b, "%d %s %s %s\n", f.Line, f.Rule.ID, f.Path, f.Message)
+		}
+		return b.String()
+	}
+	first := render()
+	if !strings.Contains(first, `Linkerd's control plane is in "linkerd"`) {
+		t.Errorf("the control plane is not taken to be the first labelled namespace by name, linkerd:\n%s", first)
+	}
+	for range 50 {
+		if got := render(); got != first {
+			t.Fatalf("findings differ between runs:\n%s\nthen\n%s", first, got)
+		}
+	}
+}

@@ -81,7 +81,8 @@ type cluster struct {
 	namespaces map[string]map[string]string // name -> labels
 	values     []*Values
 	// linkerdNS is the control plane's namespace: the Namespace labelled
-	// linkerd.io/is-control-plane, else linkerd.
+	// linkerd.io/is-control-plane (the first by name if several are), else
+	// linkerd.
 	linkerdNS string
 }
 
@@ -107,13 +108,26 @@ func buildClusters(in *Input) []*cluster {
 		c := byName[n]
 		c.values = in.Values
 		c.linkerdNS = "linkerd"
-		for ns, labels := range c.namespaces {
-			if labels["linkerd.io/is-control-plane"] == "true" {
-				c.linkerdNS = ns
-			}
+		// Several labelled namespaces are a mistake, but the choice must not
+		// depend on map order: the first by name.
+		if cps := c.controlPlaneNamespaces(); len(cps) > 0 {
+			c.linkerdNS = cps[0]
 		}
 		out = append(out, c)
 	}
+	return out
+}
+
+// controlPlaneNamespaces are the Namespaces labelled
+// linkerd.io/is-control-plane: "true", sorted.
+func (c *cluster) controlPlaneNamespaces() []string {
+	var out []string
+	for ns, labels := range c.namespaces {
+		if labels[controlPlaneLabel] == "true" {
+			out = append(out, ns)
+		}
+	}
+	sort.Strings(out)
 	return out
 }
 
@@ -385,4 +399,5 @@ const (
 	identityIssuerName = generator.IdentityIssuerName
 	trustRootsName     = generator.TrustRootsName
 	trustRootsKey      = generator.TrustRootsKey
+	controlPlaneLabel  = "linkerd.io/is-control-plane"
 )
