@@ -71,6 +71,8 @@ var (
 		"Bundle and ClusterIssuer are cluster-scoped: the API server drops metadata.namespace, and tools that key objects by namespace (Argo CD, kustomize) then see an object that never matches. Remove it."}
 	RuleBundleLeaf = &Rule{"MTLS033", "Bundle publishes a leaf or an intermediate", Error, 4,
 		"A trust bundle holds anchors only; a leaf or the identity issuer in it makes proxies trust whatever that key signs and breaks at its next renewal. Source the anchors' Secrets."}
+	RuleControlPlaneNamespaces = &Rule{"MTLS034", "Several namespaces labelled as Linkerd's control plane", Warning, 0,
+		"Linkerd runs one control plane per cluster, whose namespace is labelled linkerd.io/is-control-plane: \"true\". Another namespace with the label is mislabelled: Bundles that select by it copy the trust roots there too, and which namespace holds the control plane is ambiguous (check takes the first by name). Remove the label from all but the control plane's namespace."}
 
 	RuleWebhookCertificate = &Rule{"MTLS040", "Webhook certificate does not match the chart", Error, 2,
 		"Each Linkerd webhook serves the Secret its chart mounts, for SERVICE.NAMESPACE.svc; another Secret name is never mounted and other DNS names fail the API server's TLS check. Use the chart's Secret name and DNS name."}
@@ -127,7 +129,7 @@ var Rules = []*Rule{
 	RuleUnreadable, RuleDurationUnit, RuleDurationMinimum, RuleRenewBeforeDuration, RuleOutlivesSigner, RuleRenewBeforePercentage,
 	RuleIssuerPlacement, RuleIssuerNotCA, RuleIssuerKey, RuleIssuerCertSign, RuleIssuerUntrusted,
 	RuleAnchorRotatesKey, RuleBundleIssuerCA,
-	RuleBundleName, RuleBundleSelector, RuleClusterScopedNamespace, RuleBundleLeaf,
+	RuleBundleName, RuleBundleSelector, RuleClusterScopedNamespace, RuleBundleLeaf, RuleControlPlaneNamespaces,
 	RuleWebhookCertificate, RulePolicyValidatorPKCS8, RuleExternalSecretNoCA, RuleInjectCAFromMissing, RuleChartGeneratedCerts,
 	RuleExternalCAOff, RuleIssuerScheme, RuleTrustAnchorsPEMWithExternalCA, RuleProxyOutlivesIssuer, RuleNoHeartbeatSchedule, RuleJaegerRemoved,
 	RuleDeletesSecrets, RuleOrderedContainers, RuleRestrictedPSS, RuleBroadRBAC,
