@@ -17,7 +17,15 @@ func TestLongestScheduleGap(t *testing.T) {
 		"0 0 1 * *":         31 * 24 * time.Hour,
 		"0 3 * * 0":         7 * 24 * time.Hour,
 		"0 0 29 2 *":        1461 * 24 * time.Hour, // leap days, 2028 to 2032
-		"not a schedule":    0,
+		// Thousands of runs close together, then weeks without: every 5
+		// minutes in the first week of the month (7 January 23:55 to
+		// 1 February), every 15 minutes in January (to 2029, after a leap
+		// year), every minute on 1 January.
+		"*/5 * 1-7 * *":  24*24*time.Hour + 5*time.Minute,
+		"*/15 * * 1 *":   335*24*time.Hour + 15*time.Minute,
+		"* * 1 1 *":      365*24*time.Hour + time.Minute,
+		"@every 90m":     90 * time.Minute,
+		"not a schedule": 0,
 	} {
 		if got := LongestScheduleGap(schedule); got != want {
 			t.Errorf("%q: %s, want %s", schedule, got, want)

@@ -29,11 +29,14 @@ func cadenceInput(t *testing.T, schedule string) *Input {
 // gap is found however far apart the runs are.
 func TestCheckCadence_rareSchedules(t *testing.T) {
 	for schedule, want := range map[string]string{
-		"0 0 1 1 *":   "restarts every 8784h0m0s at most", // 2028 is a leap year
-		"@yearly":     "restarts every 8784h0m0s at most",
-		"0 0 29 2 *":  "restarts every 35064h0m0s at most", // leap days, 2028 to 2032
-		"0 0 30 2 *":  `schedule "0 0 30 2 *" never runs`,
-		"0 */6 * * *": "",
+		"0 0 1 1 *":  "restarts every 8784h0m0s at most", // 2028 is a leap year
+		"@yearly":    "restarts every 8784h0m0s at most",
+		"0 0 29 2 *": "restarts every 35064h0m0s at most", // leap days, 2028 to 2032
+		"0 0 30 2 *": `schedule "0 0 30 2 *" never runs`,
+		// Every 5 minutes in the first week of the month: thousands of runs,
+		// then 24 days without.
+		"*/5 * 1-7 * *": "restarts every 576h5m0s at most",
+		"0 */6 * * *":   "",
 	} {
 		t.Run(schedule, func(t *testing.T) {
 			var got []string
