@@ -1,6 +1,7 @@
 package v1alpha1
 
 import (
+	"errors"
 	"strings"
 	"time"
 
@@ -133,27 +134,46 @@ func (m *MonitoringSpec) CertificateNamespaceLabelOrDefault() string {
 // scheduleHorizon bounds the search for the longest gap between two runs of
 // a cron schedule: eight years, long enough for monthly, yearly and even
 // leap-day schedules.
-const (
-	scheduleHorizon = 8 * 366 * 24 * time.Hour
-	scheduleRuns    = 2000
-)
+const scheduleHorizon = 8 * 366 * 24 * time.Hour
 
 // scheduleEpoch is where the search starts: a fixed instant, so the result
 // does not depend on when mtlsgen runs.
 var scheduleEpoch = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 
+// ErrScheduleNeverRuns is returned by ScheduleGap for a schedule that
+// parses but names no date that exists, such as "0 0 30 2 *": a CronJob
+// with it is accepted and never runs.
+var ErrScheduleNeverRuns = errors.New("the schedule never runs: no date matches it")
+
 // LongestScheduleGap returns the longest time between two consecutive runs
 // of a five-field cron schedule (in UTC, Kubernetes' default for CronJobs),
 // over its first runs from a fixed date. It returns 0 for a schedule that
-// does not parse.
+// does not parse or never runs; ScheduleGap tells those apart.
 func LongestScheduleGap(schedule string) time.Duration {
+	gap, _ := ScheduleGap(schedule)
+	return gap
+}
+
+// ScheduleGap is LongestScheduleGap with the reason when there is no gap:
+// the parse error, or ErrScheduleNeverRuns.
+//
+// It walks the schedule day by day, not run by run: every day a five-field
+// schedule runs, it runs at the same times (in UTC), so the times of the
+// first such day give the gaps within a day, and one step per day from the
+// day's last run to the next day's first gives the gaps between days. A
+// schedule every few minutes on a few days of the month thus shows its gap
+// of weeks, whatever the number of runs in between.
+func ScheduleGap(schedule string) (time.Duration, error) {
 	s, err := cron.ParseStandard(schedule)
 	if err != nil {
-		return 0
+		return 0, err
+	}
+	if every, ok := s.(cron.ConstantDelaySchedule); ok {
+		return every.Delay, nil // @every: no calendar
 	}
 	// A schedule that names no day, month or weekday repeats every day, and
 	// one that names only weekdays every week: scanning two periods finds
-	// its longest gap (wrap-around included) far faster than years of runs.
+	// its longest gap (wrap-around included) without years of days.
 	horizon := scheduleHorizon
 	if f := strings.Fields(schedule); len(f) == 5 && f[2] == "*" && f[3] == "*" {
 		horizon = 2 * 24 * time.Hour
@@ -162,21 +182,43 @@ func LongestScheduleGap(schedule string) time.Duration {
 		}
 	}
 	end := scheduleEpoch.Add(horizon)
-	prev := s.Next(scheduleEpoch)
-	if prev.IsZero() {
-		return 0
+	// cron's Next looks five years ahead and returns the zero time when
+	// nothing matches: longer than any date that exists takes to come
+	// round (29 February, every four years). From a second before
+	// midnight, so that the first day's runs are all there.
+	first := s.Next(scheduleEpoch.Add(-time.Second))
+	if first.IsZero() {
+		return 0, ErrScheduleNeverRuns
 	}
-	var longest time.Duration
-	for range scheduleRuns {
-		next := s.Next(prev)
+	longest, span := dayGaps(s, first)
+	days := 0
+	for day := first; ; days++ {
+		last := day.Add(span)
+		next := s.Next(last) // the first run of the next day it runs
 		if next.IsZero() || next.After(end) {
-			if longest == 0 {
-				return horizon
-			}
 			break
+		}
+		longest = max(longest, next.Sub(last))
+		day = next
+	}
+	if days == 0 {
+		return horizon, nil // it runs on one day only: the gap is longer than we looked
+	}
+	return longest, nil
+}
+
+// dayGaps returns the longest gap between the runs of s on the day of its
+// run first, the first of that day, and the time from first to the day's
+// last run.
+func dayGaps(s cron.Schedule, first time.Time) (longest, span time.Duration) {
+	y, m, d := first.Date()
+	prev := first
+	for {
+		next := s.Next(prev)
+		if ny, nm, nd := next.Date(); next.IsZero() || ny != y || nm != m || nd != d {
+			return longest, prev.Sub(first)
 		}
 		longest = max(longest, next.Sub(prev))
 		prev = next
 	}
-	return longest
 }

@@ -1,6 +1,7 @@
 package v1alpha1
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -16,11 +17,38 @@ func TestLongestScheduleGap(t *testing.T) {
 		"0 0 1 * *":         31 * 24 * time.Hour,
 		"0 3 * * 0":         7 * 24 * time.Hour,
 		"0 0 29 2 *":        1461 * 24 * time.Hour, // leap days, 2028 to 2032
-		"not a schedule":    0,
+		// Thousands of runs close together, then weeks without: every 5
+		// minutes in the first week of the month (7 January 23:55 to
+		// 1 February), every 15 minutes in January (to 2029, after a leap
+		// year), every minute on 1 January.
+		"*/5 * 1-7 * *":  24*24*time.Hour + 5*time.Minute,
+		"*/15 * * 1 *":   335*24*time.Hour + 15*time.Minute,
+		"* * 1 1 *":      365*24*time.Hour + time.Minute,
+		"@every 90m":     90 * time.Minute,
+		"not a schedule": 0,
 	} {
 		if got := LongestScheduleGap(schedule); got != want {
 			t.Errorf("%q: %s, want %s", schedule, got, want)
 		}
+	}
+}
+
+// A schedule that never runs and one that does not parse both have no gap,
+// and ScheduleGap says which; yearly schedules have one of a leap year.
+func TestScheduleGap(t *testing.T) {
+	for schedule, want := range map[string]time.Duration{
+		"0 0 1 1 *": 366 * 24 * time.Hour, // 2028 to 2029
+		"@yearly":   366 * 24 * time.Hour,
+	} {
+		if got, err := ScheduleGap(schedule); err != nil || got != want {
+			t.Errorf("%q: %s, %v; want %s", schedule, got, err, want)
+		}
+	}
+	if got, err := ScheduleGap("0 0 30 2 *"); !errors.Is(err, ErrScheduleNeverRuns) || got != 0 {
+		t.Errorf("30 February: %s, %v; want ErrScheduleNeverRuns", got, err)
+	}
+	if _, err := ScheduleGap("not a schedule"); err == nil || errors.Is(err, ErrScheduleNeverRuns) {
+		t.Errorf("not a schedule: %v, want a parse error", err)
 	}
 }
 

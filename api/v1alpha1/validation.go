@@ -1,6 +1,7 @@
 package v1alpha1
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -322,6 +323,9 @@ func validateRestarter(s *MeshTLSSpec, p *field.Path) field.ErrorList {
 	if _, err := cron.ParseStandard(r.Schedule); err != nil || len(strings.Fields(r.Schedule)) != 5 {
 		el = append(el, field.Invalid(p.Child("schedule"), r.Schedule,
 			"must be a five-field cron expression (minute hour day-of-month month day-of-week), e.g. \"25 */6 * * *\""))
+	} else if _, err := ScheduleGap(r.Schedule); errors.Is(err, ErrScheduleNeverRuns) {
+		el = append(el, field.Invalid(p.Child("schedule"), r.Schedule,
+			"never runs: no date matches it (such as 30 February), so workloads are never restarted onto a new trust bundle"))
 	}
 	if r.MaxRestartsPerRun == nil || *r.MaxRestartsPerRun < 1 {
 		el = append(el, field.Invalid(p.Child("maxRestartsPerRun"), ptrValue(r.MaxRestartsPerRun), "must be at least 1"))

@@ -81,6 +81,10 @@ func TestValidate(t *testing.T) {
 			mutate: func(m *MeshTLS) { m.Spec.Restarter.Image.Digest = "md5:abc" },
 			errs:   field.ErrorList{field.Invalid(spec.Child("restarter", "image", "digest"), "md5:abc", "")},
 		},
+		"invalid with a restarter schedule that never runs": {
+			mutate: func(m *MeshTLS) { m.Spec.Restarter.Schedule = "0 0 30 2 *" },
+			errs:   field.ErrorList{field.Invalid(spec.Child("restarter", "schedule"), "0 0 30 2 *", "")},
+		},
 		"invalid with two data-plane selections": {
 			mutate: func(m *MeshTLS) { m.Spec.Restarter.DataPlane.Namespaces = []string{"shop"} },
 			errs:   field.ErrorList{field.Invalid(spec.Child("restarter", "dataPlane"), "", "")},

@@ -2,14 +2,16 @@ package check
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 )
 
-// checkBundles: MTLS030-033.
+// checkBundles: MTLS030-034.
 func checkBundles(c *cluster) []Finding {
-	var out []Finding
+	out := checkControlPlaneNamespaces(c)
 	for _, b := range c.bundles {
 		if b.ns != "" {
 			out = append(out, at(RuleClusterScopedNamespace, b.doc, "metadata.namespace",
@@ -68,6 +70,27 @@ func checkBundles(c *cluster) []Finding {
 					"publish the anchor that signs the issuer instead"))
 			}
 		}
+	}
+	return out
+}
+
+// checkControlPlaneNamespaces: MTLS034. Linkerd does not support two
+// control planes in one cluster (linkerd2#2954), so a second namespace
+// with the label is mislabelled.
+func checkControlPlaneNamespaces(c *cluster) []Finding {
+	cps := c.controlPlaneNamespaces()
+	if len(cps) < 2 {
+		return nil
+	}
+	var out []Finding
+	for _, d := range c.docs {
+		if d.APIVersion() != "v1" || d.Kind() != "Namespace" || !slices.Contains(cps[1:], d.Name()) {
+			continue
+		}
+		out = append(out, at(RuleControlPlaneNamespaces, d, "metadata.labels",
+			fmt.Sprintf("Namespaces %s are all labelled %s, but a cluster has one Linkerd control plane: Bundles that select by the label copy the trust roots into %s too, and check takes %s, the first by name, for the control plane's",
+				strings.Join(cps, ", "), controlPlaneLabel, d.Name(), cps[0]),
+			fmt.Sprintf("remove the %s label from every Namespace but the control plane's", controlPlaneLabel)))
 	}
 	return out
 }

@@ -13,7 +13,7 @@ const (
 	minRenewBefore = 5 * time.Minute
 )
 
-// checkDurations: MTLS001-004.
+// checkDurations: MTLS001-005.
 func checkDurations(c *cluster) []Finding {
 	var out []Finding
 	for _, crt := range c.certs {
@@ -49,6 +49,7 @@ func checkDurations(c *cluster) []Finding {
 					fmt.Sprintf("make it at least %s", f.min)))
 			}
 		}
+		out = append(out, checkRenewBeforePercentage(crt)...)
 		if crt.durationOK && crt.renewOK && crt.renewBefore >= crt.duration && (crt.durationSet || crt.renewIsSet) {
 			out = append(out, at(RuleRenewBeforeDuration, d, "spec.renewBefore",
 				fmt.Sprintf("renewBefore %s is not shorter than duration %s; cert-manager rejects it", crt.renewBefore, crt.duration),
@@ -62,6 +63,72 @@ func checkDurations(c *cluster) []Finding {
 		}
 	}
 	return out
+}
+
+// checkRenewBeforePercentage: MTLS005, as cert-manager's webhook
+// (validation.ValidateDuration) has it. The webhook checks the percentage
+// only when duration or renewBefore is set too; otherwise an out-of-range
+// one is accepted and ignored.
+func checkRenewBeforePercentage(crt *certificate) []Finding {
+	if !crt.percentSet {
+		return nil
+	}
+	d, path := crt.doc, "spec.renewBeforePercentage"
+	raw := get(d.Obj, "spec", "renewBeforePercentage")
+	var out []Finding
+	if crt.renewIsSet {
+		out = append(out, at(RuleRenewBeforePercentage, d, path,
+			"renewBefore and renewBeforePercentage are both set; cert-manager's webhook rejects the Certificate when it is applied: they are mutually exclusive",
+			"remove one of them"))
+	}
+	validated := crt.durationSet || crt.renewIsSet
+	switch {
+	case !crt.percentOK:
+		out = append(out, at(RuleRenewBeforePercentage, d, path,
+			fmt.Sprintf("renewBeforePercentage: %v is not an integer; the API server rejects the Certificate when it is applied", raw),
+			"write a whole number of percent from 1 to 99, without %"))
+	case (crt.percent <= 0 || crt.percent >= 100) && validated:
+		out = append(out, at(RuleRenewBeforePercentage, d, path,
+			fmt.Sprintf("renewBeforePercentage %d is not within 1 to 99; cert-manager's webhook rejects the Certificate when it is applied", crt.percent),
+			"set the percent of the duration left at renewal, from 1 to 99"))
+	case crt.percent <= 0 || crt.percent >= 100:
+		f := at(RuleRenewBeforePercentage, d, path,
+			fmt.Sprintf("renewBeforePercentage %d is not within 1 to 99; without duration or renewBefore cert-manager's webhook lets it through, and cert-manager ignores it and renews at two thirds of the duration", crt.percent),
+			"set the percent of the duration left at renewal, from 1 to 99, or remove it")
+		f.Severity = Warning
+		out = append(out, f)
+	case validated && crt.durationOK:
+		// The webhook checks duration × (100 − percentage) against the
+		// minimum renewBefore, though renewal uses duration × percentage.
+		if rb := percentOf(crt.duration, 100-crt.percent); rb < minRenewBefore {
+			fix := "lengthen duration"
+			if p := maxPercent(crt.duration); p > 0 {
+				fix = fmt.Sprintf("make renewBeforePercentage at most %d, or lengthen duration", p)
+			}
+			out = append(out, at(RuleRenewBeforePercentage, d, path,
+				fmt.Sprintf("with duration %s, renewBeforePercentage %d is rejected by cert-manager's webhook: it requires %d%% of the duration (%s) to be at least %s",
+					crt.duration, crt.percent, 100-crt.percent, rb, minRenewBefore),
+				fix))
+		}
+	}
+	return out
+}
+
+// percentOf is p percent of d, in floating point as cert-manager computes
+// it (in int64 nanoseconds, 99 times a long duration overflows).
+func percentOf(d time.Duration, p int) time.Duration {
+	return time.Duration(float64(d) * float64(p) / 100)
+}
+
+// maxPercent is the largest renewBeforePercentage cert-manager's webhook
+// accepts with duration d, or 0 for none.
+func maxPercent(d time.Duration) int {
+	for p := 99; p > 0; p-- {
+		if percentOf(d, 100-p) >= minRenewBefore {
+			return p
+		}
+	}
+	return 0
 }
 
 // checkIdentityIssuer: MTLS010-014.

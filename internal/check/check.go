@@ -104,10 +104,7 @@ func checkFleet(all []*cluster) []Finding {
 			}
 		}
 		bs := c.linkerdBundles()
-		var sources []string
-		for _, s := range bs[0].sources {
-			sources = append(sources, s.kind+":"+s.name+"/"+s.key)
-		}
+		sources := bs[0].sourceIDs()
 		if first == nil {
 			first, firstSources = c, sources
 			continue

@@ -191,3 +191,106 @@ func FuzzCheck(f *testing.F) {
 		}
 	})
 }
+
+// fleetInput is clusters east and west, each with a Linkerd trust Bundle
+// with the given sources (YAML list entries, one a line).
+func fleetInput(east, west []string) *Input {
+	var b strings.Builder
+	for _, c := range []struct {
+		name    string
+		sources []string
+	}{{"east", east}, {"west", west}} {
+		fmt.Fprintf(&b, "---\n# mtlsgen: cluster %s, component mesh\n", c.name)
+		b.WriteString("apiVersion: trust.cert-manager.io/v1alpha1\nkind: Bundle\nmetadata:\n  name: linkerd-identity-trust-roots\nspec:\n  sources:\n")
+		for _, s := range c.sources {
+			b.WriteString("    - " + s + "\n")
+		}
+		b.WriteString("  target:\n    configMap: {key: ca-bundle.crt}\n    namespaceSelector:\n      matchLabels: {linkerd.io/is-control-plane: \"true\"}\n")
+	}
+	in := &Input{}
+	in.AddManifests("fleet.yaml", []byte(b.String()))
+	return in
+}
+
+// MTLS080 compares what the bundles publish: inLine PEMs by content, and
+// the sources as a set, in any order.
+func TestCheckFleet_comparesAnchorsNotShapes(t *testing.T) {
+	const (
+		pemA = `inLine: "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"`
+		// pemA again, without its final newline: the same anchor.
+		pemA2 = `inLine: "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----"`
+		pemB  = `inLine: "-----BEGIN CERTIFICATE-----\nBBBB\n-----END CERTIFICATE-----\n"`
+		root  = "secret: {name: root-ca, key: tls.crt}"
+		prev  = "secret: {name: previous-root-ca, key: tls.crt}"
+	)
+	for name, tc := range map[string]struct {
+		east, west []string
+		findings   int
+	}{
+		"different inLine PEMs":             {[]string{pemA}, []string{pemB}, 1},
+		"the same inLine PEM":               {[]string{pemA}, []string{pemA2}, 0},
+		"the same Secrets in another order": {[]string{root, prev}, []string{prev, root}, 0},
+		"one Secret fewer":                  {[]string{root, prev}, []string{root}, 1},
+		"a Secret and a PEM, swapped":       {[]string{root, pemA}, []string{pemA, root}, 0},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var got []Finding
+			for _, f := range Run(fleetInput(tc.east, tc.west), Options{}) {
+				if f.Rule == RuleFleetAnchors {
+					got = append(got, f)
+				}
+			}
+			if len(got) != tc.findings {
+				t.Errorf("%d MTLS080 findings, want %d:\n%s", len(got), tc.findings, lines(got))
+			}
+		})
+	}
+}
+
+// With two Namespaces labelled as Linkerd's control plane, where check
+// expects the identity issuer must not depend on map order: repeated runs
+// give the same findings.
+func TestRun_deterministicWithTwoControlPlaneNamespaces(t *testing.T) {
+	const manifests = `apiVersion: v1
+kind: Namespace
+metadata:
+  name: mesh
+  labels: {linkerd.io/is-control-plane: "true"}
+---
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: linkerd
+  labels: {linkerd.io/is-control-plane: "true"}
+---
+apiVersion: cert-manager.io/v1
+kind: Certificate
+metadata:
+  name: linkerd-identity-issuer
+  namespace: mesh
+spec:
+  secretName: linkerd-identity-issuer
+  isCA: true
+  commonName: identity.linkerd.cluster.local
+  privateKey: {algorithm: ECDSA, size: 256}
+  issuerRef: {name: root, kind: ClusterIssuer}
+`
+	render := func() string {
+		in := &Input{}
+		in.AddManifests("in.yaml", []byte(manifests))
+		var b strings.Builder
+		for _, f := range Run(in, Options{}) {
+			fmt.Fprintf(&b, "%d %s %s %s\n", f.Line, f.Rule.ID, f.Path, f.Message)
+		}
+		return b.String()
+	}
+	first := render()
+	if !strings.Contains(first, `Linkerd's control plane is in "linkerd"`) {
+		t.Errorf("the control plane is not taken to be the first labelled namespace by name, linkerd:\n%s", first)
+	}
+	for range 50 {
+		if got := render(); got != first {
+			t.Fatalf("findings differ between runs:\n%s\nthen\n%s", first, got)
+		}
+	}
+}

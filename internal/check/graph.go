@@ -1,7 +1,10 @@
 package check
 
 import (
+	"crypto/sha256"
+	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -32,6 +35,10 @@ type certificate struct {
 	duration, renewBefore   time.Duration
 	durationOK, renewOK     bool // parsed and valid
 	durationSet, renewIsSet bool
+	// percent is spec.renewBeforePercentage; percentOK says it is an
+	// integer.
+	percent               int
+	percentSet, percentOK bool
 }
 
 // issuer is a cert-manager Issuer or ClusterIssuer.
@@ -48,6 +55,10 @@ type bundleSource struct {
 	kind      string // secret, configMap, inLine, useDefaultCAs
 	name, key string
 	path      string // field path, for findings
+	// id is what the source publishes, as far as the manifests say: the
+	// Secret or ConfigMap and key, the inLine PEM's content, whether the
+	// default CAs are used. Equal ids across clusters mean equal anchors.
+	id string
 }
 
 // bundle is a trust-manager Bundle.
@@ -70,7 +81,8 @@ type cluster struct {
 	namespaces map[string]map[string]string // name -> labels
 	values     []*Values
 	// linkerdNS is the control plane's namespace: the Namespace labelled
-	// linkerd.io/is-control-plane, else linkerd.
+	// linkerd.io/is-control-plane (the first by name if several are), else
+	// linkerd.
 	linkerdNS string
 }
 
@@ -96,13 +108,26 @@ func buildClusters(in *Input) []*cluster {
 		c := byName[n]
 		c.values = in.Values
 		c.linkerdNS = "linkerd"
-		for ns, labels := range c.namespaces {
-			if labels["linkerd.io/is-control-plane"] == "true" {
-				c.linkerdNS = ns
-			}
+		// Several labelled namespaces are a mistake, but the choice must not
+		// depend on map order: the first by name.
+		if cps := c.controlPlaneNamespaces(); len(cps) > 0 {
+			c.linkerdNS = cps[0]
 		}
 		out = append(out, c)
 	}
+	return out
+}
+
+// controlPlaneNamespaces are the Namespaces labelled
+// linkerd.io/is-control-plane: "true", sorted.
+func (c *cluster) controlPlaneNamespaces() []string {
+	var out []string
+	for ns, labels := range c.namespaces {
+		if labels[controlPlaneLabel] == "true" {
+			out = append(out, ns)
+		}
+	}
+	sort.Strings(out)
 	return out
 }
 
@@ -162,12 +187,36 @@ func newCertificate(d *Doc) *certificate {
 		c.durationSet = true
 		c.duration, c.durationOK = parseDuration(raw)
 	}
+	if raw, ok := spec["renewBeforePercentage"]; ok {
+		c.percentSet = true
+		c.percent, c.percentOK = integer(raw)
+	}
+	// As cert-manager's pki.RenewalTime has it: renewBefore if set, else
+	// the percentage of the duration if it is within (0, 100), else a
+	// third. (cert-manager ignores a renewBefore not within (0, duration)
+	// too, but its webhook refuses one, so the value set is kept for the
+	// findings.)
 	c.renewBefore, c.renewOK = c.duration/3, c.durationOK
+	if c.percentOK && c.percent > 0 && c.percent < 100 {
+		c.renewBefore = percentOf(c.duration, c.percent)
+	}
 	if raw, ok := spec["renewBefore"]; ok {
 		c.renewIsSet = true
 		c.renewBefore, c.renewOK = parseDuration(raw)
 	}
 	return c
+}
+
+// integer reads a whole number: YAML decodes 25 as an int and 25.0 as a
+// float64, which kubectl sends as 25.
+func integer(v any) (int, bool) {
+	switch n := v.(type) {
+	case int:
+		return n, true
+	case float64:
+		return int(n), n == float64(int(n))
+	}
+	return 0, false
 }
 
 func parseDuration(v any) (time.Duration, bool) {
@@ -192,6 +241,7 @@ func newBundle(d *Doc) *bundle {
 				if sel, ok := v.(map[string]any); ok {
 					src.name, src.key = str(sel, "name"), str(sel, "key")
 				}
+				src.id = sourceID(kind, v)
 			}
 		}
 		b.sources = append(b.sources, src)
@@ -203,6 +253,37 @@ func newBundle(d *Doc) *bundle {
 		}
 	}
 	return b
+}
+
+// sourceID identifies what a Bundle source publishes. An inLine source is
+// its PEM, so the PEM identifies it: a hash of it, short enough to read in
+// a message. A Secret or ConfigMap picked by a selector rather than a name
+// is identified by the whole selector.
+func sourceID(kind string, v any) string {
+	switch v := v.(type) {
+	case string:
+		sum := sha256.Sum256([]byte(strings.TrimSpace(v)))
+		return fmt.Sprintf("%s sha256:%x", kind, sum[:6])
+	case map[string]any:
+		if name := str(v, "name"); name != "" {
+			return fmt.Sprintf("%s %s/%s", kind, name, str(v, "key"))
+		}
+		raw, _ := json.Marshal(v) // sorts the keys
+		return fmt.Sprintf("%s %s", kind, raw)
+	}
+	return fmt.Sprintf("%s %v", kind, v)
+}
+
+// sourceIDs is the set of what a Bundle publishes, sorted: trust-manager
+// concatenates its sources into one bundle, in which order does not
+// matter for trust.
+func (b *bundle) sourceIDs() []string {
+	var ids []string
+	for _, s := range b.sources {
+		ids = append(ids, s.id)
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids)
 }
 
 func strings_(v any) []string {
@@ -318,4 +399,5 @@ const (
 	identityIssuerName = generator.IdentityIssuerName
 	trustRootsName     = generator.TrustRootsName
 	trustRootsKey      = generator.TrustRootsKey
+	controlPlaneLabel  = "linkerd.io/is-control-plane"
 )

@@ -44,6 +44,8 @@ var (
 		"A certificate renewed before it is even issued renews forever (cert-manager refuses it). Make renewBefore shorter than duration."}
 	RuleOutlivesSigner = &Rule{"MTLS004", "Certificate can outlive the CA that signs it", Warning, 5,
 		"A certificate issued just before its CA renews must not expire after that CA certificate; shorten its duration to at most the CA's renewBefore."}
+	RuleRenewBeforePercentage = &Rule{"MTLS005", "renewBeforePercentage set with renewBefore or out of range", Error, 5,
+		"renewBeforePercentage is the whole percent of the duration left when cert-manager renews, from 1 to 99, instead of renewBefore. cert-manager's webhook rejects a Certificate that sets both, or a percentage out of range (unless neither duration nor renewBefore is set: then it is ignored), or one above what a short duration allows. Set one of the two, within range."}
 
 	RuleIssuerPlacement = &Rule{"MTLS010", "Identity issuer in the wrong place", Error, 3,
 		"Linkerd's identity controller mounts Secret linkerd-identity-issuer in the Linkerd namespace; any other name or namespace leaves it without an issuer."}
@@ -69,6 +71,8 @@ var (
 		"Bundle and ClusterIssuer are cluster-scoped: the API server drops metadata.namespace, and tools that key objects by namespace (Argo CD, kustomize) then see an object that never matches. Remove it."}
 	RuleBundleLeaf = &Rule{"MTLS033", "Bundle publishes a leaf or an intermediate", Error, 4,
 		"A trust bundle holds anchors only; a leaf or the identity issuer in it makes proxies trust whatever that key signs and breaks at its next renewal. Source the anchors' Secrets."}
+	RuleControlPlaneNamespaces = &Rule{"MTLS034", "Several namespaces labelled as Linkerd's control plane", Warning, 0,
+		"Linkerd runs one control plane per cluster, whose namespace is labelled linkerd.io/is-control-plane: \"true\". Another namespace with the label is mislabelled: Bundles that select by it copy the trust roots there too, and which namespace holds the control plane is ambiguous (check takes the first by name). Remove the label from all but the control plane's namespace."}
 
 	RuleWebhookCertificate = &Rule{"MTLS040", "Webhook certificate does not match the chart", Error, 2,
 		"Each Linkerd webhook serves the Secret its chart mounts, for SERVICE.NAMESPACE.svc; another Secret name is never mounted and other DNS names fail the API server's TLS check. Use the chart's Secret name and DNS name."}
@@ -122,10 +126,10 @@ var (
 
 // Rules lists every rule, by ID.
 var Rules = []*Rule{
-	RuleUnreadable, RuleDurationUnit, RuleDurationMinimum, RuleRenewBeforeDuration, RuleOutlivesSigner,
+	RuleUnreadable, RuleDurationUnit, RuleDurationMinimum, RuleRenewBeforeDuration, RuleOutlivesSigner, RuleRenewBeforePercentage,
 	RuleIssuerPlacement, RuleIssuerNotCA, RuleIssuerKey, RuleIssuerCertSign, RuleIssuerUntrusted,
 	RuleAnchorRotatesKey, RuleBundleIssuerCA,
-	RuleBundleName, RuleBundleSelector, RuleClusterScopedNamespace, RuleBundleLeaf,
+	RuleBundleName, RuleBundleSelector, RuleClusterScopedNamespace, RuleBundleLeaf, RuleControlPlaneNamespaces,
 	RuleWebhookCertificate, RulePolicyValidatorPKCS8, RuleExternalSecretNoCA, RuleInjectCAFromMissing, RuleChartGeneratedCerts,
 	RuleExternalCAOff, RuleIssuerScheme, RuleTrustAnchorsPEMWithExternalCA, RuleProxyOutlivesIssuer, RuleNoHeartbeatSchedule, RuleJaegerRemoved,
 	RuleDeletesSecrets, RuleOrderedContainers, RuleRestrictedPSS, RuleBroadRBAC,

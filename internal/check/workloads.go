@@ -1,17 +1,18 @@
 package check
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
 	"strings"
-	"time"
 
-	"github.com/robfig/cron/v3"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	psapi "k8s.io/pod-security-admission/api"
 	"k8s.io/pod-security-admission/policy"
+
+	"github.com/mtlsgen/mtlsgen/api/v1alpha1"
 )
 
 // jobPod returns the pod template of a Job or CronJob, and its field path.
@@ -145,8 +146,17 @@ func checkCadence(c *cluster) []Finding {
 			continue
 		}
 		schedule := str(d.Obj, "spec", "schedule")
-		gap, ok := longestGap(schedule)
-		if ok && gap > window {
+		// The spec's own computation: it scans years, so yearly and leap-day
+		// schedules show their gaps. A schedule that does not parse is the
+		// API server's to reject, not a cadence.
+		gap, err := v1alpha1.ScheduleGap(schedule)
+		switch {
+		case errors.Is(err, v1alpha1.ErrScheduleNeverRuns):
+			out = append(out, at(RuleCadence, d, "spec.schedule",
+				fmt.Sprintf("schedule %q never runs (no date matches it), but anchor %s renews with a new key and the identity issuer is re-signed under it within %s: workloads are never restarted onto the new bundle and then reject the new certificates",
+					schedule, rotating[0].doc.Ref(), window),
+				fmt.Sprintf("use a schedule that runs at least every %s, or set rotationPolicy: Never on the anchor and rotate explicitly", window)))
+		case err == nil && gap > window:
 			out = append(out, at(RuleCadence, d, "spec.schedule",
 				fmt.Sprintf("restarts every %s at most, but anchor %s renews with a new key and the identity issuer is re-signed under it within %s: workloads still holding the old bundle then reject the new certificates",
 					gap, rotating[0].doc.Ref(), window),
@@ -154,22 +164,4 @@ func checkCadence(c *cluster) []Finding {
 		}
 	}
 	return out
-}
-
-// longestGap is the longest wait between two runs of a cron schedule over a
-// year.
-func longestGap(schedule string) (time.Duration, bool) {
-	s, err := cron.ParseStandard(schedule)
-	if err != nil {
-		return 0, false
-	}
-	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	prev := s.Next(start)
-	var gap time.Duration
-	for i := 0; i < 100000 && prev.Before(start.AddDate(1, 0, 0)); i++ {
-		next := s.Next(prev)
-		gap = max(gap, next.Sub(prev))
-		prev = next
-	}
-	return gap, true
 }
