@@ -287,8 +287,14 @@ func applicationSet(m *v1alpha1.MeshTLS, _ Options) []Object {
 						// between Applications, so a component whose CRDs
 						// or webhooks another one installs fails at first.
 						// Retry long enough for cert-manager's webhook to
-						// start (a minute or two) and the CRDs to land:
-						// 15s doubling to 5m, ten times, about 25 minutes.
+						// start (a minute or two) and the CRDs to land.
+						// Argo CD v3.6 retries a failed sync Limit times
+						// and waits Duration*Factor^n, at most
+						// MaxDuration, before retry n (NextRetryAt with
+						// the RetryCount it has already incremented; its
+						// status message names the time one doubling
+						// earlier): 30s, 1m, 2m, 4m, then 5m six times,
+						// 37.5 minutes in all.
 						Retry: &RetryStrategy{Limit: 10, Backoff: &Backoff{Duration: "15s", Factor: 2, MaxDuration: "5m"}},
 					},
 				},

@@ -6,8 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pmezard/go-difflib/difflib"
-
 	"github.com/mtlsgen/mtlsgen/internal/output"
 	"github.com/mtlsgen/mtlsgen/internal/testutil"
 )
@@ -55,15 +53,7 @@ func TestREADME_enrollmentDiffs(t *testing.T) {
 	var b strings.Builder
 	for i := 1; i < len(phases); i++ {
 		from, to := phases[i-1], phases[i]
-		a, _ := os.ReadFile(filepath.Join(root, "golden", from.file+".yaml"))
-		c, _ := os.ReadFile(filepath.Join(root, "golden", to.file+".yaml"))
-		diff, err := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
-			A: difflib.SplitLines(string(a)), B: difflib.SplitLines(string(c)),
-			FromFile: "golden/" + from.file + ".yaml", ToFile: "golden/" + to.file + ".yaml", Context: 2,
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		diff := goldenDiff(t, root, from.file, to.file)
 		b.WriteString("<details><summary>" + to.title + ": the rendered change</summary>\n\n```diff\n" + diff + "```\n</details>\n\n")
 	}
 	readme := filepath.Join(root, "README.md")
