@@ -327,6 +327,7 @@ func TestRenderHydrate_problems(t *testing.T) {
 		t.Error("an output directory was written")
 	}
 
+	missing := filepath.Join(t.TempDir(), "none")
 	for name, tc := range map[string]struct {
 		args []string
 		code int
@@ -342,6 +343,10 @@ func TestRenderHydrate_problems(t *testing.T) {
 		"values":                                 {[]string{"render", file, "--hydrate", "--only", "linkerd-values"}, ExitUsage, "mtlsgen: --hydrate writes Helm's manifests as YAML"},
 		"charts without --hydrate":               {[]string{"render", file, "--charts", "x"}, ExitUsage, "mtlsgen: --charts, --cache and --lock go with --hydrate"},
 		"a chart as component without --hydrate": {[]string{"render", file, "--component", "linkerd-viz"}, ExitUsage, `mtlsgen: no component "linkerd-viz"`},
+		"an unknown component with --hydrate": {[]string{"render", file, "--hydrate", "--component", "nope"}, ExitUsage,
+			`mtlsgen: no component "nope" (components: mesh, patches, argocd; with --hydrate also the charts: cert-manager, trust-manager, linkerd-crds, linkerd-control-plane, linkerd-viz)`},
+		"local charts that are not there": {[]string{"render", file, "--hydrate", "--charts", missing}, ExitUsage,
+			"mtlsgen: --charts " + missing + ": not a directory of local charts"},
 		"not locked, not local": {[]string{"render", file, "--hydrate", "--lock", filepath.Join(t.TempDir(), "l")}, ExitInvalid,
 			"mtlsgen: chart cert-manager v1.21.2 from https://charts.jetstack.io: the lock file has no digest for it: run `mtlsgen charts pull "},
 	} {

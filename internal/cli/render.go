@@ -2,6 +2,9 @@ package cli
 
 import (
 	"fmt"
+	"os"
+	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -132,7 +135,22 @@ func runRender(streams IOStreams, version, file string, f *renderFlags) error {
 		gopts.Component = "" // a chart: checked, and rendered, by hydrate
 	}
 	if err := generator.CheckOptions(m, gopts); err != nil {
+		if f.hydrate && gopts.Component != "" && !slices.Contains(generator.Components, gopts.Component) {
+			var names []string
+			for _, c := range generator.HelmCharts(m) {
+				if !slices.Contains(names, c.Component) {
+					names = append(names, c.Component)
+				}
+			}
+			return usagef("no component %q (components: %s; with --hydrate also the charts: %s)",
+				f.component, strings.Join(componentNames(), ", "), strings.Join(names, ", "))
+		}
 		return usageError{err}
+	}
+	if f.charts != "" {
+		if fi, err := os.Stat(f.charts); err != nil || !fi.IsDir() {
+			return usagef("--charts %s: not a directory of local charts", f.charts)
+		}
 	}
 	if a := m.Spec.ArgoCD; !f.hydrate && format.Kind == "dir" && f.component == "" && a.Source == v1alpha1.SourceRendered &&
 		v1alpha1.IsEnabled(a.Enabled) && len(generator.HelmCharts(m)) > 0 {
