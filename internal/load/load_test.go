@@ -274,6 +274,10 @@ func TestParse_invalid(t *testing.T) {
 				`spec.yaml:7: spec.restarter.image.tag: must be 1 to 128 letters, digits, '_', '.' or '-', not starting with '.' or '-'`,
 			},
 		},
+		"an image tag one character too long": {
+			spec: header + "spec:\n  restarter:\n    image: {repository: ghcr.io/acme/mtlsgen, tag: " + strings.Repeat("v", 129) + "}\n" + anchors + argocd,
+			want: []string{`spec.yaml:7: spec.restarter.image.tag: must be 1 to 128 letters, digits, '_', '.' or '-', not starting with '.' or '-'`},
+		},
 		"an image repository with capitals": {
 			spec: header + "spec:\n  restarter:\n    image: {repository: registry.Example.com:5000/Acme/mtlsgen}\n" + anchors + argocd,
 			want: []string{`spec.yaml:7: spec.restarter.image.repository: must be an image repository such as ghcr.io/mtlsgen/mtlsgen: an optional registry host[:port], then lowercase path components of letters and digits separated by '/', '.', '_' or '-', at most 255 characters; the tag and digest go in image.tag and image.digest`},
