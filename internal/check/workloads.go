@@ -151,6 +151,11 @@ func checkCadence(c *cluster) []Finding {
 		// API server's to reject, not a cadence.
 		gap, err := v1alpha1.ScheduleGap(schedule)
 		switch {
+		case get(d.Obj, "spec", "suspend") == true:
+			out = append(out, at(RuleCadence, d, "spec.suspend",
+				fmt.Sprintf("the restart job is suspended, but anchor %s renews with a new key and the identity issuer is re-signed under it within %s: workloads are never restarted onto the new bundle and then reject the new certificates",
+					rotating[0].doc.Ref(), window),
+				fmt.Sprintf("resume it (suspend: false) and keep it running at least every %s, or set rotationPolicy: Never on the anchor and rotate explicitly", window)))
 		case errors.Is(err, v1alpha1.ErrScheduleNeverRuns):
 			out = append(out, at(RuleCadence, d, "spec.schedule",
 				fmt.Sprintf("schedule %q never runs (no date matches it), but anchor %s renews with a new key and the identity issuer is re-signed under it within %s: workloads are never restarted onto the new bundle and then reject the new certificates",

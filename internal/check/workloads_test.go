@@ -11,6 +11,13 @@ import (
 // within 23h) with the restarter's schedule replaced.
 func cadenceInput(t *testing.T, schedule string) *Input {
 	t.Helper()
+	return cadenceSpec(t, `schedule: "`+schedule+`"`)
+}
+
+// cadenceSpec is that fixture with its CronJob's schedule line replaced by
+// lines (of its spec, indented by two).
+func cadenceSpec(t *testing.T, lines string) *Input {
+	t.Helper()
 	file := filepath.Join("testdata", "rules", "MTLS090", "bad.yaml")
 	raw, err := os.ReadFile(file)
 	if err != nil {
@@ -21,7 +28,7 @@ func cadenceInput(t *testing.T, schedule string) *Input {
 		t.Fatalf("%s no longer has %s", file, weekly)
 	}
 	in := &Input{}
-	in.AddManifests(file, []byte(strings.Replace(string(raw), weekly, `schedule: "`+schedule+`"`, 1)))
+	in.AddManifests(file, []byte(strings.Replace(string(raw), weekly, lines, 1)))
 	return in
 }
 
@@ -54,5 +61,17 @@ func TestCheckCadence_rareSchedules(t *testing.T) {
 				t.Errorf("got %q, want one MTLS090 starting %q", got, want)
 			}
 		})
+	}
+}
+
+// A suspended restart job runs on no schedule at all.
+func TestCheckCadence_suspended(t *testing.T) {
+	fs := Run(cadenceSpec(t, "schedule: \"0 */6 * * *\"\n  suspend: true"), Options{})
+	var got []string
+	for _, f := range fs {
+		got = append(got, f.Rule.ID+" "+f.Path+": "+f.Message)
+	}
+	if len(fs) != 1 || fs[0].Rule != RuleCadence || fs[0].Path != "spec.suspend" || !strings.HasPrefix(fs[0].Message, "the restart job is suspended") {
+		t.Errorf("got %q, want one MTLS090 on spec.suspend", got)
 	}
 }
