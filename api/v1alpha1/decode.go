@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -164,6 +165,7 @@ func (d *treeDecoder) object(n *yaml.Node, t reflect.Type, p *field.Path) any {
 	}
 	fields := fieldsOf(t)
 	out := map[string]any{}
+	n = d.merged(n, p)
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		key := k.Value
@@ -190,6 +192,7 @@ func (d *treeDecoder) mapping(n *yaml.Node, t reflect.Type, p *field.Path) any {
 		return nil
 	}
 	out := map[string]any{}
+	n = d.merged(n, p)
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		cp := p.Key(k.Value)
@@ -201,6 +204,79 @@ func (d *treeDecoder) mapping(n *yaml.Node, t reflect.Type, p *field.Path) any {
 		out[k.Value] = d.decode(v, t.Elem(), cp, k.Line)
 	}
 	return out
+}
+
+// merged resolves YAML merge keys (<<: *defaults, or a list of them) in a
+// mapping, as YAML 1.1 and kubectl do: the mapping's own keys win, then
+// the merged mappings' in the order listed. It returns n itself when it has
+// no merge key, else a mapping holding the result; the nodes keep their
+// lines, so a problem in a merged value is reported where it is written.
+func (d *treeDecoder) merged(n *yaml.Node, p *field.Path) *yaml.Node {
+	return d.mergedFrom(n, p, map[*yaml.Node]bool{})
+}
+
+// mergedFrom is merged with the mappings whose merges are being resolved,
+// so that one that merges itself (&a {<<: *a}) is an error, not a loop.
+func (d *treeDecoder) mergedFrom(n *yaml.Node, p *field.Path, resolving map[*yaml.Node]bool) *yaml.Node {
+	if !slices.ContainsFunc(n.Content, isMergeKey) {
+		return n
+	}
+	resolving[n] = true
+	defer delete(resolving, n)
+	out := &yaml.Node{Kind: yaml.MappingNode, Line: n.Line, Column: n.Column}
+	var sources []*yaml.Node
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if !isMergeKey(k) {
+			out.Content = append(out.Content, k, v)
+			continue
+		}
+		for v.Kind == yaml.AliasNode {
+			v = v.Alias
+		}
+		list := []*yaml.Node{v}
+		if v.Kind == yaml.SequenceNode {
+			list = v.Content
+		}
+		for _, m := range list {
+			for m.Kind == yaml.AliasNode {
+				m = m.Alias
+			}
+			switch {
+			case m.Kind != yaml.MappingNode:
+				d.mergeError(p, k, "a merge key takes a mapping or a list of mappings (<<: *anchor)")
+			case resolving[m]:
+				d.mergeError(p, k, "merges the mapping it is part of")
+			default:
+				sources = append(sources, d.mergedFrom(m, p, resolving))
+			}
+		}
+	}
+	seen := map[string]bool{}
+	for i := 0; i < len(out.Content); i += 2 {
+		seen[out.Content[i].Value] = true
+	}
+	for _, m := range sources {
+		for i := 0; i+1 < len(m.Content); i += 2 {
+			if k := m.Content[i]; !seen[k.Value] {
+				seen[k.Value] = true
+				out.Content = append(out.Content, k, m.Content[i+1])
+			}
+		}
+	}
+	return out
+}
+
+func (d *treeDecoder) mergeError(p *field.Path, k *yaml.Node, msg string) {
+	cp := child(p, "<<")
+	d.pos[cp.String()] = k.Line
+	d.errs = append(d.errs, field.Invalid(cp, nil, msg))
+}
+
+// isMergeKey reports YAML's merge key: a plain <<, which the parser tags
+// !!merge ("<<" in quotes is an ordinary key).
+func isMergeKey(k *yaml.Node) bool {
+	return k.Kind == yaml.ScalarNode && k.Tag == "!!merge"
 }
 
 func (d *treeDecoder) sequence(n *yaml.Node, t reflect.Type, p *field.Path) any {

@@ -30,6 +30,8 @@ func FuzzLoad(f *testing.F) {
 		header + "spec:\n  identityIssuer: {renewBefore: 24}\n" + anchors,
 		header + "spec:\n  linkerd: {version: 2.10, controlPlane: {replicas: 99999999999}}\n",
 		header + "spec: &a\n  trust: *a\n",
+		header + "spec: &a\n  trust: {<<: *a}\n  <<: [*a, *a]\n",
+		header + "spec:\n  clusters:\n    - &c\n      name: x\n      <<: *c\n",
 		"apiVersion: mtlsgen.dev/v1alpha1\nkind: MeshTLS\nmetadata: {name: x}\nspec:\n  clusters: [{name: a, server: 'https://[::1'}]\n",
 	} {
 		f.Add([]byte(s))

@@ -434,6 +434,39 @@ func TestParse_argoRollouts(t *testing.T) {
 	}
 }
 
+// YAML merge keys work as in kubectl: the mapping's own keys win over the
+// merged ones, the first merged mapping over later ones.
+func TestParse_mergeKeys(t *testing.T) {
+	fleet := header + "spec:\n" + strings.ReplaceAll(anchors, "selfSigned: {}", "secret: {name: root}") + argocd +
+		"  clusters:\n" +
+		"    - &east {name: east, server: \"https://east:6443\"}\n" +
+		"    - &lab {name: lab, server: \"https://lab:6443\"}\n" +
+		"    - <<: *east\n      name: west\n" +
+		"    - <<: [*lab, *east]\n      name: dev\n"
+	m, err := Parse("spec.yaml", []byte(fleet), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []v1alpha1.Cluster{{Name: "east", Server: "https://east:6443"}, {Name: "lab", Server: "https://lab:6443"},
+		{Name: "west", Server: "https://east:6443"}, {Name: "dev", Server: "https://lab:6443"}}
+	if diff := cmp.Diff(want, m.Spec.Clusters); diff != "" {
+		t.Errorf("clusters (-want +got):\n%s", diff)
+	}
+
+	for spec, problem := range map[string]string{
+		// A merged mapping is checked like any other, where it is written.
+		header + "spec:\n" + anchors + argocd + "  clusters:\n    - &c {name: east, sever: x}\n    - <<: *c\n      name: west\n": "spec.yaml:11: spec.clusters[0].sever: unknown field",
+		header + "spec:\n" + anchors + argocd + "  clusters:\n    - &c\n      name: x\n      <<: *c\n":                           "spec.yaml:13: spec.clusters[0].<<: merges the mapping it is part of",
+		header + "spec:\n" + anchors + argocd + "  clusters:\n    - <<: 5\n      name: west\n":                                   "spec.yaml:11: spec.clusters[0].<<: a merge key takes a mapping or a list of mappings (<<: *anchor)",
+		header + "spec:\n" + anchors + argocd + "  clusters:\n    - {\"<<\": {server: x}, name: west}\n":                         `spec.yaml:11: spec.clusters[0].<<: unknown field`,
+	} {
+		_, err := Parse("spec.yaml", []byte(spec), Options{})
+		if err == nil || !strings.Contains(err.Error(), problem) {
+			t.Errorf("got %v, want a problem %q in\n%s", err, problem, spec)
+		}
+	}
+}
+
 func TestLoadFile(t *testing.T) {
 	root := testutil.RepoRoot(t)
 	if _, err := LoadFile(filepath.Join(root, "examples", "prod.yaml"), nil, Options{}); err != nil {
