@@ -24,7 +24,8 @@
 // In enrolled namespaces (spec.mesh) a workload is also restarted when its
 // pods' proxy does not match their injection. Such a restart is stamped
 // mtlsgen.dev/restarted-for-injection with the injection and the hash of the
-// pod template; if not one of its pods matches once it has rolled out on
-// that template, the injector declined them, and the workload is reported
-// blocked instead of being restarted every run.
+// pod template; if its pods still do not match at the next run, once it has
+// rolled out on that template, the injector declined them, and the workload
+// is reported blocked instead of being restarted every run. The previous
+// run's status says which workloads it restarted so.
 package restarter

@@ -37,10 +37,10 @@ const (
 	// AnnotationRestartedForInjection is stamped next to them when a
 	// restart is for injection (spec.mesh) rather than for trust roots:
 	// the injection the pods should get and the pod template it restarted
-	// (InjectionStamp). A workload whose pods still do not match after
-	// that restart rolled out, on the same template, is not restarted
-	// again: the injector declined, and another restart would not change
-	// its mind.
+	// (InjectionStamp). A workload whose pods still do not match at the
+	// next run, once that restart rolled out on the same template, is not
+	// restarted again: the injector declined, and another restart would
+	// not change its mind.
 	AnnotationRestartedForInjection = "mtlsgen.dev/restarted-for-injection"
 	// AnnotationProxyTrustRoot is the annotation Linkerd's proxy injector
 	// puts on every pod it injects: the hex SHA-256 of the bundle it baked

@@ -91,8 +91,6 @@ type mismatchInfo struct {
 	pods int
 	// want is what the pods should have: a proxy (true) or none.
 	want bool
-	// matching counts the owner's running pods that do match.
-	matching int
 }
 
 // classifyInjection finds the owners of enrolled pods whose proxy does not
@@ -101,7 +99,6 @@ func classifyInjection(s *Snapshot, cfg *Config) (map[Ref]mismatchInfo, []PodRef
 	out := map[Ref]mismatchInfo{}
 	var unmanaged []PodRef
 	rss := IndexReplicaSets(s.ReplicaSets)
-	matching := map[Ref]int{}
 	for i := range s.MeshPods {
 		p := &s.MeshPods[i]
 		inject, enrolled := s.MeshNamespaces[p.Namespace]
@@ -109,13 +106,10 @@ func classifyInjection(s *Snapshot, cfg *Config) (map[Ref]mismatchInfo, []PodRef
 			continue
 		}
 		want := WantsProxy(p, inject)
-		ref, ok, reason := ResolveOwner(p, rss, cfg.ArgoRollouts)
 		if want == HasProxy(p) {
-			if ok {
-				matching[ref]++
-			}
 			continue
 		}
+		ref, ok, reason := ResolveOwner(p, rss, cfg.ArgoRollouts)
 		if !ok {
 			unmanaged = append(unmanaged, PodRef{Namespace: p.Namespace, Name: p.Name, Owner: ownerString(p), Reason: injectionReason(want, 1) + "; " + reason})
 			continue
@@ -123,10 +117,6 @@ func classifyInjection(s *Snapshot, cfg *Config) (map[Ref]mismatchInfo, []PodRef
 		mi := out[ref]
 		mi.pods++
 		mi.want = want
-		out[ref] = mi
-	}
-	for ref, mi := range out {
-		mi.matching = matching[ref]
 		out[ref] = mi
 	}
 	return out, unmanaged

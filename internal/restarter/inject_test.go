@@ -188,55 +188,65 @@ func TestDecide_enrollmentRestartIsStamped(t *testing.T) {
 // out were declined by the injector: the workload is blocked, not restarted
 // every run, until its template or its injection changes.
 func TestDecide_enrollmentDeclinedByTheInjector(t *testing.T) {
-	s, cfg := enrollment()
-	s.Workloads[0] = restarter.DeploymentWorkload(stampedForInjection("enabled"))
-	p := restarter.Decide(s, cfg, 20)
-	web := decisionFor(t, p, "Deployment shop/web")
-	if web.State != restarter.StateBlocked || !strings.Contains(web.Reason, "also after a restart for it: the proxy injector declined") {
-		t.Errorf("web: %s %q, want blocked as declined", web.State, web.Reason)
-	}
-	if c := p.Counts(); c.Enrolling != 2 || c.EnrollingBlocked != 1 || c.Restarted != 1 || c.Blocked != 0 || !c.Converged() {
-		t.Errorf("counts %+v", c)
+	web := restarter.Ref{Kind: restarter.KindDeployment, Namespace: "shop", Name: "web"}
+	api := restarter.Ref{Kind: restarter.KindStatefulSet, Namespace: "legacy", Name: "api"}
+	// The previous run restarted web (or saw it rolling, or blocked it).
+	for _, previous := range []restarter.State{restarter.StateRestart, restarter.StatePending, restarter.StateBlocked} {
+		s, cfg := enrollment()
+		s.Workloads[0] = restarter.DeploymentWorkload(stampedForInjection("enabled"))
+		s.Enrolling = map[restarter.Ref]restarter.State{web: previous}
+		p := restarter.Decide(s, cfg, 20)
+		d := decisionFor(t, p, web.String())
+		if d.State != restarter.StateBlocked || !strings.Contains(d.Reason, "also after a restart for it: the proxy injector declined") {
+			t.Errorf("previously %s: web %s %q, want blocked as declined", previous, d.State, d.Reason)
+		}
+		if c := p.Counts(); c.Enrolling != 2 || c.EnrollingBlocked != 1 || c.Restarted != 1 || c.Blocked != 0 || !c.Converged() {
+			t.Errorf("previously %s: counts %+v", previous, c)
+		}
 	}
 
+	s, cfg := enrollment()
+	s.Enrolling = map[restarter.Ref]restarter.State{web: restarter.StateRestart}
+	decide := func() restarter.Decision { return decisionFor(t, restarter.Decide(s, cfg, 20), web.String()) }
+
 	// Still rolling out: pending, as before.
-	d := stampedForInjection("enabled")
-	s.Workloads[0] = restarter.DeploymentWorkload(rolling(d))
-	if web := decisionFor(t, restarter.Decide(s, cfg, 20), "Deployment shop/web"); web.State != restarter.StatePending {
-		t.Errorf("rolling: %s %q", web.State, web.Reason)
+	s.Workloads[0] = restarter.DeploymentWorkload(rolling(stampedForInjection("enabled")))
+	if d := decide(); d.State != restarter.StatePending {
+		t.Errorf("rolling: %s %q", d.State, d.Reason)
 	}
 
 	// The owner changed the template since (a new image, kubectl rollout
 	// restart): the injector gets another chance.
-	d = stampedForInjection("enabled")
+	d := stampedForInjection("enabled")
 	d.Spec.Template.Spec.Containers = []corev1.Container{{Name: "app", Image: "web:2"}}
 	s.Workloads[0] = restarter.DeploymentWorkload(d)
-	if web := decisionFor(t, restarter.Decide(s, cfg, 20), "Deployment shop/web"); web.State != restarter.StateRestart {
-		t.Errorf("new template: %s %q", web.State, web.Reason)
+	if d := decide(); d.State != restarter.StateRestart {
+		t.Errorf("new template: %s %q", d.State, d.Reason)
 	}
-
-	// Some of its pods did get the proxy: the others started while the
-	// injector was down (say, after an eviction), and a restart helps.
-	s.Workloads[0] = restarter.DeploymentWorkload(stampedForInjection("enabled"))
-	s.MeshPods = append(s.MeshPods, enrolledPod("shop", "web-1-c", true, "", controller("apps/v1", "ReplicaSet", "web-1")))
-	if web := decisionFor(t, restarter.Decide(s, cfg, 20), "Deployment shop/web"); web.State != restarter.StateRestart {
-		t.Errorf("one pod of three injected: %s %q", web.State, web.Reason)
-	}
-	s.MeshPods = s.MeshPods[:len(s.MeshPods)-1]
 
 	// Stamped for the other injection (enrolled, rolled back, enrolled
 	// again): restarted.
 	s.Workloads[0] = restarter.DeploymentWorkload(stampedForInjection("disabled"))
-	if web := decisionFor(t, restarter.Decide(s, cfg, 20), "Deployment shop/web"); web.State != restarter.StateRestart {
-		t.Errorf("stamped for disabled, enabled now: %s %q", web.State, web.Reason)
+	if d := decide(); d.State != restarter.StateRestart {
+		t.Errorf("stamped for disabled, enabled now: %s %q", d.State, d.Reason)
+	}
+
+	// Restarted for injection long ago and fine since: the previous run
+	// listed nothing for it. Its pods were recreated while the injector
+	// was down (an eviction during an upgrade): a restart heals them.
+	s.Workloads[0] = restarter.DeploymentWorkload(stampedForInjection("enabled"))
+	s.Enrolling = nil
+	if d := decide(); d.State != restarter.StateRestart {
+		t.Errorf("pods recreated since a good restart: %s %q", d.State, d.Reason)
 	}
 
 	// A rollback the injector does not honour.
 	s, cfg = enrollment()
-	api := statefulSet("legacy", "api", newHash)
-	api.Spec.Template.Annotations[restarter.AnnotationRestartedForInjection] = restarter.InjectionStamp("disabled", restarter.TemplateHash(&api.Spec.Template))
-	s.Workloads[1] = restarter.StatefulSetWorkload(api)
-	if d := decisionFor(t, restarter.Decide(s, cfg, 20), "StatefulSet legacy/api"); d.State != restarter.StateBlocked ||
+	set := statefulSet("legacy", "api", newHash)
+	set.Spec.Template.Annotations[restarter.AnnotationRestartedForInjection] = restarter.InjectionStamp("disabled", restarter.TemplateHash(&set.Spec.Template))
+	s.Workloads[1] = restarter.StatefulSetWorkload(set)
+	s.Enrolling = map[restarter.Ref]restarter.State{api: restarter.StateRestart}
+	if d := decisionFor(t, restarter.Decide(s, cfg, 20), api.String()); d.State != restarter.StateBlocked ||
 		!strings.Contains(d.Reason, "runs a proxy though injection is disabled, also after a restart for it") {
 		t.Errorf("api: %s %q", d.State, d.Reason)
 	}

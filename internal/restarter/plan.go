@@ -33,6 +33,10 @@ type Snapshot struct {
 	// MeshPods are the pods of the enrolled namespaces, meshed or not, with
 	// only their container names and hostNetwork kept.
 	MeshPods []corev1.Pod
+	// Enrolling is the state the previous run left each workload in whose
+	// pods did not match their injection (from its status): what tells the
+	// pods of a restart for injection from pods recreated since.
+	Enrolling map[Ref]State
 }
 
 // State is what a run found, or did, for one workload.
@@ -49,8 +53,10 @@ const (
 	// StateStale: it holds stale roots and this run leaves it (the per-run
 	// bound, or the control plane has not rolled out yet).
 	StateStale State = "stale"
-	// StateBlocked: it holds stale roots and patching it would not restart
-	// it (an OnDelete update strategy).
+	// StateBlocked: restarting it would not help: it holds stale roots and
+	// patching it would not restart it (an OnDelete update strategy), its
+	// owner is gone, or a restart for its injection did not give its pods
+	// that injection.
 	StateBlocked State = "blocked"
 )
 
@@ -394,12 +400,13 @@ func Decide(s *Snapshot, cfg *Config, budget int) Plan {
 		mi := mismatched[ref]
 		w := found[ref]
 		stamp := InjectionStamp(injectValue(mi.want), w.TemplateHash)
-		if w.Settled && w.InjectionStamp == stamp && mi.matching == 0 {
-			// Restarted for this injection, rolled out on the template it
-			// was restarted on, and not one pod matches: the injector saw
-			// these pods and declined. Restarting again would only repeat
-			// that every run. (If some match, the injector was down while
-			// the others started, say after an eviction: a restart helps.)
+		if w.Settled && w.InjectionStamp == stamp && restartedForInjection(s.Enrolling[ref]) {
+			// The last run restarted it for this injection (or found it
+			// so), it rolled out on the template it was restarted on, and
+			// its pods still do not match: the injector saw them and
+			// declined. Restarting again would only repeat that every run.
+			// Pods that stop matching later (recreated while the injector
+			// was down) were fine at the run before, which left no state.
 			p.Decisions = append(p.Decisions, Decision{Ref: ref, Injection: true, State: StateBlocked,
 				Reason: injectionDeclined(mi.want, mi.pods)})
 			continue
@@ -414,6 +421,13 @@ func Decide(s *Snapshot, cfg *Config, budget int) Plan {
 		p.Decisions = append(p.Decisions, d)
 	}
 	return p
+}
+
+// restartedForInjection reports a previous state that means the workload's
+// current pods come from a restart for its injection: restarted, rolling
+// out, or found declined already.
+func restartedForInjection(previous State) bool {
+	return previous == StateRestart || previous == StatePending || previous == StateBlocked
 }
 
 func stampReason(from string) string {

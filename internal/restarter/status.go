@@ -101,6 +101,23 @@ func NewStatus(p *Plan, anchors []Anchor, now time.Time, restarted int) Status {
 	return s
 }
 
+// EnrollingStates maps each workload the status lists for its injection to
+// the state it was left in; nil for no status. A workload cut from the list
+// (past maxListed) is missing: its next decision is made as if it were new,
+// which costs at most one more restart.
+func (s *Status) EnrollingStates() map[Ref]State {
+	if s == nil {
+		return nil
+	}
+	out := map[Ref]State{}
+	for _, d := range s.Workloads {
+		if d.Injection {
+			out[d.Ref] = d.State
+		}
+	}
+	return out
+}
+
 // ConfigMapData is the status as ConfigMap data.
 func (s *Status) ConfigMapData() (map[string]string, error) {
 	raw, err := json.MarshalIndent(s, "", "  ")

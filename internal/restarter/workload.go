@@ -198,7 +198,9 @@ type Rollout struct {
 	Namespace, Name string
 	// Annotations of the Rollout object (not of its template).
 	Annotations map[string]string
-	// Template is spec.template.
+	// PodHash is status.currentPodHash, Argo Rollouts' hash of the pod
+	// template; Template is spec.template (empty with a workloadRef).
+	PodHash  string
 	Template corev1.PodTemplateSpec
 	// RestartAt is spec.restartAt; RestartedAt is status.restartedAt, which
 	// the Rollout controller sets when it has restarted every pod older than
@@ -210,6 +212,9 @@ type Rollout struct {
 // the last requested restart done.
 func RolloutWorkload(r *Rollout) Workload {
 	w := newWorkload(Ref{KindRollout, r.Namespace, r.Name}, r.Annotations, &r.Template)
+	if r.PodHash != "" {
+		w.TemplateHash = "pod-hash:" + r.PodHash
+	}
 	if r.RestartAt != nil && (r.RestartedAt == nil || r.RestartedAt.Before(*r.RestartAt)) {
 		w.Progress = "restart requested at " + r.RestartAt.UTC().Format(time.RFC3339) + " not done yet"
 	} else {

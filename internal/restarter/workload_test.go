@@ -6,6 +6,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/utils/ptr"
 
 	"github.com/mtlsgen/mtlsgen/internal/restarter"
@@ -77,5 +78,23 @@ func TestWorkloadSettled(t *testing.T) {
 	ds.Spec.UpdateStrategy.Type = appsv1.OnDeleteDaemonSetStrategyType
 	if w := restarter.DaemonSetWorkload(ds); w.Restartable {
 		t.Error("an OnDelete DaemonSet is not restartable by a template patch")
+	}
+}
+
+// A Rollout's template is known by Argo Rollouts' pod hash, which a
+// restartAt leaves alone and a new release (or workloadRef template)
+// changes; spec.template only stands in while the status has none.
+func TestRolloutWorkload_templateHash(t *testing.T) {
+	at := time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)
+	tmpl := corev1.PodTemplateSpec{Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "app:1"}}}}
+	first := restarter.RolloutWorkload(&restarter.Rollout{PodHash: "6d4f", Template: tmpl})
+	restarted := restarter.RolloutWorkload(&restarter.Rollout{PodHash: "6d4f", Template: tmpl, RestartAt: &at, RestartedAt: &at})
+	released := restarter.RolloutWorkload(&restarter.Rollout{PodHash: "7f9c", Template: tmpl})
+	noStatus := restarter.RolloutWorkload(&restarter.Rollout{Template: tmpl})
+	if first.TemplateHash != restarted.TemplateHash || first.TemplateHash == released.TemplateHash {
+		t.Errorf("hashes: first %s, restarted %s, released %s", first.TemplateHash, restarted.TemplateHash, released.TemplateHash)
+	}
+	if noStatus.TemplateHash != restarter.TemplateHash(&tmpl) {
+		t.Errorf("without a pod hash: %s, want the template's %s", noStatus.TemplateHash, restarter.TemplateHash(&tmpl))
 	}
 }

@@ -301,9 +301,14 @@ func rolloutFrom(u *unstructured.Unstructured) (*restarter.Rollout, error) {
 		}
 		*f.into = &t
 	}
+	// What identifies the pod template: the controller's hash of it, which
+	// a restartAt does not change and which follows a workloadRef's
+	// template too; spec.template where the status has none yet. Neither
+	// is needed to restart: one that does not read leaves the hash empty.
+	r.PodHash, _, _ = unstructured.NestedString(u.Object, "status", "currentPodHash")
 	if tmpl, found, err := unstructured.NestedMap(u.Object, "spec", "template"); err == nil && found {
-		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(tmpl, &r.Template); err != nil {
-			return nil, fmt.Errorf("Rollout %s/%s: spec.template: %w", r.Namespace, r.Name, err)
+		if runtime.DefaultUnstructuredConverter.FromUnstructured(tmpl, &r.Template) != nil {
+			r.Template = corev1.PodTemplateSpec{}
 		}
 	}
 	return r, nil

@@ -101,6 +101,7 @@ func world(t testing.TB, settledControlPlane bool) (*dynamicfake.FakeDynamicClie
 		"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
 		"metadata": map[string]any{"namespace": "shop", "name": "canary"},
 		"spec":     map[string]any{"replicas": int64(1)},
+		"status":   map[string]any{"currentPodHash": "7f9c6d"},
 	}}
 	objs := []runtime.Object{
 		testutil.Unstructured(t, "v1", "ConfigMap", &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "linkerd", Name: restarter.TrustRootsConfigMap},
@@ -512,4 +513,23 @@ func TestRun_enrollment(t *testing.T) {
 func owner2(kindName string) []metav1.OwnerReference {
 	kind, name, _ := strings.Cut(kindName, "/")
 	return owner("apps/v1", kind, name)
+}
+
+// The client reads what identifies a Rollout's pod template: Argo Rollouts'
+// pod hash.
+func TestSnapshot_rolloutTemplateHash(t *testing.T) {
+	dyn, bundle := world(t, true)
+	snap, err := cluster.New(dyn).Snapshot(context.Background(), ptr.To(baseConfig()), bundle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range snap.Workloads {
+		if w.Ref.Kind == restarter.KindRollout {
+			if w.TemplateHash != "pod-hash:7f9c6d" {
+				t.Errorf("Rollout %s: template hash %q, want its status.currentPodHash", w.Ref, w.TemplateHash)
+			}
+			return
+		}
+	}
+	t.Fatalf("no Rollout among the workloads: %+v", snap.Workloads)
 }

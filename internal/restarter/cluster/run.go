@@ -58,6 +58,14 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 	hash := restarter.TrustRootsHash(bundle)
 	r.Log.Info("trust roots", "bundleSHA256", hash, "anchors", len(anchors), "dryRun", r.DryRun)
 
+	// The previous run's status says which workloads it restarted for
+	// their injection, and which issuer it saw.
+	prev, err := r.Client.ReadStatus(ctx, cfg.LinkerdNamespace)
+	if err != nil {
+		r.Log.Warn("previous status unreadable; starting afresh", "error", err.Error())
+		prev = nil
+	}
+
 	res := &Result{}
 	budget := cfg.MaxRestarts
 	for round := 1; ; round++ {
@@ -65,6 +73,7 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
+		snap.Enrolling = prev.EnrollingStates()
 		res.Plan = restarter.Decide(snap, cfg, budget)
 		if r.DryRun {
 			r.printPlan(&res.Plan, anchors)
@@ -117,11 +126,6 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 		return res, nil
 	}
 
-	prev, err := r.Client.ReadStatus(ctx, cfg.LinkerdNamespace)
-	if err != nil {
-		r.Log.Warn("previous status unreadable; starting afresh", "error", err.Error())
-		prev = nil
-	}
 	res.Status = restarter.NewStatus(&res.Plan, anchors, start, len(res.Restarted))
 	kind, name, err := r.Client.IdentityIssuerRef(ctx, cfg.LinkerdNamespace, IdentityIssuerCertificate)
 	if err != nil {
