@@ -113,7 +113,12 @@ func Judge(o *Observation) Verdict {
 		say("NOT SAFE: %d of %d workloads do not hold the current roots yet, and %d pods need attention", c.Total()-c.Current, c.Total(), c.Unmanaged)
 		for i, d := range roots {
 			if i == 10 {
-				say("  ... and %d more (kubectl get configmap %s -o jsonpath='{.data.status\\.json}')", len(roots)-10+s.Truncated, StatusConfigMap)
+				more := fmt.Sprintf("  ... and %d more (kubectl get configmap %s -o jsonpath='{.data.status\\.json}')", len(roots)-10, StatusConfigMap)
+				if s.Truncated > 0 {
+					// Workloads, injection and unmanaged pods alike.
+					more += fmt.Sprintf("; %d entries did not fit in the status", s.Truncated)
+				}
+				say("%s", more)
 				break
 			}
 			say("  %s: %s %s", d.Ref, d.State, d.Reason)

@@ -1,6 +1,7 @@
 package restarter_test
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -207,5 +208,24 @@ func TestJudge_anchorsNotNamedBySpec(t *testing.T) {
 				t.Errorf("safe %v; names an anchor to remove:\n%s", v.Safe, text)
 			}
 		})
+	}
+}
+
+// Past ten, the workloads not yet current are counted, not listed; the
+// count is of those the status lists, and what did not fit is said apart.
+func TestJudge_longListIsCounted(t *testing.T) {
+	now := time.Date(2026, 8, 22, 12, 0, 0, 0, time.UTC)
+	o := observation(now, "a", "b")
+	o.Status.Counts.Stale = 12
+	for i := range 12 {
+		o.Status.Workloads = append(o.Status.Workloads, restarter.Decision{
+			Ref: restarter.Ref{Kind: restarter.KindDeployment, Namespace: "shop", Name: fmt.Sprintf("w%02d", i)}, State: restarter.StateStale})
+	}
+	o.Status.Workloads = append(o.Status.Workloads, restarter.Decision{
+		Ref: restarter.Ref{Kind: restarter.KindDeployment, Namespace: "shop", Name: "enrolling"}, Injection: true, State: restarter.StatePending})
+	o.Status.Truncated = 3
+	want := "  ... and 2 more (kubectl get configmap mtlsgen-trust-status -o jsonpath='{.data.status\\.json}'); 3 entries did not fit in the status"
+	if v := restarter.Judge(o); !slices.Contains(v.Lines, want) {
+		t.Errorf("no line %q in:\n%s", want, strings.Join(v.Lines, "\n"))
 	}
 }
