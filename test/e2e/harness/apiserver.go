@@ -33,6 +33,10 @@ type APIServer struct {
 // StartAPIServer starts bin against etcd, storing under prefix, with its
 // files in dir.
 func StartAPIServer(bin string, etcd *Etcd, prefix, dir string) (*APIServer, error) {
+	return retryPortTaken(func() (*APIServer, error) { return startAPIServer(bin, etcd, prefix, dir) })
+}
+
+func startAPIServer(bin string, etcd *Etcd, prefix, dir string) (*APIServer, error) {
 	pki, err := newServerPKI(dir)
 	if err != nil {
 		return nil, err
@@ -95,7 +99,7 @@ func StartAPIServer(bin string, etcd *Etcd, prefix, dir string) (*APIServer, err
 	})
 	if err != nil {
 		p.Stop()
-		return nil, err
+		return nil, p.portTaken(err)
 	}
 	return s, nil
 }

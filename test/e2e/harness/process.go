@@ -2,6 +2,7 @@ package harness
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -138,5 +139,31 @@ func waitFor(p *Process, timeout time.Duration, what string, check func() error)
 			return p.failure(fmt.Errorf("not %s after %s: %w", what, timeout, last))
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// errPortTaken marks a start that failed because a port freePort picked was
+// taken before the process bound it: such a port is only known to be free
+// at the moment it is picked, and an outgoing connection of any process on
+// the machine may get it next.
+var errPortTaken = errors.New("a port it was given was taken before it bound it")
+
+// portTaken returns err, marked with errPortTaken if p's log says it could
+// not bind.
+func (p *Process) portTaken(err error) error {
+	if raw, rerr := os.ReadFile(p.Log); rerr == nil && bytes.Contains(raw, []byte("address already in use")) {
+		return fmt.Errorf("%w: %w", errPortTaken, err)
+	}
+	return err
+}
+
+// retryPortTaken runs start again, up to three times in all, while it fails
+// for a taken port; start picks new ports each time.
+func retryPortTaken[T any](start func() (T, error)) (T, error) {
+	for attempt := 1; ; attempt++ {
+		v, err := start()
+		if attempt == 3 || !errors.Is(err, errPortTaken) {
+			return v, err
+		}
 	}
 }

@@ -22,6 +22,10 @@ type TrustManager struct {
 // StartTrustManager starts bin with trust namespace ns against the API
 // server kubeconfig points at.
 func StartTrustManager(bin, dir, kubeconfig, ns string) (*TrustManager, error) {
+	return retryPortTaken(func() (*TrustManager, error) { return startTrustManager(bin, dir, kubeconfig, ns) })
+}
+
+func startTrustManager(bin, dir, kubeconfig, ns string) (*TrustManager, error) {
 	certDir := filepath.Join(dir, "trust-manager-webhook")
 	if err := os.MkdirAll(certDir, 0o700); err != nil {
 		return nil, err
@@ -57,7 +61,7 @@ func StartTrustManager(bin, dir, kubeconfig, ns string) (*TrustManager, error) {
 	})
 	if err != nil {
 		p.Stop()
-		return nil, err
+		return nil, p.portTaken(err)
 	}
 	return &TrustManager{proc: p}, nil
 }
