@@ -192,27 +192,8 @@ func (in *Input) AddManifests(file string, raw []byte) {
 		if m := headerCluster.FindSubmatch(chunk.text); m != nil {
 			c = string(m[1])
 		}
-		var node yaml.Node
-		if err := yaml.Unmarshal(chunk.text, &node); err != nil {
-			in.Problems = append(in.Problems, syntaxFinding(file, chunk.line, err))
-			continue
-		}
-		if len(node.Content) == 0 {
-			continue // empty document
-		}
-		root := node.Content[0]
-		if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
-			continue
-		}
-		var obj any
-		if err := root.Decode(&obj); err != nil {
-			in.Problems = append(in.Problems, syntaxFinding(file, chunk.line, err))
-			continue
-		}
-		m, ok := normalize(obj).(map[string]any)
-		if !ok {
-			in.Problems = append(in.Problems, Finding{Rule: RuleUnreadable, File: file, Line: chunk.line + root.Line - 1,
-				Message: "not a Kubernetes object (expected a mapping with apiVersion and kind)"})
+		m, root := in.readMapping(file, chunk, "not a Kubernetes object (expected a mapping with apiVersion and kind)")
+		if m == nil {
 			continue
 		}
 		d := &Doc{File: file, Line: chunk.line + root.Line - 1, Cluster: c, Obj: m, pos: map[string]int{}}
@@ -246,27 +227,8 @@ func (in *Input) AddManifests(file string, raw []byte) {
 // per chart; each is checked as the values of its chart.
 func (in *Input) AddValues(file, chart string, raw []byte) {
 	for _, chunk := range splitDocuments(raw) {
-		var node yaml.Node
-		if err := yaml.Unmarshal(chunk.text, &node); err != nil {
-			in.Problems = append(in.Problems, syntaxFinding(file, chunk.line, err))
-			continue
-		}
-		if len(node.Content) == 0 {
-			continue // empty document
-		}
-		root := node.Content[0]
-		if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
-			continue
-		}
-		var obj any
-		if err := root.Decode(&obj); err != nil {
-			in.Problems = append(in.Problems, syntaxFinding(file, chunk.line, err))
-			continue
-		}
-		m, ok := normalize(obj).(map[string]any)
-		if !ok {
-			in.Problems = append(in.Problems, Finding{Rule: RuleUnreadable, File: file, Line: chunk.line + root.Line - 1,
-				Message: "a values file must be a mapping"})
+		m, root := in.readMapping(file, chunk, "a values file must be a mapping")
+		if m == nil {
 			continue
 		}
 		d := &Doc{File: file, Line: chunk.line, Obj: m, pos: map[string]int{}}
@@ -285,6 +247,35 @@ func (in *Input) AddValues(file, chart string, raw []byte) {
 		}
 		in.Values = append(in.Values, v)
 	}
+}
+
+// readMapping parses one document of file as a mapping. An empty document
+// gives nil; one that does not parse, or is not a mapping (notMapping says
+// what was expected), gives nil and a finding.
+func (in *Input) readMapping(file string, c chunk, notMapping string) (map[string]any, *yaml.Node) {
+	var node yaml.Node
+	if err := yaml.Unmarshal(c.text, &node); err != nil {
+		in.Problems = append(in.Problems, syntaxFinding(file, c.line, err))
+		return nil, nil
+	}
+	if len(node.Content) == 0 {
+		return nil, nil // empty document
+	}
+	root := node.Content[0]
+	if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
+		return nil, nil
+	}
+	var obj any
+	if err := root.Decode(&obj); err != nil {
+		in.Problems = append(in.Problems, syntaxFinding(file, c.line, err))
+		return nil, nil
+	}
+	m, ok := normalize(obj).(map[string]any)
+	if !ok {
+		in.Problems = append(in.Problems, Finding{Rule: RuleUnreadable, File: file, Line: c.line + root.Line - 1, Message: notMapping})
+		return nil, nil
+	}
+	return m, root
 }
 
 // valuesHeader is the comment mtlsgen writes above each chart's values:
