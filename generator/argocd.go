@@ -240,12 +240,15 @@ func applicationSet(m *v1alpha1.MeshTLS, _ Options) []Object {
 	// nameParam names a cluster in Application names and labels: listed
 	// clusters are DNS-1123 labels already; a cluster Secret's name may be
 	// anything (an EKS ARN), and Argo CD offers it normalized.
-	nameParam := "{{ .name }}"
+	nameParam, clusterLabel := "{{ .name }}", "{{ .name }}"
 	if a.ClusterSelector != nil {
 		// Clusters come from Argo CD's cluster Secrets: adding a cluster
 		// is labelling its Secret, not editing this spec.
 		clusters.Clusters = &ClusterGenerator{Selector: *a.ClusterSelector}
 		nameParam = "{{ .nameNormalized }}"
+		// A label value holds 63 characters, ending in a letter or digit;
+		// a normalized EKS ARN can be longer.
+		clusterLabel = `{{ regexReplaceAll "[-.]+$" (.nameNormalized | trunc 63) "" }}`
 	} else {
 		var elements []map[string]any
 		for _, c := range s.Clusters {
@@ -274,7 +277,7 @@ func applicationSet(m *v1alpha1.MeshTLS, _ Options) []Object {
 					Labels: map[string]string{
 						LabelManagedBy: ManagedByValue,
 						LabelStage:     "{{ .stage }}",
-						LabelCluster:   nameParam,
+						LabelCluster:   clusterLabel,
 						LabelComponent: "{{ .component }}",
 					},
 				},

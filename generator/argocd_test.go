@@ -185,21 +185,34 @@ spec:
 `)
 	set := applicationSetOf(t, m)
 	arn := "arn:aws:eks:eu-1:1:cluster/Prod" // a name as EKS clusters are often registered
+	longARN := "arn:aws:eks:ap-southeast-2:123456789012:cluster/production-platform-blue"
 	secrets := []appsettest.ClusterSecret{
 		{Name: "east", Server: "https://east:6443", Labels: map[string]string{"mesh": "prod"}},
 		{Name: "lab", Server: "https://lab:6443", Labels: map[string]string{"mesh": "dev"}},
 		{Name: "west", Server: "https://west:6443", Labels: map[string]string{"mesh": "prod"}},
 		{Name: arn, Server: "https://eks:443", Labels: map[string]string{"mesh": "prod"}},
+		{Name: longARN, Server: "https://eks-long:443", Labels: map[string]string{"mesh": "prod"}},
 	}
 	apps, err := appsettest.Expand(set, secrets)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := 3 * len(generator.AppComponents(m)); len(apps) != want {
+	if want := 4 * len(generator.AppComponents(m)); len(apps) != want {
 		t.Fatalf("%d Applications, want %d: only clusters labelled mesh=prod", len(apps), want)
 	}
 	var named []generator.Application
 	for _, app := range apps {
+		if app.Spec.Destination.Server == "https://eks-long:443" {
+			// 73 characters normalized: the label is cut to a valid value.
+			c := app.Labels[generator.LabelCluster]
+			for _, msg := range validation.IsValidLabelValue(c) {
+				t.Errorf("Application %s: cluster label %q: %s", app.Name, c, msg)
+			}
+			if !strings.HasPrefix(app.Name, "fleet-arn-aws-eks-ap-southeast-2-123456789012-cluster-production-platform-blue-") {
+				t.Errorf("Application %s is not named after the normalized cluster name", app.Name)
+			}
+			continue
+		}
 		if app.Spec.Destination.Server != "https://eks:443" {
 			named = append(named, app)
 			continue
