@@ -145,7 +145,7 @@ func Judge(o *Observation) Verdict {
 		say("SAFE: all %d workloads trust anchor %s, the only one; to rotate, add a new anchor to spec.trust.anchors (step 1)", c.Total(), names[0])
 		return v
 	}
-	if active != "" && !slices.Contains(names, active) {
+	if active != "" && !namedBySpec(o.Anchors, names, active) {
 		// The bundle names its anchors by subject, and only the anchors
 		// mtlsgen self-signs carry the spec's name in theirs: which of a
 		// bring-your-own or external anchor is the active one the bundle
@@ -170,6 +170,23 @@ func Judge(o *Observation) Verdict {
 		}
 	}
 	return v
+}
+
+// namedBySpec reports that the bundle's anchors can be told apart by the
+// spec's names: every one is self-signed by mtlsgen (its subject is exactly
+// CN=NAME.linkerd.DOMAIN), no two share a name, and one is the active.
+// With a single bring-your-own or external anchor among them, a subject
+// that merely looks like another anchor's name could be taken for the
+// active one, and then removing "the others" would remove it.
+func namedBySpec(anchors []Anchor, names []string, active string) bool {
+	for i, a := range anchors {
+		if !strings.HasPrefix(a.Subject, "CN="+names[i]+".linkerd.") || strings.Contains(a.Subject, ",") {
+			return false
+		}
+	}
+	sorted := slices.Clone(names)
+	slices.Sort(sorted)
+	return len(slices.Compact(sorted)) == len(names) && slices.Contains(names, active)
 }
 
 // judgeUnnamedActive says what is safe when every workload trusts every

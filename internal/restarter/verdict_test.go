@@ -229,3 +229,30 @@ func TestJudge_longListIsCounted(t *testing.T) {
 		t.Errorf("no line %q in:\n%s", want, strings.Join(v.Lines, "\n"))
 	}
 }
+
+// Anchors are named only when every one is mtlsgen's self-signed kind and
+// the names are unique: an old anchor whose common name looks like the
+// active bring-your-own anchor's spec name must not make the verdict take
+// it for the active one (and offer to remove the real one).
+func TestJudge_activeAnchorNotGuessed(t *testing.T) {
+	now := time.Date(2026, 8, 22, 12, 0, 0, 0, time.UTC)
+	for name, subjects := range map[string][]string{
+		"a lookalike common name": {"CN=root.linkerd.cluster.local", "CN=Corp Mesh Root 2027,O=Corp"},
+		"the same subject twice":  {"CN=root.linkerd.cluster.local", "CN=root.linkerd.cluster.local"},
+		"a bare common name":      {"CN=root", "CN=other.linkerd.cluster.local"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			o := observation(now)
+			for _, s := range subjects {
+				o.Anchors = append(o.Anchors, restarter.Anchor{Subject: s})
+			}
+			o.Status.IdentityIssuer = &restarter.IssuerObservation{Kind: "ClusterIssuer", Name: "linkerd-anchor-root", Since: now.Add(-48 * time.Hour)}
+			v := restarter.Judge(o)
+			text := strings.Join(v.Lines, "\n")
+			if !strings.Contains(text, "also safe: remove every anchor but the active one (the anchor of ClusterIssuer linkerd-anchor-root)") ||
+				strings.Contains(text, "keeping the active") || strings.Contains(text, "safe to make CN=") {
+				t.Errorf("names an anchor it cannot tell apart:\n%s", text)
+			}
+		})
+	}
+}

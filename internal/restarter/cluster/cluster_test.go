@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"fmt"
 	"github.com/google/go-cmp/cmp"
 	"io"
 	"log/slog"
@@ -284,9 +285,13 @@ func TestRun_restartsStaleWorkloadsOnce(t *testing.T) {
 		len(status.Anchors) != 1 || status.IdentityIssuer == nil || status.IdentityIssuer.Name != "linkerd-anchor-root-2026" {
 		t.Errorf("status %+v", status)
 	}
+	if status.IdentityIssuer != nil && !status.IdentityIssuer.Since.After(status.Time) {
+		t.Errorf("issuer seen since %s, the run's start %s: it is dated when it is read", status.IdentityIssuer.Since, status.Time)
+	}
 	if st.GetLabels()["app.kubernetes.io/managed-by"] != "mtlsgen" {
 		t.Error("updating the status dropped the rendered labels")
 	}
+
 	if res.Status.Counts.Restarted != 2 {
 		t.Errorf("result %+v", res.Status.Counts)
 	}
@@ -532,4 +537,28 @@ func TestSnapshot_rolloutTemplateHash(t *testing.T) {
 		}
 	}
 	t.Fatalf("no Rollout among the workloads: %+v", snap.Workloads)
+}
+
+// A run that cannot read the identity issuer keeps the record it had:
+// losing it would restart the wait for step 3.
+func TestRun_keepsTheIssuerRecordWhenUnreadable(t *testing.T) {
+	dyn, _ := world(t, true)
+	if _, err := runner(dyn, baseConfig(), false, io.Discard, io.Discard).Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	data, _, _ := unstructured.NestedStringMap(get(t, dyn, cluster.ConfigMaps, "linkerd", restarter.StatusConfigMap).Object, "data")
+	first, _, err := restarter.StatusFromConfigMapData(data)
+	if err != nil || first.IdentityIssuer == nil {
+		t.Fatalf("first run's issuer record: %v %+v", err, first)
+	}
+	dyn.PrependReactor("get", "certificates", func(k8stesting.Action) (bool, runtime.Object, error) {
+		return true, nil, fmt.Errorf("etcdserver: request timed out")
+	})
+	res, err := runner(dyn, baseConfig(), false, io.Discard, io.Discard).Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res.Status.IdentityIssuer; got == nil || !got.Since.Equal(first.IdentityIssuer.Since) || got.Name != first.IdentityIssuer.Name {
+		t.Errorf("after an unreadable issuer: %+v, want the previous %+v", got, first.IdentityIssuer)
+	}
 }

@@ -128,12 +128,19 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 
 	res.Status = restarter.NewStatus(&res.Plan, anchors, start, len(res.Restarted))
 	kind, name, err := r.Client.IdentityIssuerRef(ctx, cfg.LinkerdNamespace, IdentityIssuerCertificate)
-	if err != nil {
-		// The status is still worth writing; only the issuer record is
-		// missing from it.
+	switch {
+	case err != nil:
+		// The status is still worth writing. The previous record stands:
+		// dropping it would restart the wait for step 3 at the next read.
 		r.Log.Warn("identity issuer unreadable", "error", err.Error())
+		if prev != nil {
+			res.Status.IdentityIssuer = prev.IdentityIssuer
+		}
+	default:
+		// Seen now, not at the run's start: a switch while the run waited
+		// for the control plane must not be dated earlier than it was.
+		res.Status.IdentityIssuer = restarter.ObserveIssuer(prev, kind, name, r.Now())
 	}
-	res.Status.IdentityIssuer = restarter.ObserveIssuer(prev, kind, name, start)
 	if err := r.Client.WriteStatus(ctx, cfg.LinkerdNamespace, &res.Status); err != nil {
 		return nil, err
 	}
