@@ -156,3 +156,27 @@ func injectionReason(want bool, pods int) string {
 	}
 	return fmt.Sprintf("%s %s a proxy though injection is disabled", subject, runs)
 }
+
+// LabelControlPlaneComponent marks the pods of Linkerd's core control
+// plane. Their proxies come from the chart, not the injector, and the
+// trust-root hash the chart puts on them says nothing about the bundle they
+// read (it is empty with an external CA): the restarter judges them by the
+// hash it stamps on their templates instead.
+const LabelControlPlaneComponent = "linkerd.io/control-plane-component"
+
+// StalePodsByNamespace counts, by namespace, the running pods the injector
+// meshed whose proxy holds other trust roots than hash: pods that would
+// reject certificates signed under an anchor they do not hold.
+func StalePodsByNamespace(pods []corev1.Pod, hash string) map[string]int {
+	out := map[string]int{}
+	for i := range pods {
+		p := &pods[i]
+		if _, core := p.Labels[LabelControlPlaneComponent]; core || !MeshedPod(p) || !runningPod(p) {
+			continue
+		}
+		if p.Annotations[AnnotationProxyTrustRoot] != hash {
+			out[p.Namespace]++
+		}
+	}
+	return out
+}

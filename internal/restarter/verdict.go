@@ -33,6 +33,12 @@ type Observation struct {
 	// ProxyLifetime is how long a proxy certificate can live: Linkerd's
 	// issuanceLifetime plus its clock skew allowance.
 	ProxyLifetime time.Duration
+	// StalePods counts, by namespace, the meshed pods anywhere in the
+	// cluster whose proxy holds other roots than the bundle: the
+	// restarter only sees its own namespaces. StalePodsUnread says why
+	// they could not be listed, if they could not.
+	StalePods       map[string]int
+	StalePodsUnread string
 }
 
 // Verdict is the answer to "is the next rotation step safe?".
@@ -102,6 +108,9 @@ func Judge(o *Observation) Verdict {
 			say("  enrollment blocked: %s: %s", d.Ref, d.Reason)
 		}
 	}
+	if o.StalePodsUnread != "" {
+		say("note: the meshed pods of other namespaces could not be listed (%s): this verdict knows only the restarter's namespaces", o.StalePodsUnread)
+	}
 	switch {
 	case s.BundleSHA256 != o.BundleHash:
 		say("NOT SAFE: the trust bundle changed after the restarter's last run (it saw %s); wait for its next run", short(s.BundleSHA256))
@@ -129,6 +138,17 @@ func Judge(o *Observation) Verdict {
 			}
 			say("  pod %s/%s: %s", u.Namespace, u.Name, u.Reason)
 		}
+		return v
+	case len(o.StalePods) > 0:
+		var where []string
+		total := 0
+		for ns, n := range o.StalePods {
+			where = append(where, fmt.Sprintf("%s (%d)", ns, n))
+			total += n
+		}
+		slices.Sort(where)
+		say("NOT SAFE: %d meshed pods hold other trust roots than the bundle, in namespaces the restarter does not restart or has not reached: %s; restart their workloads (kubectl rollout restart) or add the namespaces to spec.restarter.dataPlane",
+			total, strings.Join(where, ", "))
 		return v
 	}
 

@@ -256,3 +256,21 @@ func TestJudge_activeAnchorNotGuessed(t *testing.T) {
 		})
 	}
 }
+
+// Pods the restarter cannot see block the next step as its own do; when
+// they cannot be listed, the verdict says it knows less.
+func TestJudge_stalePodsElsewhere(t *testing.T) {
+	now := time.Date(2026, 8, 22, 12, 0, 0, 0, time.UTC)
+	o := observation(now, "root-2026", "root-2027")
+	o.StalePods = map[string]int{"billing": 2, "audit": 1}
+	v := restarter.Judge(o)
+	want := "NOT SAFE: 3 meshed pods hold other trust roots than the bundle, in namespaces the restarter does not restart or has not reached: audit (1), billing (2); restart their workloads (kubectl rollout restart) or add the namespaces to spec.restarter.dataPlane"
+	if v.Safe || !slices.Contains(v.Lines, want) {
+		t.Errorf("safe %v; want %q in:\n%s", v.Safe, want, strings.Join(v.Lines, "\n"))
+	}
+	o.StalePods, o.StalePodsUnread = nil, "pods is forbidden"
+	v = restarter.Judge(o)
+	if !v.Safe || !slices.Contains(v.Lines, "note: the meshed pods of other namespaces could not be listed (pods is forbidden): this verdict knows only the restarter's namespaces") {
+		t.Errorf("safe %v:\n%s", v.Safe, strings.Join(v.Lines, "\n"))
+	}
+}

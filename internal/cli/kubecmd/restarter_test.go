@@ -190,13 +190,28 @@ func TestStatusCommand(t *testing.T) {
 		"status":   map[string]any{"conditions": []any{map[string]any{"type": "Ready", "status": "True"}}},
 	}}
 
+	// A meshed pod in a namespace the restarter does not act in, with an
+	// old bundle baked in; and the core control plane's own pods, whose
+	// chart-made hash says nothing.
+	meshedPod := func(ns, name, roots string, labels map[string]string) runtime.Object {
+		labels[restarter.LabelControlPlaneNS] = "linkerd"
+		return testutil.Unstructured(t, "v1", "Pod", &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, Labels: labels, Annotations: map[string]string{restarter.AnnotationProxyTrustRoot: roots}},
+			Status:     corev1.PodStatus{Phase: corev1.PodRunning}})
+	}
+	stale := meshedPod("billing", "ledger-0", restarter.TrustRootsHash("old bundle"), map[string]string{})
+	current := meshedPod("shop", "web-0", hash, map[string]string{})
+	core := meshedPod("linkerd", "linkerd-identity-0", restarter.TrustRootsHash(""), map[string]string{restarter.LabelControlPlaneComponent: "identity"})
+
 	for name, tc := range map[string]struct {
 		objs []runtime.Object
 		code int
 		want string
 	}{
-		"safe":      {objs: []runtime.Object{statusCM, ready}, code: 0, want: "SAFE: all 12 workloads trust anchor root-2026, the only one"},
+		"safe":      {objs: []runtime.Object{statusCM, ready, current, core}, code: 0, want: "SAFE: all 12 workloads trust anchor root-2026, the only one"},
 		"never run": {objs: []runtime.Object{ready}, code: cli.ExitInvalid, want: "NOT SAFE: the restarter has not recorded a run yet"},
+		"stale pods the restarter does not see": {objs: []runtime.Object{statusCM, ready, stale, current, core}, code: cli.ExitInvalid,
+			want: "NOT SAFE: 1 meshed pods hold other trust roots than the bundle, in namespaces the restarter does not restart or has not reached: billing (1)"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			dyn := fakeCluster(t, tc.objs...)

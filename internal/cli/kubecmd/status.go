@@ -67,10 +67,17 @@ func newStatusCommandWith(streams cli.IOStreams, version string, connect connect
 			if err != nil {
 				return err
 			}
-			v := restarter.Judge(&restarter.Observation{
-				Now: now(), BundleHash: restarter.TrustRootsHash(bundle), Anchors: anchors,
+			hash := restarter.TrustRootsHash(bundle)
+			o := &restarter.Observation{
+				Now: now(), BundleHash: hash, Anchors: anchors,
 				Status: st, Certificates: certs, ProxyLifetime: f.proxyLifetime,
-			})
+			}
+			// The restarter sees only its namespaces; a meshed pod
+			// elsewhere that holds old roots breaks as much on step 2.
+			if o.StalePods, err = c.StalePods(ctx, f.linkerdNamespace, hash); err != nil {
+				o.StalePodsUnread = err.Error()
+			}
+			v := restarter.Judge(o)
 			for _, l := range v.Lines {
 				fmt.Fprintln(streams.Out, l)
 			}

@@ -223,6 +223,28 @@ func (c *Client) meshNamespaces(ctx context.Context, cfg *restarter.Config, s *r
 	return nil
 }
 
+// StalePods counts, by namespace, the meshed pods of the whole cluster whose
+// proxy holds other roots than hash (restarter.StalePodsByNamespace).
+func (c *Client) StalePods(ctx context.Context, linkerdNamespace, hash string) (map[string]int, error) {
+	var pods []corev1.Pod
+	meshed := metav1.ListOptions{LabelSelector: restarter.LabelControlPlaneNS + "=" + linkerdNamespace}
+	err := c.list(ctx, Pods, metav1.NamespaceAll, meshed, func(u *unstructured.Unstructured) error {
+		var p corev1.Pod
+		if err := fromUnstructured(u, &p); err != nil {
+			return err
+		}
+		// What the count reads, not whole pods.
+		pods = append(pods, corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: p.Namespace, Name: p.Name,
+			Labels: p.Labels, Annotations: p.Annotations, DeletionTimestamp: p.DeletionTimestamp},
+			Status: corev1.PodStatus{Phase: p.Status.Phase}})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing meshed pods: %w", err)
+	}
+	return restarter.StalePodsByNamespace(pods, hash), nil
+}
+
 // dataPlaneNamespaces resolves the data-plane selection; nil means every
 // namespace.
 func (c *Client) dataPlaneNamespaces(ctx context.Context, cfg *restarter.Config) ([]string, error) {
