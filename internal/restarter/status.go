@@ -29,8 +29,10 @@ const maxListed = 200
 type Status struct {
 	// Time the run started.
 	Time time.Time `json:"time"`
-	// BundleSHA256 is the hash of the bundle the run worked towards.
-	BundleSHA256 string `json:"bundleSHA256"`
+	// BundleSHA256 is the hash of the bundle the run worked towards, and
+	// BundleVersion the resourceVersion of the ConfigMap it was read from.
+	BundleSHA256  string `json:"bundleSHA256"`
+	BundleVersion string `json:"bundleVersion,omitempty"`
 	// Anchors in that bundle.
 	Anchors []Anchor `json:"anchors"`
 	// Counts of workloads by state after the run.

@@ -23,9 +23,11 @@ type CertificateReadiness struct {
 // Observation is what `mtlsgen status` read from the cluster.
 type Observation struct {
 	Now time.Time
-	// BundleHash and Anchors describe the trust roots ConfigMap now.
-	BundleHash string
-	Anchors    []Anchor
+	// BundleHash, BundleVersion (the ConfigMap's resourceVersion) and
+	// Anchors describe the trust roots ConfigMap now.
+	BundleHash    string
+	BundleVersion string
+	Anchors       []Anchor
 	// Status is the restarter's last record; nil if there is none yet.
 	Status *Status
 	// Certificates are the cert-manager Certificates of the mesh.
@@ -114,6 +116,11 @@ func Judge(o *Observation) Verdict {
 	switch {
 	case s.BundleSHA256 != o.BundleHash:
 		say("NOT SAFE: the trust bundle changed after the restarter's last run (it saw %s); wait for its next run", short(s.BundleSHA256))
+		return v
+	case s.BundleVersion != "" && o.BundleVersion != "" && s.BundleVersion != o.BundleVersion:
+		// Same text, rewritten: it may have changed and changed back, and
+		// pods started in between hold the other bundle.
+		say("NOT SAFE: the trust bundle was written again after the restarter's last run (version %s, now %s); wait for its next run", s.BundleVersion, o.BundleVersion)
 		return v
 	case notReady > 0:
 		say("NOT SAFE: %d certificates are not Ready", notReady)

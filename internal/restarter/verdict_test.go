@@ -274,3 +274,22 @@ func TestJudge_stalePodsElsewhere(t *testing.T) {
 		t.Errorf("safe %v:\n%s", v.Safe, strings.Join(v.Lines, "\n"))
 	}
 }
+
+// The same bundle text written again since the restarter's run (changed
+// and changed back in between) is not the bundle it judged.
+func TestJudge_bundleWrittenAgain(t *testing.T) {
+	now := time.Date(2026, 8, 22, 12, 0, 0, 0, time.UTC)
+	o := observation(now, "root-2026", "root-2027")
+	o.Status.BundleVersion, o.BundleVersion = "4711", "4790"
+	v := restarter.Judge(o)
+	want := "NOT SAFE: the trust bundle was written again after the restarter's last run (version 4711, now 4790); wait for its next run"
+	if v.Safe || !slices.Contains(v.Lines, want) {
+		t.Errorf("safe %v; want %q in:\n%s", v.Safe, want, strings.Join(v.Lines, "\n"))
+	}
+	for _, versions := range [][2]string{{"4711", "4711"}, {"", "4790"}} { // unchanged; a status from before versions were recorded
+		o.Status.BundleVersion, o.BundleVersion = versions[0], versions[1]
+		if v := restarter.Judge(o); !v.Safe {
+			t.Errorf("versions %q: not safe:\n%s", versions, strings.Join(v.Lines, "\n"))
+		}
+	}
+}

@@ -50,7 +50,7 @@ func newStatusCommandWith(streams cli.IOStreams, version string, connect connect
 			}
 			c := cluster.New(dyn)
 			ctx := cmd.Context()
-			bundle, err := c.TrustRoots(ctx, f.linkerdNamespace)
+			bundle, version, err := c.TrustRoots(ctx, f.linkerdNamespace)
 			if err != nil {
 				return err
 			}
@@ -69,7 +69,7 @@ func newStatusCommandWith(streams cli.IOStreams, version string, connect connect
 			}
 			hash := restarter.TrustRootsHash(bundle)
 			o := &restarter.Observation{
-				Now: now(), BundleHash: hash, Anchors: anchors,
+				Now: now(), BundleHash: hash, BundleVersion: version, Anchors: anchors,
 				Status: st, Certificates: certs, ProxyLifetime: f.proxyLifetime,
 			}
 			// The restarter sees only its namespaces; a meshed pod

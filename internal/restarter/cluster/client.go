@@ -48,24 +48,26 @@ type Client struct {
 // New wraps a dynamic client.
 func New(dyn dynamic.Interface) *Client { return &Client{dyn: dyn} }
 
-// TrustRoots reads the bundle text of the trust roots ConfigMap.
-func (c *Client) TrustRoots(ctx context.Context, namespace string) (string, error) {
+// TrustRoots reads the bundle text of the trust roots ConfigMap, and the
+// ConfigMap's resourceVersion: the same text written again (a bundle
+// changed and changed back) is another version.
+func (c *Client) TrustRoots(ctx context.Context, namespace string) (bundle, version string, err error) {
 	u, err := c.dyn.Resource(ConfigMaps).Namespace(namespace).Get(ctx, restarter.TrustRootsConfigMap, metav1.GetOptions{})
 	if err != nil {
 		if apierrors.IsNotFound(err) {
-			return "", fmt.Errorf("ConfigMap %s/%s not found: has trust-manager synced the Bundle %s?", namespace, restarter.TrustRootsConfigMap, restarter.TrustRootsConfigMap)
+			return "", "", fmt.Errorf("ConfigMap %s/%s not found: has trust-manager synced the Bundle %s?", namespace, restarter.TrustRootsConfigMap, restarter.TrustRootsConfigMap)
 		}
-		return "", fmt.Errorf("reading ConfigMap %s/%s: %w", namespace, restarter.TrustRootsConfigMap, err)
+		return "", "", fmt.Errorf("reading ConfigMap %s/%s: %w", namespace, restarter.TrustRootsConfigMap, err)
 	}
 	var cm corev1.ConfigMap
 	if err := fromUnstructured(u, &cm); err != nil {
-		return "", err
+		return "", "", err
 	}
 	bundle, ok := cm.Data[restarter.TrustRootsKey]
 	if !ok || strings.TrimSpace(bundle) == "" {
-		return "", fmt.Errorf("ConfigMap %s/%s has no %s", namespace, restarter.TrustRootsConfigMap, restarter.TrustRootsKey)
+		return "", "", fmt.Errorf("ConfigMap %s/%s has no %s", namespace, restarter.TrustRootsConfigMap, restarter.TrustRootsKey)
 	}
-	return bundle, nil
+	return bundle, cm.ResourceVersion, nil
 }
 
 // ControlPlane lists the control-plane workloads in restart order: namespace

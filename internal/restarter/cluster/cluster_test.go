@@ -105,7 +105,7 @@ func world(t testing.TB, settledControlPlane bool) (*dynamicfake.FakeDynamicClie
 		"status":   map[string]any{"currentPodHash": "7f9c6d"},
 	}}
 	objs := []runtime.Object{
-		testutil.Unstructured(t, "v1", "ConfigMap", &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "linkerd", Name: restarter.TrustRootsConfigMap},
+		testutil.Unstructured(t, "v1", "ConfigMap", &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "linkerd", Name: restarter.TrustRootsConfigMap, ResourceVersion: "4711"},
 			Data: map[string]string{restarter.TrustRootsKey: bundle}}),
 		testutil.Unstructured(t, "v1", "ConfigMap", &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "linkerd", Name: restarter.StatusConfigMap,
 			Labels: map[string]string{"app.kubernetes.io/managed-by": "mtlsgen"}}}),
@@ -284,6 +284,9 @@ func TestRun_restartsStaleWorkloadsOnce(t *testing.T) {
 	if status.BundleSHA256 != hash || status.Counts != (restarter.Counts{Current: 3, Pending: 2, Restarted: 2, Unmanaged: 1}) ||
 		len(status.Anchors) != 1 || status.IdentityIssuer == nil || status.IdentityIssuer.Name != "linkerd-anchor-root-2026" {
 		t.Errorf("status %+v", status)
+	}
+	if rv := get(t, dyn, cluster.ConfigMaps, "linkerd", restarter.TrustRootsConfigMap).GetResourceVersion(); rv == "" || status.BundleVersion != rv {
+		t.Errorf("status records bundle version %q, the ConfigMap is at %q", status.BundleVersion, rv)
 	}
 	if status.IdentityIssuer != nil && !status.IdentityIssuer.Since.After(status.Time) {
 		t.Errorf("issuer seen since %s, the run's start %s: it is dated when it is read", status.IdentityIssuer.Since, status.Time)

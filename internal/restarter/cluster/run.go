@@ -47,7 +47,7 @@ type Result struct {
 func (r *Runner) Run(ctx context.Context) (*Result, error) {
 	cfg := &r.Config
 	start := r.Now()
-	bundle, err := r.Client.TrustRoots(ctx, cfg.LinkerdNamespace)
+	bundle, version, err := r.Client.TrustRoots(ctx, cfg.LinkerdNamespace)
 	if err != nil {
 		return nil, err
 	}
@@ -127,6 +127,7 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 	}
 
 	res.Status = restarter.NewStatus(&res.Plan, anchors, start, len(res.Restarted))
+	res.Status.BundleVersion = version
 	kind, name, err := r.Client.IdentityIssuerRef(ctx, cfg.LinkerdNamespace, IdentityIssuerCertificate)
 	switch {
 	case err != nil:
