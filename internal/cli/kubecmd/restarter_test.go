@@ -173,6 +173,13 @@ func TestRestarterCommand_usage(t *testing.T) {
 	}
 }
 
+func TestStatusCommand_usage(t *testing.T) {
+	_, errOut, code := run(t, "", "status", "--proxy-certificate-lifetime", "0s")
+	if code != cli.ExitUsage || !strings.Contains(errOut, "--proxy-certificate-lifetime 0s: must be positive") {
+		t.Errorf("exit %d: %s", code, errOut)
+	}
+}
+
 func TestStatusCommand(t *testing.T) {
 	hash := restarter.TrustRootsHash(testBundle)
 	st := restarter.Status{

@@ -44,6 +44,10 @@ func newStatusCommandWith(streams cli.IOStreams, version string, connect connect
 		Long:  statusHelp,
 		Args:  cli.Args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if f.proxyLifetime <= 0 {
+				// Zero would make removing an anchor look safe at once.
+				return cli.Usage(fmt.Errorf("--proxy-certificate-lifetime %s: must be positive: spec.identityIssuer.issuanceLifetime plus clockSkewAllowance", f.proxyLifetime))
+			}
 			dyn, _, err := connect(f.kubeconfig, f.kubeContext, "mtlsgen-status/"+version)
 			if err != nil {
 				return err
