@@ -16,10 +16,12 @@ import (
 const statusHelp = `Say whether the next step of a trust-anchor rotation is safe.
 
 Reads, with your kubeconfig: the trust roots ConfigMap, the ConfigMap
-mtlsgen-trust-status the restarter writes after every run, and the Ready
-condition of every Certificate mtlsgen manages. The next step is safe when the
-restarter has run since the bundle last changed, every workload holds the
-current roots, no stale pod is left and every Certificate is Ready. For
+mtlsgen-trust-status the restarter writes after every run, the Ready
+condition of every Certificate mtlsgen manages, and the trust-root hash of
+every meshed pod in the cluster (also outside the restarter's namespaces).
+The next step is safe when the restarter has run since the bundle was last
+written, every workload holds the current roots, no meshed pod anywhere holds
+other roots and every Certificate is Ready. For
 removing old anchors (step 3) it also says when the last proxy certificate
 signed under them expires.
 
