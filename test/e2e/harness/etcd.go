@@ -20,7 +20,22 @@ type Etcd struct {
 }
 
 // StartEtcd starts bin with its data in dataDir, logging into logDir.
+// dataDir must be the suite's own: a start that lost a port to another
+// process empties it and starts afresh with new ports, since etcd would
+// otherwise find a member initialised for the old ones.
 func StartEtcd(bin, dataDir, logDir string) (*Etcd, error) {
+	return retryPortTaken(func() (*Etcd, error) {
+		if err := os.RemoveAll(dataDir); err != nil {
+			return nil, err
+		}
+		if err := os.MkdirAll(dataDir, 0o700); err != nil {
+			return nil, err
+		}
+		return startEtcd(bin, dataDir, logDir)
+	})
+}
+
+func startEtcd(bin, dataDir, logDir string) (*Etcd, error) {
 	client, peer := freePort(), freePort()
 	if client == 0 || peer == 0 {
 		return nil, fmt.Errorf("no free port")
@@ -56,7 +71,7 @@ func StartEtcd(bin, dataDir, logDir string) (*Etcd, error) {
 	})
 	if err != nil {
 		p.Stop()
-		return nil, err
+		return nil, p.portTaken(err)
 	}
 	return e, nil
 }
