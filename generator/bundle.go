@@ -36,7 +36,7 @@ func trustBundle(c *clusterContext) []Object {
 				// Only namespaces labelled as Linkerd's control plane get
 				// the ConfigMap; the generated Linkerd namespace carries
 				// the label.
-				NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{labelIsControlPlane: "true"}},
+				NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{LabelIsControlPlane: "true"}},
 			},
 		},
 	}

@@ -13,7 +13,9 @@ import (
 // templates would have set (charts/linkerd-control-plane, viz, multicluster
 // and jaeger templates/namespace.yaml, the same from 2.14.10 to 2.20).
 const (
-	labelIsControlPlane     = "linkerd.io/is-control-plane"
+	// LabelIsControlPlane marks the Linkerd control plane's namespace (and
+	// is what the trust Bundle selects namespaces by).
+	LabelIsControlPlane     = "linkerd.io/is-control-plane"
 	labelAdmissionWebhooks  = "config.linkerd.io/admission-webhooks"
 	labelControlPlaneNS     = "linkerd.io/control-plane-ns"
 	labelExtension          = "linkerd.io/extension"
@@ -30,7 +32,7 @@ func namespaces(c *clusterContext) []Object {
 	out := []Object{nsObject(l.Namespace, map[string]string{
 		// The trust Bundle's namespaceSelector matches this label, so the
 		// trust roots ConfigMap lands here and nowhere else.
-		labelIsControlPlane: "true",
+		LabelIsControlPlane: "true",
 		// The control plane must not be subject to its own webhooks.
 		labelAdmissionWebhooks:  "disabled",
 		labelControlPlaneNS:     l.Namespace,

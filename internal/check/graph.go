@@ -399,5 +399,5 @@ const (
 	identityIssuerName = generator.IdentityIssuerName
 	trustRootsName     = generator.TrustRootsName
 	trustRootsKey      = generator.TrustRootsKey
-	controlPlaneLabel  = "linkerd.io/is-control-plane"
+	controlPlaneLabel  = generator.LabelIsControlPlane
 )

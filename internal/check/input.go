@@ -15,6 +15,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/mtlsgen/mtlsgen/api/v1alpha1"
 )
 
 // Doc is one YAML document of the input: a Kubernetes object.
@@ -284,21 +286,21 @@ var valuesHeader = regexp.MustCompile(`(?m)^# (linkerd[a-z0-9-]*) (\S+) from \S+
 
 // ValuesCharts are the charts whose values check reads, for --values
 // CHART=FILE.
-var ValuesCharts = []string{"linkerd-crds", "linkerd-control-plane", "linkerd-viz", "linkerd-multicluster", "linkerd-jaeger"}
+var ValuesCharts = []string{v1alpha1.ChartCRDs, v1alpha1.ChartControlPlane, v1alpha1.ChartViz, v1alpha1.ChartMulticluster, v1alpha1.ChartJaeger}
 
 // guessChart recognises a Linkerd chart's values by their keys.
 func guessChart(v map[string]any) string {
 	switch {
 	case v["installGatewayAPI"] != nil && v["identity"] == nil && v["proxyInjector"] == nil && v["controllerImage"] == nil:
-		return "linkerd-crds"
+		return v1alpha1.ChartCRDs
 	case v["tap"] != nil || v["tapInjector"] != nil:
-		return "linkerd-viz"
+		return v1alpha1.ChartViz
 	case v["gateway"] != nil:
-		return "linkerd-multicluster"
+		return v1alpha1.ChartMulticluster
 	case v["webhook"] != nil && v["collector"] != nil, v["webhook"] != nil && v["identity"] == nil && v["proxyInjector"] == nil:
-		return "linkerd-jaeger"
+		return v1alpha1.ChartJaeger
 	}
-	return "linkerd-control-plane"
+	return v1alpha1.ChartControlPlane
 }
 
 type chunk struct {
