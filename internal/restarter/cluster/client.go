@@ -122,24 +122,7 @@ func (c *Client) Snapshot(ctx context.Context, cfg *restarter.Config, bundle str
 	if s.DataPlaneNamespaces, err = c.dataPlaneNamespaces(ctx, cfg); err != nil {
 		return nil, err
 	}
-	// The injector labels every pod it injects with the Linkerd namespace,
-	// so the API server filters out unmeshed pods.
-	meshed := metav1.ListOptions{LabelSelector: restarter.LabelControlPlaneNS + "=" + cfg.LinkerdNamespace}
-	listPods := func(ns string) error {
-		return c.list(ctx, Pods, ns, meshed, func(u *unstructured.Unstructured) error {
-			var p corev1.Pod
-			if err := fromUnstructured(u, &p); err != nil {
-				return err
-			}
-			// Keep what the decision reads: a big cluster's pods, whole,
-			// would not fit the Job's memory limit.
-			p.Spec = corev1.PodSpec{}
-			p.Status = corev1.PodStatus{Phase: p.Status.Phase}
-			p.ManagedFields = nil
-			s.Pods = append(s.Pods, p)
-			return nil
-		})
-	}
+	listPods := func(ns string) error { return c.meshedPods(ctx, ns, cfg.LinkerdNamespace, &s.Pods) }
 	if s.DataPlaneNamespaces == nil {
 		err = listPods(metav1.NamespaceAll)
 	} else {
@@ -229,22 +212,30 @@ func (c *Client) meshNamespaces(ctx context.Context, cfg *restarter.Config, s *r
 // proxy holds other roots than hash (restarter.StalePodsByNamespace).
 func (c *Client) StalePods(ctx context.Context, linkerdNamespace, hash string) (map[string]int, error) {
 	var pods []corev1.Pod
+	if err := c.meshedPods(ctx, metav1.NamespaceAll, linkerdNamespace, &pods); err != nil {
+		return nil, fmt.Errorf("listing meshed pods: %w", err)
+	}
+	return restarter.StalePodsByNamespace(pods, hash), nil
+}
+
+// meshedPods appends to into the pods of ns (metav1.NamespaceAll for every
+// namespace) that the proxy injector of the control plane in
+// linkerdNamespace meshed; it labels each, so the API server filters out
+// the rest. Each keeps its metadata and phase only: a big cluster's pods,
+// whole, would not fit the Job's memory limit.
+func (c *Client) meshedPods(ctx context.Context, ns, linkerdNamespace string, into *[]corev1.Pod) error {
 	meshed := metav1.ListOptions{LabelSelector: restarter.LabelControlPlaneNS + "=" + linkerdNamespace}
-	err := c.list(ctx, Pods, metav1.NamespaceAll, meshed, func(u *unstructured.Unstructured) error {
+	return c.list(ctx, Pods, ns, meshed, func(u *unstructured.Unstructured) error {
 		var p corev1.Pod
 		if err := fromUnstructured(u, &p); err != nil {
 			return err
 		}
-		// What the count reads, not whole pods.
-		pods = append(pods, corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: p.Namespace, Name: p.Name,
-			Labels: p.Labels, Annotations: p.Annotations, DeletionTimestamp: p.DeletionTimestamp},
-			Status: corev1.PodStatus{Phase: p.Status.Phase}})
+		p.Spec = corev1.PodSpec{}
+		p.Status = corev1.PodStatus{Phase: p.Status.Phase}
+		p.ManagedFields = nil
+		*into = append(*into, p)
 		return nil
 	})
-	if err != nil {
-		return nil, fmt.Errorf("listing meshed pods: %w", err)
-	}
-	return restarter.StalePodsByNamespace(pods, hash), nil
 }
 
 // dataPlaneNamespaces resolves the data-plane selection; nil means every
