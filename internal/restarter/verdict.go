@@ -206,8 +206,8 @@ func Judge(o *Observation) Verdict {
 // that merely looks like another anchor's name could be taken for the
 // active one, and then removing "the others" would remove it.
 func namedBySpec(anchors []Anchor, names []string, active string) bool {
-	for i, a := range anchors {
-		if !strings.HasPrefix(a.Subject, "CN="+names[i]+".linkerd.") || strings.Contains(a.Subject, ",") {
+	for _, a := range anchors {
+		if _, ok := selfSignedName(a); !ok {
 			return false
 		}
 	}
@@ -231,14 +231,25 @@ func judgeUnnamedActive(o *Observation, issuer *IssuerObservation, names []strin
 }
 
 // anchorLabel names an anchor for people: the spec's anchor name for the
-// self-signed anchors mtlsgen renders (common name NAME.linkerd.DOMAIN),
-// else its subject.
+// self-signed anchors mtlsgen renders, else its common name when that is
+// its whole subject, else its subject.
 func anchorLabel(a Anchor) string {
+	if name, ok := selfSignedName(a); ok {
+		return name
+	}
 	if cn, ok := strings.CutPrefix(a.Subject, "CN="); ok && !strings.Contains(cn, ",") {
-		if name, _, ok := strings.Cut(cn, ".linkerd."); ok {
-			return name
-		}
 		return cn
 	}
 	return a.Subject
+}
+
+// selfSignedName is the spec's name of an anchor mtlsgen self-signs, whose
+// subject is exactly CN=NAME.linkerd.DOMAIN; ok is false for any other.
+func selfSignedName(a Anchor) (name string, ok bool) {
+	cn, ok := strings.CutPrefix(a.Subject, "CN=")
+	if !ok || strings.Contains(cn, ",") {
+		return "", false
+	}
+	name, _, ok = strings.Cut(cn, ".linkerd.")
+	return name, ok
 }
