@@ -71,9 +71,7 @@ var (
 // decode decodes n, found at p, as a t. keyLine is the line of the key n
 // is the value of (0 for an item of a list): a field is reported there.
 func (d *treeDecoder) decode(n *yaml.Node, t reflect.Type, p *field.Path, keyLine int) any {
-	for n.Kind == yaml.AliasNode {
-		n = n.Alias
-	}
+	n = unalias(n)
 	if p != nil {
 		line := keyLine
 		if line == 0 {
@@ -231,17 +229,13 @@ func (d *treeDecoder) mergedFrom(n *yaml.Node, p *field.Path, resolving map[*yam
 			out.Content = append(out.Content, k, v)
 			continue
 		}
-		for v.Kind == yaml.AliasNode {
-			v = v.Alias
-		}
+		v = unalias(v)
 		list := []*yaml.Node{v}
 		if v.Kind == yaml.SequenceNode {
 			list = v.Content
 		}
 		for _, m := range list {
-			for m.Kind == yaml.AliasNode {
-				m = m.Alias
-			}
+			m = unalias(m)
 			switch {
 			case m.Kind != yaml.MappingNode:
 				d.mergeError(p, k, "a merge key takes a mapping or a list of mappings (<<: *anchor)")
@@ -271,6 +265,15 @@ func (d *treeDecoder) mergeError(p *field.Path, k *yaml.Node, msg string) {
 	cp := child(p, "<<")
 	d.pos[cp.String()] = k.Line
 	d.errs = append(d.errs, field.Invalid(cp, nil, msg))
+}
+
+// unalias is the node an alias (of an alias...) stands for; n itself if it
+// is none.
+func unalias(n *yaml.Node) *yaml.Node {
+	for n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	return n
 }
 
 // isMergeKey reports YAML's merge key: a plain <<, which the parser tags
