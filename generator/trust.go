@@ -1,6 +1,8 @@
 package generator
 
 import (
+	"time"
+
 	cmapi "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -73,7 +75,7 @@ func identityIssuer(c *clusterContext) []Object {
 	if active.External != nil {
 		ref = active.External.IssuerRef
 	}
-	return []Object{mesh(newCertificate(certificateSpec{
+	crt := newCertificate(certificateSpec{
 		name:       IdentityIssuerName,
 		namespace:  s.Linkerd.Namespace,
 		commonName: "identity." + s.Linkerd.Namespace + "." + s.Linkerd.TrustDomain,
@@ -89,7 +91,32 @@ func identityIssuer(c *clusterContext) []Object {
 		// every renewal under the same anchor verifies against the bundle.
 		key:          ecdsaP256(cmapi.RotationPolicyAlways),
 		secretLabels: map[string]string{LabelPartOf: PartOfValue},
-	}))}
+	})
+	limit := IdentityIssuerRevisionHistory(&s.IdentityIssuer)
+	crt.Spec.RevisionHistoryLimit = &limit
+	return []Object{mesh(crt)}
+}
+
+// IdentityIssuerReloadAllowance bounds how long Linkerd's identity
+// controller may go on signing proxy certificates with the previous identity
+// issuer after cert-manager has signed a new one: it reads the issuer from
+// its mounted Secret, which the kubelet refreshes on its own sync, a minute
+// or two later.
+const IdentityIssuerReloadAllowance = 5 * time.Minute
+
+// IdentityIssuerRevisionHistory is how many CertificateRequests cert-manager
+// keeps for the identity issuer (its default is one). `mtlsgen status` reads
+// them to learn which anchor signed the issuer over the last proxy
+// certificate lifetime, so that a switch to another anchor and back between
+// two restarter runs still delays removing that anchor. The count covers the
+// scheduled renewals within a proxy certificate's lifetime (plus the reload
+// allowance), the revision just before them, and two unscheduled ones: a
+// switch of anchor and its revert.
+func IdentityIssuerRevisionHistory(ii *v1alpha1.IdentityIssuerSpec) int32 {
+	window := ii.IssuanceLifetime.MustParse() + ii.ClockSkewAllowance.MustParse() + IdentityIssuerReloadAllowance
+	interval := ii.Duration.MustParse() - ii.RenewBefore.MustParse()
+	renewals := (window + interval - 1) / interval
+	return int32(min(renewals, 100)) + 4
 }
 
 // AnchorCommonName is the subject common name of a self-signed anchor: its

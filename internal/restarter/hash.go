@@ -75,6 +75,9 @@ type Anchor struct {
 	KeySHA256 string `json:"keySHA256"`
 	// NotAfter is when the certificate expires.
 	NotAfter time.Time `json:"notAfter"`
+	// Certificate is the parsed certificate, to check signatures against;
+	// nil in a status read back.
+	Certificate *x509.Certificate `json:"-"`
 }
 
 // ParseAnchors lists the certificates of a PEM bundle in order. Blocks other
@@ -97,7 +100,7 @@ func ParseAnchors(bundle string) ([]Anchor, error) {
 			return nil, fmt.Errorf("certificate %d of the trust bundle: %w", len(out)+1, err)
 		}
 		sum := sha256.Sum256(c.RawSubjectPublicKeyInfo)
-		out = append(out, Anchor{Subject: c.Subject.String(), KeySHA256: hex.EncodeToString(sum[:]), NotAfter: c.NotAfter.UTC()})
+		out = append(out, Anchor{Subject: c.Subject.String(), KeySHA256: hex.EncodeToString(sum[:]), NotAfter: c.NotAfter.UTC(), Certificate: c})
 	}
 	return out, nil
 }

@@ -41,6 +41,13 @@ type Observation struct {
 	// they could not be listed, if they could not.
 	StalePods       map[string]int
 	StalePodsUnread string
+	// Issuances are the identity issuer's CertificateRequests;
+	// IssuancesUnread says why they could not be listed, if they could
+	// not. ReloadAllowance is how long after a new identity issuer is
+	// signed the identity controller may still sign with the previous one.
+	Issuances       []Issuance
+	IssuancesUnread string
+	ReloadAllowance time.Duration
 }
 
 // Verdict is the answer to "is the next rotation step safe?".
@@ -71,6 +78,16 @@ func Judge(o *Observation) Verdict {
 		say("identity issuer signed by %s %s (seen since %s)", issuer.Kind, issuer.Name, issuer.Since.Format(time.RFC3339))
 	}
 
+	h := ReadIssuerHistory(o.Issuances, o.Anchors)
+	switch {
+	case o.IssuancesUnread != "":
+		say("note: the identity issuer's CertificateRequests could not be listed (%s): its anchor is known only by its issuer's name", o.IssuancesUnread)
+	case h.Newest != nil && h.Active >= 0:
+		a := o.Anchors[h.Active]
+		say("identity issuer: CertificateRequest %s (revision %d, signed %s) chains to %s (key %s)",
+			h.Newest.Name, h.Newest.Revision, h.Newest.Issued.Format(time.RFC3339), anchorLabel(a), short(a.KeySHA256))
+	}
+
 	notReady := 0
 	for _, c := range o.Certificates {
 		if !c.Ready {
@@ -84,6 +101,11 @@ func Judge(o *Observation) Verdict {
 		}
 	}
 
+	if h.Newest != nil && h.Active < 0 {
+		say("NOT SAFE: the identity issuer (CertificateRequest %s, revision %d) chains to no anchor of the trust bundle, so no proxy can verify the certificates it signs; its anchor must stay in spec.trust.anchors",
+			h.Newest.Name, h.Newest.Revision)
+		return v
+	}
 	if s == nil {
 		say("NOT SAFE: the restarter has not recorded a run yet (ConfigMap %s)", StatusConfigMap)
 		return v
@@ -161,18 +183,18 @@ func Judge(o *Observation) Verdict {
 
 	v.Safe = true
 	names := make([]string, len(o.Anchors))
-	var others []string
 	for i, a := range o.Anchors {
 		names[i] = anchorLabel(a)
-		if active == "" || names[i] != active {
-			others = append(others, names[i])
-		}
 	}
 	if len(o.Anchors) == 1 {
 		say("SAFE: all %d workloads trust anchor %s, the only one; to rotate, add a new anchor to spec.trust.anchors (step 1)", c.Total(), names[0])
 		return v
 	}
-	if active != "" && !namedBySpec(o.Anchors, names, active) {
+	act := h.Active
+	if act < 0 && active != "" && namedBySpec(o.Anchors, names, active) {
+		act = slices.Index(names, active)
+	}
+	if act < 0 && issuer != nil {
 		// The bundle names its anchors by subject, and only the anchors
 		// mtlsgen self-signs carry the spec's name in theirs: which of a
 		// bring-your-own or external anchor is the active one the bundle
@@ -180,23 +202,62 @@ func Judge(o *Observation) Verdict {
 		judgeUnnamedActive(o, issuer, names, say)
 		return v
 	}
-	say("SAFE: all %d workloads trust anchors %s; safe to make %s active (step 2)", c.Total(), strings.Join(names, ", "), strings.Join(others, " or "))
-	if issuer != nil && active != "" {
-		// Whichever way the last switch went, every proxy certificate
-		// signed under another anchor has expired once the proxy lifetime
-		// has passed since the active issuer appeared. Which anchor is the
-		// new one only the spec's history knows, so both readings are
-		// named.
-		gone := strings.Join(others, ", ")
-		if until := issuer.Since.Add(o.ProxyLifetime); o.Now.After(until) {
-			say("also safe: remove %s, keeping the active %s (step 3 if %s is the new anchor, else undoing step 1): proxy certificates signed under %s expired before %s",
-				gone, active, active, gone, until.Format(time.RFC3339))
-		} else {
-			say("not yet: removing %s (step 3) is safe only after %s, when the last proxy certificate signed under it before %s became active has expired",
-				gone, until.Format(time.RFC3339), active)
+	if !unique(names) {
+		for i, a := range o.Anchors {
+			names[i] += " (key " + short(a.KeySHA256) + ")"
 		}
 	}
+	var others []string
+	for i, n := range names {
+		if i != act {
+			others = append(others, n)
+		}
+	}
+	say("SAFE: all %d workloads trust anchors %s; safe to make %s active (step 2)", c.Total(), strings.Join(names, ", "), strings.Join(others, " or "))
+	since, ok := activeSince(o, issuer, h)
+	if act < 0 || !ok {
+		return v
+	}
+	// Whichever way the last switch went, every proxy certificate signed
+	// under another anchor has expired once the proxy lifetime has passed
+	// since the active anchor began signing the identity issuer alone.
+	// Which anchor is the new one only the spec's history knows, so both
+	// readings are named.
+	gone := strings.Join(others, ", ")
+	if until := since.Add(o.ProxyLifetime); o.Now.After(until) {
+		say("also safe: remove %s, keeping the active %s (step 3 if %s is the new anchor, else undoing step 1): proxy certificates signed under %s expired before %s",
+			gone, names[act], names[act], gone, until.Format(time.RFC3339))
+	} else {
+		say("not yet: removing %s (step 3) is safe only after %s, when the last proxy certificate signed under it before %s became active has expired",
+			gone, until.Format(time.RFC3339), names[act])
+	}
 	return v
+}
+
+// activeSince is a late bound on when the identity issuer was last signed
+// under another anchor than the active one: the later of the restarter's
+// first sight of the issuer it names and, when the CertificateRequests show
+// it, the signing of the first request in the active anchor's run plus the
+// identity controller's reload. The requests catch what the restarter's
+// runs miss: a switch to another anchor and back between two runs, or a
+// bring-your-own anchor's Secret replaced under the same issuer name.
+func activeSince(o *Observation, issuer *IssuerObservation, h IssuerHistory) (time.Time, bool) {
+	var since time.Time
+	if issuer != nil {
+		since = issuer.Since
+	}
+	if !h.Since.IsZero() {
+		if t := h.Since.Add(o.ReloadAllowance); t.After(since) {
+			since = t
+		}
+	}
+	return since, !since.IsZero()
+}
+
+func unique(names []string) bool {
+	sorted := slices.Clone(names)
+	slices.Sort(sorted)
+	return len(slices.Compact(sorted)) == len(names)
 }
 
 // namedBySpec reports that the bundle's anchors can be told apart by the
@@ -211,9 +272,7 @@ func namedBySpec(anchors []Anchor, names []string, active string) bool {
 			return false
 		}
 	}
-	sorted := slices.Clone(names)
-	slices.Sort(sorted)
-	return len(slices.Compact(sorted)) == len(names) && slices.Contains(names, active)
+	return unique(names) && slices.Contains(names, active)
 }
 
 // judgeUnnamedActive says what is safe when every workload trusts every

@@ -2,10 +2,19 @@ package kubecmd
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
 	"strings"
 	"testing"
 	"time"
 
+	cmapi "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
+	cmmeta "github.com/cert-manager/cert-manager/pkg/apis/meta/v1"
 	"github.com/google/go-cmp/cmp"
 	"github.com/spf13/cobra"
 	batchv1 "k8s.io/api/batch/v1"
@@ -14,6 +23,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 	dynamicfake "k8s.io/client-go/dynamic/fake"
 
@@ -103,7 +113,8 @@ func TestRestarter_cronJobArgsAreTheCommandsFlags(t *testing.T) {
 
 var fakeListKinds = map[schema.GroupVersionResource]string{
 	cluster.ConfigMaps: "ConfigMapList", cluster.Pods: "PodList", cluster.Namespaces: "NamespaceList",
-	cluster.Deployments: "DeploymentList", cluster.StatefulSets: "StatefulSetList", cluster.DaemonSets: "DaemonSetList",
+	cluster.CertificateRequests: "CertificateRequestList",
+	cluster.Deployments:         "DeploymentList", cluster.StatefulSets: "StatefulSetList", cluster.DaemonSets: "DaemonSetList",
 	cluster.ReplicaSets: "ReplicaSetList", cluster.Rollouts: "RolloutList", cluster.Certificates: "CertificateList",
 }
 
@@ -193,8 +204,8 @@ func TestStatusCommand(t *testing.T) {
 	statusCM := testutil.Unstructured(t, "v1", "ConfigMap", &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "linkerd", Name: restarter.StatusConfigMap}, Data: data})
 	ready := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "cert-manager.io/v1", "kind": "Certificate",
-		"metadata": map[string]any{"namespace": "linkerd", "name": "linkerd-identity-issuer", "labels": map[string]any{generator.LabelManagedBy: generator.ManagedByValue}},
-		"status":   map[string]any{"conditions": []any{map[string]any{"type": "Ready", "status": "True"}}},
+		"metadata": map[string]any{"namespace": "linkerd", "name": "linkerd-identity-issuer", "uid": "issuer-uid", "labels": map[string]any{generator.LabelManagedBy: generator.ManagedByValue}},
+		"status":   map[string]any{"revision": int64(3), "conditions": []any{map[string]any{"type": "Ready", "status": "True"}}},
 	}}
 
 	// A meshed pod in a namespace the restarter does not act in, with an
@@ -210,12 +221,38 @@ func TestStatusCommand(t *testing.T) {
 	current := meshedPod("shop", "web-0", hash, map[string]string{})
 	core := meshedPod("linkerd", "linkerd-identity-0", restarter.TrustRootsHash(""), map[string]string{restarter.LabelControlPlaneComponent: "identity"})
 
+	// The identity issuer's CertificateRequest, signed by a CA that is not
+	// the bundle's anchor (step 3 made before step 2); and requests that
+	// say nothing about the issuer in use: another Certificate's, one left
+	// by an earlier Certificate of the same name, and a revision signed
+	// but not yet written to the Secret.
+	request := func(certificate, revision string, owner types.UID, signer string) runtime.Object {
+		return testutil.Unstructured(t, "cert-manager.io/v1", "CertificateRequest", &cmapi.CertificateRequest{
+			ObjectMeta: metav1.ObjectMeta{Namespace: "linkerd", Name: certificate + "-" + revision + "-" + string(owner),
+				Annotations:     map[string]string{cmapi.CertificateNameKey: certificate, cmapi.CertificateRequestRevisionAnnotationKey: revision},
+				OwnerReferences: []metav1.OwnerReference{{APIVersion: "cert-manager.io/v1", Kind: "Certificate", Name: certificate, UID: owner}}},
+			Status: cmapi.CertificateRequestStatus{
+				Certificate: []byte(signer), CA: []byte(signer),
+				Conditions: []cmapi.CertificateRequestCondition{{Type: cmapi.CertificateRequestConditionReady, Status: cmmeta.ConditionTrue}},
+			}})
+	}
+	otherCA := selfSignedPEM(t, "root-2025.linkerd.cluster.local")
+	strayIssuer := request(generator.IdentityIssuerName, "3", "issuer-uid", otherCA)
+	unrelated := []runtime.Object{
+		request("linkerd-proxy-injector", "1", "injector-uid", otherCA),
+		request(generator.IdentityIssuerName, "2", "deleted-uid", otherCA),
+		request(generator.IdentityIssuerName, "4", "issuer-uid", otherCA),
+	}
+	with := func(objs ...runtime.Object) []runtime.Object { return append(objs, unrelated...) }
+
 	for name, tc := range map[string]struct {
 		objs []runtime.Object
 		code int
 		want string
 	}{
-		"safe":      {objs: []runtime.Object{statusCM, ready, current, core}, code: 0, want: "SAFE: all 12 workloads trust anchor root-2026, the only one"},
+		"safe": {objs: with(statusCM, ready, current, core), code: 0, want: "SAFE: all 12 workloads trust anchor root-2026, the only one"},
+		"identity issuer under an anchor not in the bundle": {objs: with(statusCM, ready, current, core, strayIssuer), code: cli.ExitInvalid,
+			want: "NOT SAFE: the identity issuer (CertificateRequest linkerd-identity-issuer-3-issuer-uid, revision 3) chains to no anchor of the trust bundle"},
 		"never run": {objs: []runtime.Object{ready}, code: cli.ExitInvalid, want: "NOT SAFE: the restarter has not recorded a run yet"},
 		"stale pods the restarter does not see": {objs: []runtime.Object{statusCM, ready, stale, current, core}, code: cli.ExitInvalid,
 			want: "NOT SAFE: 1 meshed pods hold other trust roots than the bundle, in namespaces the restarter does not restart or has not reached: billing (1)"},
@@ -235,4 +272,20 @@ func TestStatusCommand(t *testing.T) {
 			}
 		})
 	}
+}
+
+// selfSignedPEM is a throwaway self-signed CA certificate.
+func selfSignedPEM(t testing.TB, cn string) string {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: cn},
+		NotBefore: fixedNow().Add(-time.Hour), NotAfter: fixedNow().Add(time.Hour), IsCA: true, BasicConstraintsValid: true}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
 }

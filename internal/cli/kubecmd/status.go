@@ -17,8 +17,10 @@ const statusHelp = `Say whether the next step of a trust-anchor rotation is safe
 
 Reads, with your kubeconfig: the trust roots ConfigMap, the ConfigMap
 mtlsgen-trust-status the restarter writes after every run, the Ready
-condition of every Certificate mtlsgen manages, and the trust-root hash of
-every meshed pod in the cluster (also outside the restarter's namespaces).
+condition of every Certificate mtlsgen manages, the CertificateRequests of
+the identity issuer (which anchor signed it, by key, and since when), and
+the trust-root hash of every meshed pod in the cluster (also outside the
+restarter's namespaces).
 The next step is safe when the restarter has run since the bundle was last
 written, every workload holds the current roots, no meshed pod anywhere holds
 other roots and every Certificate is Ready. For
@@ -82,6 +84,12 @@ func newStatusCommandWith(streams cli.IOStreams, version string, connect connect
 			// elsewhere that holds old roots breaks as much on step 2.
 			if o.StalePods, err = c.StalePods(ctx, f.linkerdNamespace, hash); err != nil {
 				o.StalePodsUnread = err.Error()
+			}
+			// Which anchor signed the identity issuer, and from when, by
+			// key: its CertificateRequests keep that history.
+			o.ReloadAllowance = generator.IdentityIssuerReloadAllowance
+			if o.Issuances, err = c.Issuances(ctx, f.linkerdNamespace, generator.IdentityIssuerName); err != nil {
+				o.IssuancesUnread = err.Error()
 			}
 			v := restarter.Judge(o)
 			for _, l := range v.Lines {

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	cmapi "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
+	cmmeta "github.com/cert-manager/cert-manager/pkg/apis/meta/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -23,15 +25,16 @@ import (
 
 // Resources the restarter reads and writes.
 var (
-	ConfigMaps   = schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}
-	Pods         = schema.GroupVersionResource{Version: "v1", Resource: "pods"}
-	Namespaces   = schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
-	Deployments  = schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}
-	StatefulSets = schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "statefulsets"}
-	DaemonSets   = schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "daemonsets"}
-	ReplicaSets  = schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "replicasets"}
-	Rollouts     = schema.GroupVersionResource{Group: restarter.GroupArgoRollouts, Version: "v1alpha1", Resource: "rollouts"}
-	Certificates = schema.GroupVersionResource{Group: "cert-manager.io", Version: "v1", Resource: "certificates"}
+	ConfigMaps          = schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}
+	Pods                = schema.GroupVersionResource{Version: "v1", Resource: "pods"}
+	Namespaces          = schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
+	Deployments         = schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}
+	StatefulSets        = schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "statefulsets"}
+	DaemonSets          = schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "daemonsets"}
+	ReplicaSets         = schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "replicasets"}
+	Rollouts            = schema.GroupVersionResource{Group: restarter.GroupArgoRollouts, Version: "v1alpha1", Resource: "rollouts"}
+	Certificates        = schema.GroupVersionResource{Group: "cert-manager.io", Version: "v1", Resource: "certificates"}
+	CertificateRequests = schema.GroupVersionResource{Group: "cert-manager.io", Version: "v1", Resource: "certificaterequests"}
 )
 
 // FieldManager names the restarter in managedFields.
@@ -451,6 +454,56 @@ func (c *Client) IdentityIssuerRef(ctx context.Context, namespace, name string) 
 		kind = "Issuer" // cert-manager's default
 	}
 	return kind, issuer, nil
+}
+
+// Issuances lists the CertificateRequests cert-manager keeps for a
+// Certificate: its revisions, each with the chain it got signed. Only
+// requests the Certificate owns count (not those of an earlier Certificate
+// of the same name), and only revisions it has reached: a request signed
+// but not yet written to the Secret is not in use.
+func (c *Client) Issuances(ctx context.Context, namespace, certificate string) ([]restarter.Issuance, error) {
+	u, err := c.dyn.Resource(Certificates).Namespace(namespace).Get(ctx, certificate, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) { // no such Certificate, or no cert-manager CRD
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading Certificate %s/%s: %w", namespace, certificate, err)
+	}
+	var crt cmapi.Certificate
+	if err := fromUnstructured(u, &crt); err != nil {
+		return nil, err
+	}
+	var out []restarter.Issuance
+	err = c.list(ctx, CertificateRequests, namespace, metav1.ListOptions{}, func(u *unstructured.Unstructured) error {
+		if !slices.ContainsFunc(u.GetOwnerReferences(), func(o metav1.OwnerReference) bool { return o.UID == crt.UID }) {
+			return nil
+		}
+		rev, err := strconv.Atoi(u.GetAnnotations()[cmapi.CertificateRequestRevisionAnnotationKey])
+		if err != nil || crt.Status.Revision == nil || rev > *crt.Status.Revision {
+			return nil // not made by cert-manager's issuing controller, or not in use yet
+		}
+		var cr cmapi.CertificateRequest
+		if err := fromUnstructured(u, &cr); err != nil {
+			return err
+		}
+		i := restarter.Issuance{Name: cr.Name, Revision: rev, Issued: cr.CreationTimestamp.UTC()}
+		for _, cond := range cr.Status.Conditions {
+			if cond.Type == cmapi.CertificateRequestConditionReady && cond.Status == cmmeta.ConditionTrue {
+				if len(cr.Status.Certificate) > 0 {
+					i.Chain = append(append(slices.Clone(cr.Status.Certificate), '\n'), cr.Status.CA...)
+				}
+				if cond.LastTransitionTime != nil {
+					i.Issued = cond.LastTransitionTime.UTC()
+				}
+			}
+		}
+		out = append(out, i)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing CertificateRequests in %s: %w", namespace, err)
+	}
+	return out, nil
 }
 
 // CertificatesReadiness lists the Ready condition of the Certificates in a
