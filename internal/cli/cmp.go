@@ -15,12 +15,13 @@ argocd-cmp-server in the application directory.
 The spec is the plugin parameter spec (default mtlsgen.yaml), a path relative
 to the application directory that must stay inside it. The parameters
 cluster, component and profile select as render's flags do. Each parameter is
-read from ARGOCD_APP_PARAMETERS, then PARAM_<NAME>, then ARGOCD_ENV_<NAME>
-(the Application's plugin env); the first non-empty value wins.
+read from ARGOCD_APP_PARAMETERS, then PARAM_<NAME>, then ARGOCD_ENV_<name>
+(the Application's plugin env, the name in any case); the first non-empty
+value wins. An unknown parameter or env name is an error.
 
 Standard output gets only manifests, byte-identical to mtlsgen render with the
 same options. On any problem, including a selection that renders nothing
-(with prune on, an empty output would delete the mesh), the problem goes to
+(with prune on, a manual sync of an empty output would delete the mesh), the problem goes to
 standard error, nothing to standard output, and the exit code is non-zero.`
 
 func newCmpCommand(streams IOStreams, version string) *cobra.Command {

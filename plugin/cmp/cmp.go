@@ -94,10 +94,11 @@ type parameter struct {
 //     spec.source.plugin.parameters;
 //  2. PARAM_<NAME>, the same parameters one variable each (NAME upper-cased,
 //     every character other than A-Z, 0-9 and _ replaced by _);
-//  3. ARGOCD_ENV_<NAME>, from the Application's spec.source.plugin.env.
+//  3. ARGOCD_ENV_<name>, from the Application's spec.source.plugin.env,
+//     the name in any case.
 //
-// An unknown parameter name or a parameter given as a map or an array is an
-// error: it is a mistake that would otherwise render something else than
+// An unknown parameter or env name, or a parameter given as a map or an
+// array, is an error: it is a mistake that would otherwise render something else than
 // asked.
 func RequestFromEnv(environ []string) (Request, error) {
 	env := map[string]string{}
@@ -129,11 +130,16 @@ func RequestFromEnv(environ []string) (Request, error) {
 			return Request{}, err
 		}
 	}
+	fromEnv, err := pluginEnv(env)
+	if err != nil {
+		return Request{}, err
+	}
 	for _, name := range Parameters {
-		for _, key := range []string{"PARAM_" + envName(name), "ARGOCD_ENV_" + envName(name)} {
-			if values[name] == "" && env[key] != "" {
-				values[name] = env[key]
-			}
+		if values[name] == "" {
+			values[name] = env["PARAM_"+envName(name)]
+		}
+		if values[name] == "" {
+			values[name] = fromEnv[name]
 		}
 	}
 	return Request{
@@ -142,6 +148,37 @@ func RequestFromEnv(environ []string) (Request, error) {
 		Component: values[ParamComponent],
 		Profile:   values[ParamProfile],
 	}, nil
+}
+
+// pluginEnv maps the Application's spec.source.plugin.env entries to
+// parameters. Argo CD passes each as ARGOCD_ENV_ followed by the name as
+// written, so `component` and `COMPONENT` both name the component; a name
+// that is no parameter is an error, not a setting silently ignored (an
+// ignored component would render every component, the ApplicationSet too).
+func pluginEnv(env map[string]string) (map[string]string, error) {
+	out := map[string]string{}
+	var errs []error
+	keys := make([]string, 0, len(env))
+	for k := range env {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		suffix, ok := strings.CutPrefix(k, "ARGOCD_ENV_")
+		if !ok {
+			continue
+		}
+		i := slices.IndexFunc(Parameters, func(p string) bool { return envName(p) == envName(suffix) })
+		switch {
+		case i < 0:
+			errs = append(errs, fmt.Errorf("unknown plugin env %q in spec.source.plugin.env (names: %s, in any case)", suffix, strings.Join(Parameters, ", ")))
+		case out[Parameters[i]] != "" && env[k] != "" && out[Parameters[i]] != env[k]:
+			errs = append(errs, fmt.Errorf("plugin env %s is set twice, to %q and %q", Parameters[i], out[Parameters[i]], env[k]))
+		case env[k] != "":
+			out[Parameters[i]] = env[k]
+		}
+	}
+	return out, errors.Join(errs...)
 }
 
 var notEnvChar = regexp.MustCompile(`[^A-Z0-9_]`)

@@ -100,6 +100,22 @@ func TestRequestFromEnv(t *testing.T) {
 			env:  []string{"ARGOCD_ENV_CLUSTER=west", "ARGOCD_ENV_SPEC=x.yaml", "ARGOCD_ENV_PROFILE=dev", "ARGOCD_ENV_COMPONENT=mesh"},
 			want: cmp.Request{SpecFile: "x.yaml", Cluster: "west", Component: "mesh", Profile: "dev"},
 		},
+		"plugin env as written, in lower case": {
+			env:  []string{"ARGOCD_ENV_component=mesh", "ARGOCD_ENV_Cluster=west"},
+			want: cmp.Request{Cluster: "west", Component: "mesh"},
+		},
+		"plugin env set twice, agreeing": {
+			env:  []string{"ARGOCD_ENV_component=mesh", "ARGOCD_ENV_COMPONENT=mesh"},
+			want: cmp.Request{Component: "mesh"},
+		},
+		"plugin env set twice, disagreeing": {
+			env:     []string{"ARGOCD_ENV_component=mesh", "ARGOCD_ENV_COMPONENT=argocd"},
+			wantErr: `plugin env component is set twice, to "argocd" and "mesh"`,
+		},
+		"unknown plugin env": {
+			env:     []string{"ARGOCD_ENV_components=mesh"},
+			wantErr: `unknown plugin env "components" in spec.source.plugin.env (names: spec, cluster, component, profile, in any case)`,
+		},
 		"parameters win over env": {
 			env:  []string{`ARGOCD_APP_PARAMETERS=[{"name":"cluster","string":"east"}]`, "PARAM_CLUSTER=east", "ARGOCD_ENV_CLUSTER=west", "ARGOCD_ENV_PROFILE=dev"},
 			want: cmp.Request{Cluster: "east", Profile: "dev"},
