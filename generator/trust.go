@@ -29,7 +29,7 @@ func trustAnchors(c *clusterContext) []Object {
 	for i := range t.Anchors {
 		a := &t.Anchors[i]
 		if a.SelfSigned != nil {
-			out = append(out, mesh(caCertificate(c, AnchorPrefix+a.Name, AnchorCommonName(a, c.spec.Linkerd.TrustDomain))))
+			out = append(out, mesh(caCertificate(c, AnchorPrefix+a.Name, v1alpha1.AnchorCommonName(a.Name, c.spec.Linkerd.TrustDomain))))
 		}
 		if a.External == nil {
 			// An external anchor has no key here: the identity issuer is
@@ -40,7 +40,7 @@ func trustAnchors(c *clusterContext) []Object {
 	// The webhook CA is separate from the identity anchors: the API server
 	// trusts it (through injected caBundles), proxies never do.
 	out = append(out,
-		mesh(caCertificate(c, WebhookCAName, "webhook-ca.linkerd."+c.spec.Linkerd.TrustDomain)),
+		mesh(caCertificate(c, WebhookCAName, v1alpha1.WebhookCACommonName(c.spec.Linkerd.TrustDomain))),
 		mesh(clusterCAIssuer(WebhookCAName, WebhookCAName)))
 	return out
 }
@@ -78,7 +78,7 @@ func identityIssuer(c *clusterContext) []Object {
 	crt := newCertificate(certificateSpec{
 		name:       IdentityIssuerName,
 		namespace:  s.Linkerd.Namespace,
-		commonName: "identity." + s.Linkerd.Namespace + "." + s.Linkerd.TrustDomain,
+		commonName: v1alpha1.IdentityIssuerCommonName(s.Linkerd.Namespace, s.Linkerd.TrustDomain),
 		isCA:       true,
 		// cert sign and crl sign to issue proxy certificates; server and
 		// client auth as Linkerd's own issuer certificates carry them.
@@ -117,11 +117,4 @@ func IdentityIssuerRevisionHistory(ii *v1alpha1.IdentityIssuerSpec) int32 {
 	interval := ii.Duration.MustParse() - ii.RenewBefore.MustParse()
 	renewals := (window + interval - 1) / interval
 	return int32(min(renewals, 100)) + 4
-}
-
-// AnchorCommonName is the subject common name of a self-signed anchor: its
-// name, under the trust domain, so a certificate viewer shows which anchor of
-// the spec it is.
-func AnchorCommonName(a *v1alpha1.TrustAnchor, trustDomain string) string {
-	return a.Name + ".linkerd." + trustDomain
 }

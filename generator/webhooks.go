@@ -27,7 +27,7 @@ type Webhook struct {
 
 // Host is the name the API server connects to, which the certificate must
 // carry.
-func (w Webhook) Host() string { return w.Service + "." + w.Namespace + ".svc" }
+func (w Webhook) Host() string { return v1alpha1.WebhookHost(w.Service, w.Namespace) }
 
 // KnownWebhooks is every webhook of every Linkerd chart, without the
 // namespaces a spec puts them in.

@@ -77,6 +77,7 @@ func ValidateSpec(s *MeshTLSSpec, p *field.Path) field.ErrorList {
 	el = append(el, validateMesh(s, p.Child("mesh"))...)
 	el = append(el, validateArgoCD(&s.ArgoCD, p.Child("argocd"))...)
 	el = append(el, validateClusters(s.Clusters, p.Child("clusters"))...)
+	el = append(el, validateCommonNames(s, p)...)
 	if len(s.Clusters) > 0 && s.ArgoCD.ClusterSelector != nil {
 		el = append(el, field.Invalid(p.Child("argocd", "clusterSelector"), s.ArgoCD.ClusterSelector,
 			"set spec.clusters or argocd.clusterSelector, not both: with a selector the clusters are the ones whose Argo CD cluster Secrets it matches"))

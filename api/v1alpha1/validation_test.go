@@ -1,6 +1,7 @@
 package v1alpha1
 
 import (
+	"strings"
 	"testing"
 
 	cmmeta "github.com/cert-manager/cert-manager/pkg/apis/meta/v1"
@@ -124,6 +125,29 @@ func TestValidate(t *testing.T) {
 		"invalid with a Kubernetes version that is no version": {
 			mutate: func(m *MeshTLS) { m.Spec.KubeVersion = "1.33-eks" },
 			errs:   field.ErrorList{field.Invalid(spec.Child("kubeVersion"), "1.33-eks", "")},
+		},
+		// cert-manager refuses a common name over 64 bytes.
+		"valid with an anchor common name of 64 bytes": {
+			mutate: func(m *MeshTLS) { m.Spec.Trust.Anchors[0].Name = strings.Repeat("a", 42) },
+		},
+		"invalid with an anchor common name of 65 bytes": {
+			mutate: func(m *MeshTLS) { m.Spec.Trust.Anchors[0].Name = strings.Repeat("a", 43) },
+			errs:   field.ErrorList{field.Invalid(spec.Child("trust", "anchors").Index(0).Child("name"), strings.Repeat("a", 43), "")},
+		},
+		"invalid with a Linkerd namespace too long for the policy validator's name": {
+			mutate: func(m *MeshTLS) { m.Spec.Linkerd.Namespace = strings.Repeat("l", 36) },
+			errs:   field.ErrorList{field.Invalid(spec.Child("linkerd", "namespace"), strings.Repeat("l", 36), "")},
+		},
+		"invalid with a viz namespace too long for the tap injector's name": {
+			mutate: func(m *MeshTLS) {
+				m.Spec.Linkerd.Extensions.Viz.Enabled = true
+				m.Spec.Linkerd.Extensions.Viz.Namespace = strings.Repeat("v", 48)
+			},
+			errs: field.ErrorList{field.Invalid(spec.Child("linkerd", "extensions", "viz", "namespace"), strings.Repeat("v", 48), "")},
+		},
+		"invalid with a trust domain too long for the webhook CA's name": {
+			mutate: func(m *MeshTLS) { m.Spec.Linkerd.TrustDomain = strings.Repeat("t", 40) + ".local" },
+			errs:   field.ErrorList{field.Invalid(spec.Child("linkerd", "trustDomain"), strings.Repeat("t", 40)+".local", "")},
 		},
 		"valid when argocd is disabled, without a repository": {mutate: func(m *MeshTLS) {
 			no := false
