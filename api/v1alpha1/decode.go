@@ -61,6 +61,11 @@ func DecodeTree(doc *yaml.Node, t reflect.Type, pos Positions) (any, field.Error
 type treeDecoder struct {
 	pos  Positions
 	errs field.ErrorList
+	// merges holds each mapping's merge-key result, resolved once: a
+	// mapping merged through many aliases would otherwise be resolved
+	// again for each, and a few hundred bytes of nested merges would take
+	// hours.
+	merges map[*yaml.Node]*yaml.Node
 }
 
 var (
@@ -219,6 +224,9 @@ func (d *treeDecoder) mergedFrom(n *yaml.Node, p *field.Path, resolving map[*yam
 	if !slices.ContainsFunc(n.Content, isMergeKey) {
 		return n
 	}
+	if m, ok := d.merges[n]; ok {
+		return m
+	}
 	resolving[n] = true
 	defer delete(resolving, n)
 	out := &yaml.Node{Kind: yaml.MappingNode, Line: n.Line, Column: n.Column}
@@ -258,6 +266,10 @@ func (d *treeDecoder) mergedFrom(n *yaml.Node, p *field.Path, resolving map[*yam
 			}
 		}
 	}
+	if d.merges == nil {
+		d.merges = map[*yaml.Node]*yaml.Node{}
+	}
+	d.merges[n] = out
 	return out
 }
 

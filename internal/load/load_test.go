@@ -1,6 +1,7 @@
 package load
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -464,6 +465,25 @@ func TestParse_mergeKeys(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), problem) {
 			t.Errorf("got %v, want a problem %q in\n%s", err, problem, spec)
 		}
+	}
+}
+
+// Nested merges through many aliases resolve each mapping once: forty
+// levels of ten references each would otherwise mean 10^40 merges (the test
+// would never end), from a file of a few kilobytes.
+func TestParse_nestedMergesResolveOnce(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(header + "x-defaults:\n  m0: &m0 {server: \"https://west:6443\"}\n")
+	for i := 1; i <= 40; i++ {
+		fmt.Fprintf(&b, "  m%d: &m%d {<<: [%s]}\n", i, i, strings.TrimSuffix(strings.Repeat(fmt.Sprintf("*m%d,", i-1), 10), ","))
+	}
+	b.WriteString("spec:\n" + strings.ReplaceAll(anchors, "selfSigned: {}", "secret: {name: root}") + argocd +
+		"  clusters:\n    - <<: *m40\n      name: west\n")
+	_, err := Parse("spec.yaml", []byte(b.String()), Options{})
+	// The merged cluster is whole; the only problem is the top-level key
+	// that holds the anchors.
+	if err == nil || !strings.Contains(err.Error(), "x-defaults: unknown field") || strings.Contains(err.Error(), "spec.clusters") {
+		t.Errorf("got %v", err)
 	}
 }
 
