@@ -134,6 +134,13 @@ var (
 		// The owners of stale pods, by name, and their restart.
 		{APIGroups: []string{"apps"}, Resources: []string{"daemonsets", "deployments", "statefulsets"}, Verbs: []string{"get", "patch"}},
 	}
+	// The extensions' meshed pods and the ReplicaSets between a pod and
+	// its Deployment: the proxy injector gives them their roots, so they
+	// are judged by their pods.
+	ruleExtensionPods = []rbacv1.PolicyRule{
+		{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"list"}},
+		{APIGroups: []string{"apps"}, Resources: []string{"replicasets"}, Verbs: []string{"list"}},
+	}
 	ruleRollouts = rbacv1.PolicyRule{
 		APIGroups: []string{restarter.GroupArgoRollouts}, Resources: []string{"rollouts"}, Verbs: []string{"get", "patch"},
 	}
@@ -170,7 +177,7 @@ func restarterRBAC(cfg *restarter.Config) []KubeObject {
 		ruleControlPlane,
 	})
 	for _, ext := range cfg.ExtensionNamespaces {
-		role(ext, []rbacv1.PolicyRule{ruleControlPlane})
+		role(ext, append([]rbacv1.PolicyRule{ruleControlPlane}, ruleExtensionPods...))
 	}
 
 	dataRules := slices.Clone(ruleDataPlane)

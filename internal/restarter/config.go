@@ -74,6 +74,11 @@ func (c *Config) ControlPlaneNamespaces() []string {
 	return append([]string{c.LinkerdNamespace}, c.ExtensionNamespaces...)
 }
 
+// IsExtension reports an extension's namespace.
+func (c *Config) IsExtension(ns string) bool {
+	return slices.Contains(c.ExtensionNamespaces, ns)
+}
+
 // IsControlPlane reports a control-plane namespace.
 func (c *Config) IsControlPlane(ns string) bool {
 	return slices.Contains(c.ControlPlaneNamespaces(), ns)

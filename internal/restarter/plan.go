@@ -22,6 +22,9 @@ type Snapshot struct {
 	DataPlaneNamespaces []string
 	// Pods are the meshed pods of the data plane.
 	Pods []corev1.Pod
+	// ExtensionPods are the meshed pods of the extensions' namespaces: the
+	// proxy injector gives them their roots as it gives the data plane's.
+	ExtensionPods []corev1.Pod
 	// ReplicaSets of the data plane namespaces that hold stale pods.
 	ReplicaSets []appsv1.ReplicaSet
 	// Workloads are the data-plane owners of stale pods, as far as they were
@@ -99,8 +102,12 @@ type Plan struct {
 	// Coverage is how far each enrolled namespace is meshed.
 	Coverage []Coverage
 	// ControlPlaneSettled reports that every control-plane workload holds
-	// the current roots and has rolled out; until then the data plane waits.
+	// the current roots and has rolled out.
 	ControlPlaneSettled bool
+	// LinkerdSettled reports that the Linkerd namespace's workloads do:
+	// only then does the proxy injector inject the current roots, so until
+	// then the extensions and the data plane wait.
+	LinkerdSettled bool
 }
 
 // Restarts are the decisions to act on, in order.
@@ -189,11 +196,23 @@ type staleInfo struct {
 
 // classify sorts meshed, running, in-scope pods by owner and by hash.
 func classify(s *Snapshot, cfg *Config, hash string) dataPlaneView {
+	return classifyPods(s, s.Pods, func(ns string) bool { return inScope(ns, s.DataPlaneNamespaces, cfg) }, cfg, hash)
+}
+
+// classifyExtensions sorts the extensions' meshed, running pods by owner
+// and by hash.
+func classifyExtensions(s *Snapshot, cfg *Config, hash string) dataPlaneView {
+	return classifyPods(s, s.ExtensionPods, cfg.IsExtension, cfg, hash)
+}
+
+// classifyPods sorts the meshed, running pods of the namespaces keep
+// accepts by owner and by hash.
+func classifyPods(s *Snapshot, pods []corev1.Pod, keep func(ns string) bool, cfg *Config, hash string) dataPlaneView {
 	v := dataPlaneView{stale: map[Ref]staleInfo{}, current: map[Ref]bool{}}
 	rss := IndexReplicaSets(s.ReplicaSets)
-	for i := range s.Pods {
-		p := &s.Pods[i]
-		if !inScope(p.Namespace, s.DataPlaneNamespaces, cfg) || !MeshedPod(p) || !runningPod(p) {
+	for i := range pods {
+		p := &pods[i]
+		if !keep(p.Namespace) || !MeshedPod(p) || !runningPod(p) {
 			continue
 		}
 		podHash := p.Annotations[AnnotationProxyTrustRoot]
@@ -254,8 +273,8 @@ func StaleOwners(s *Snapshot, cfg *Config) []Ref {
 
 // ReplicaSetNamespaces are the namespaces whose stale pods are owned by
 // ReplicaSets: the ones whose ReplicaSets a run must list before
-// StaleOwners. The snapshot's Bundle, DataPlaneNamespaces and Pods must be
-// filled.
+// StaleOwners and Decide. The snapshot's Bundle, DataPlaneNamespaces, Pods
+// and ExtensionPods must be filled.
 func ReplicaSetNamespaces(s *Snapshot, cfg *Config) []string {
 	hash := TrustRootsHash(s.Bundle)
 	var out []string
@@ -270,6 +289,12 @@ func ReplicaSetNamespaces(s *Snapshot, cfg *Config) []string {
 			continue
 		}
 		add(p)
+	}
+	for i := range s.ExtensionPods {
+		p := &s.ExtensionPods[i]
+		if cfg.IsExtension(p.Namespace) && MeshedPod(p) && runningPod(p) && p.Annotations[AnnotationProxyTrustRoot] != hash {
+			add(p)
+		}
 	}
 	for i := range s.MeshPods {
 		p := &s.MeshPods[i]
@@ -290,7 +315,7 @@ func compareRefs(a, b Ref) int {
 // on a snapshot taken after the restarts were applied restarts nothing.
 func Decide(s *Snapshot, cfg *Config, budget int) Plan {
 	hash := TrustRootsHash(s.Bundle)
-	p := Plan{Hash: hash, ControlPlaneSettled: true}
+	p := Plan{Hash: hash, ControlPlaneSettled: true, LinkerdSettled: true}
 	take := func(d Decision) Decision {
 		if budget > 0 {
 			budget--
@@ -302,33 +327,54 @@ func Decide(s *Snapshot, cfg *Config, budget int) Plan {
 		return d
 	}
 
+	// The Linkerd namespace's workloads come first in s.ControlPlane. Its
+	// core reads the roots at start; the extensions' pods get theirs from
+	// the proxy injector, so they are restarted only once it holds the
+	// current roots, and judged by their pods as the data plane is.
+	ext := classifyExtensions(s, cfg, hash)
 	for _, w := range s.ControlPlane {
 		d := Decision{Ref: w.Ref, ControlPlane: true, FromHash: w.Hash}
+		extension := cfg.IsExtension(w.Ref.Namespace)
+		si, stalePods := ext.stale[w.Ref]
 		switch {
-		case w.Hash == hash && w.Settled:
+		case w.Hash == hash && w.Settled && !(extension && stalePods):
 			d.State = StateCurrent
 			d.FromHash = ""
-		case w.Hash == hash:
+		case w.Hash == hash && !w.Settled:
 			d.State = StatePending
 			d.Reason = w.Progress
 			d.FromHash = ""
 		case !w.Restartable:
 			d.State = StateBlocked
 			d.Reason = w.Progress
+		case extension && !p.LinkerdSettled:
+			d.State = StateStale
+			d.Reason = "waiting for the Linkerd control plane to roll out: its proxy injector gives these pods their roots"
 		default:
 			d = take(d)
-			if d.State == StateRestart {
+			switch {
+			case d.State != StateRestart:
+			case w.Hash == hash: // stamped, yet its pods hold other roots
+				d.StalePods, d.FromHash = si.pods, si.hash
+				d.Reason = fmt.Sprintf("%d running pods hold roots %s; injected before the proxy injector held the current roots", si.pods, short(si.hash))
+			default:
 				d.Reason = stampReason(w.Hash)
 			}
 		}
 		if d.State != StateCurrent {
 			p.ControlPlaneSettled = false
+			if !extension {
+				p.LinkerdSettled = false
+			}
 		}
 		p.Decisions = append(p.Decisions, d)
 	}
 
 	v := classify(s, cfg, hash)
-	p.Unmanaged = v.unmanaged
+	p.Unmanaged = append(v.unmanaged, ext.unmanaged...)
+	slices.SortFunc(p.Unmanaged, func(a, b PodRef) int {
+		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
+	})
 	p.CurrentDataPlane = len(v.current)
 	found := map[Ref]Workload{}
 	for _, w := range s.Workloads {
@@ -356,7 +402,7 @@ func Decide(s *Snapshot, cfg *Config, budget int) Plan {
 		case w.Hash == hash && !w.Settled:
 			d.State = StatePending
 			d.Reason = pending + w.Progress
-		case !p.ControlPlaneSettled:
+		case !p.LinkerdSettled:
 			d.State = StateStale
 			d.Reason = waiting
 		default:

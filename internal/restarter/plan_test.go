@@ -158,17 +158,63 @@ func TestDecide_controlPlaneFirst(t *testing.T) {
 	for _, d := range p.Restarts() {
 		restarted = append(restarted, d.Ref.String())
 	}
-	want := []string{"Deployment linkerd/linkerd-destination", "Deployment linkerd/linkerd-identity", "Deployment linkerd-viz/web"}
+	// The extension waits: the proxy injector, restarting, would give its
+	// new pods the old roots.
+	want := []string{"Deployment linkerd/linkerd-destination", "Deployment linkerd/linkerd-identity"}
 	if diff := cmp.Diff(want, restarted); diff != "" {
 		t.Errorf("restarts (-want +got):\n%s", diff)
 	}
 	if d := p.Decisions[0]; !strings.Contains(d.Reason, "not stamped") {
 		t.Errorf("unstamped: %q", d.Reason)
 	}
+	if d := p.Decisions[2]; d.State != restarter.StateStale || !strings.Contains(d.Reason, "waiting for the Linkerd control plane to roll out: its proxy injector gives these pods their roots") {
+		t.Errorf("%s: %s %q, want stale waiting for the Linkerd control plane", d.Ref, d.State, d.Reason)
+	}
 	for _, d := range p.Decisions[3:] {
 		if d.State != restarter.StateStale || !strings.Contains(d.Reason, "waiting for the control plane") {
 			t.Errorf("%s: %s %q, want stale waiting for the control plane", d.Ref, d.State, d.Reason)
 		}
+	}
+}
+
+// The extensions' pods get their roots from the proxy injector, like the
+// data plane's: once the Linkerd control plane has rolled out, a stamped
+// extension whose pods still hold other roots (injected while the injector
+// held the old ones) is restarted again, and one whose pods are current is
+// left.
+func TestDecide_extensionsJudgedByTheirPods(t *testing.T) {
+	cfg := config()
+	viz := func(stamp, podHash string) *restarter.Snapshot {
+		return &restarter.Snapshot{
+			Bundle: newBundle,
+			ControlPlane: []restarter.Workload{
+				restarter.DeploymentWorkload(deployment("linkerd", "linkerd-proxy-injector", newHash)),
+				restarter.DeploymentWorkload(deployment("linkerd-viz", "web", stamp)),
+			},
+			ExtensionPods: []corev1.Pod{pod("linkerd-viz", "web-5c7d-a", podHash, controller("apps/v1", "ReplicaSet", "web-5c7d"))},
+			ReplicaSets:   []appsv1.ReplicaSet{rs("linkerd-viz", "web-5c7d", controller("apps/v1", "Deployment", "web"))},
+		}
+	}
+	for name, tc := range map[string]struct {
+		s      *restarter.Snapshot
+		state  restarter.State
+		reason string
+	}{
+		"stamped, pods current": {s: viz(newHash, newHash), state: restarter.StateCurrent},
+		"stamped, pods injected with the old roots": {s: viz(newHash, oldHash), state: restarter.StateRestart,
+			reason: "1 running pods hold roots " + oldHash[:12] + "; injected before the proxy injector held the current roots"},
+		"not stamped yet": {s: viz(oldHash, oldHash), state: restarter.StateRestart, reason: "pod template stamped with roots " + oldHash[:12]},
+	} {
+		t.Run(name, func(t *testing.T) {
+			p := restarter.Decide(tc.s, cfg, 20)
+			d := p.Decisions[1]
+			if d.Ref.String() != "Deployment linkerd-viz/web" || d.State != tc.state || d.Reason != tc.reason {
+				t.Errorf("%s: %s %q, want %s %q", d.Ref, d.State, d.Reason, tc.state, tc.reason)
+			}
+			if got := restarter.ReplicaSetNamespaces(tc.s, cfg); (tc.s.ExtensionPods[0].Annotations[restarter.AnnotationProxyTrustRoot] == oldHash) != slices.Contains(got, "linkerd-viz") {
+				t.Errorf("ReplicaSet namespaces %v: the extension's stale pods need theirs", got)
+			}
+		})
 	}
 }
 

@@ -135,6 +135,11 @@ func (c *Client) Snapshot(ctx context.Context, cfg *restarter.Config, bundle str
 			}
 		}
 	}
+	for _, ns := range cfg.ExtensionNamespaces {
+		if err == nil {
+			err = c.meshedPods(ctx, ns, cfg.LinkerdNamespace, &s.ExtensionPods)
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("listing meshed pods: %w", err)
 	}

@@ -91,9 +91,9 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 			budget--
 		}
 		// A second round only after waiting for a restarted (or still
-		// rolling) control plane, and only if there is budget left for the
-		// data plane it unblocks.
-		if r.DryRun || round == 2 || res.Plan.ControlPlaneSettled || budget == 0 || cfg.ControlPlaneTimeout == 0 ||
+		// rolling) Linkerd control plane, and only if there is budget left
+		// for the extensions and the data plane it unblocks.
+		if r.DryRun || round == 2 || res.Plan.LinkerdSettled || budget == 0 || cfg.ControlPlaneTimeout == 0 ||
 			blockedControlPlane(&res.Plan) {
 			break
 		}
@@ -168,7 +168,9 @@ func (r *Runner) waitControlPlane(ctx context.Context, hash string) (bool, error
 		}
 		waiting := 0
 		for _, w := range ws {
-			if w.Hash != hash || !w.Settled {
+			// The extensions wait for the Linkerd namespace, not the
+			// other way round.
+			if w.Ref.Namespace == r.Config.LinkerdNamespace && (w.Hash != hash || !w.Settled) {
 				waiting++
 			}
 		}
