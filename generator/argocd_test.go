@@ -247,6 +247,14 @@ spec:
 			t.Errorf("%s: cluster %q gets no identity issuer Certificate (%d objects)", app.Name, cluster, len(objs))
 		}
 	}
+
+	// A name no cluster has, that would end the comment heading each
+	// document and write YAML of its own into the output, is refused.
+	for _, name := range []string{"x\n---\nkind: ConfigMap", "tab\there", "nel\u0085", "ls\u2028", strings.Repeat("c", 254)} {
+		if _, err := generator.RenderAll(m, generator.Options{Cluster: name}); err == nil || !strings.Contains(err.Error(), "a cluster name must be at most 253 bytes of printable characters") {
+			t.Errorf("cluster %q: %v", name, err)
+		}
+	}
 }
 
 // A fleet of N clusters is one ApplicationSet whose Linkerd values appear

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -109,8 +110,17 @@ func RenderAll(m *v1alpha1.MeshTLS, opts Options) ([]Object, error) {
 }
 
 // CheckOptions reports a cluster or component the spec does not have. With
-// argocd.clusterSelector every cluster name is one the selector may pick.
+// argocd.clusterSelector every cluster name is one the selector may pick:
+// Argo CD's cluster names are free text (an EKS ARN, say), so only what no
+// name needs is refused: a control character or a line break would end the
+// comment naming the cluster above each document and let the name write
+// YAML of its own into the output.
 func CheckOptions(m *v1alpha1.MeshTLS, opts Options) error {
+	if opts.Cluster != "" && m.Spec.ArgoCD.ClusterSelector != nil {
+		if i := strings.IndexFunc(opts.Cluster, func(r rune) bool { return !unicode.IsPrint(r) }); i >= 0 || len(opts.Cluster) > maxClusterName {
+			return fmt.Errorf("cluster %q: a cluster name must be at most %d bytes of printable characters (no line break, tab or other control character)", opts.Cluster, maxClusterName)
+		}
+	}
 	if opts.Cluster != "" && m.Spec.ArgoCD.ClusterSelector == nil &&
 		!slices.ContainsFunc(m.Spec.Clusters, func(c v1alpha1.Cluster) bool { return c.Name == opts.Cluster }) {
 		names := make([]string, len(m.Spec.Clusters))
@@ -124,6 +134,10 @@ func CheckOptions(m *v1alpha1.MeshTLS, opts Options) error {
 	}
 	return nil
 }
+
+// maxClusterName bounds a cluster name given with a cluster selector: as
+// long as a Kubernetes object name.
+const maxClusterName = 253
 
 func joinComponents() string {
 	s := make([]string, len(Components))

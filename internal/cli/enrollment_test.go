@@ -18,7 +18,7 @@ func TestRender_directoryPatches(t *testing.T) {
 	if _, errOut, code := run(t, "", "render", spec, "-o", "dir="+dir); code != 0 {
 		t.Fatal(errOut)
 	}
-	for _, f := range []string{"namespace-billing.yaml", "deployment-shop-checkout.yaml"} {
+	for _, f := range []string{"namespace_billing.yaml", "deployment_shop_checkout.yaml"} {
 		raw, err := os.ReadFile(filepath.Join(dir, "clusters", "in-cluster", "patches", f))
 		if err != nil {
 			t.Fatal(err)
@@ -66,4 +66,23 @@ func TestREADME_enrollmentDiffs(t *testing.T) {
 		t.Fatal(err)
 	}
 	testutil.AssertGolden(t, readme, got)
+}
+
+// A selection that renders nothing is refused, as the plugins refuse it:
+// with -o dir= it would replace a rendered tree with an empty one.
+func TestRender_emptySelectionRefused(t *testing.T) {
+	spec := filepath.Join(testutil.RepoRoot(t), "examples", "multicluster.yaml")
+	dir := filepath.Join(t.TempDir(), "rendered")
+	if _, errOut, code := run(t, "", "render", spec, "-o", "dir="+dir); code != 0 {
+		t.Fatal(errOut)
+	}
+	for _, out := range []string{"yaml", "dir=" + dir} {
+		stdout, errOut, code := run(t, "", "render", spec, "--cluster", "east", "--component", "argocd", "-o", out)
+		if code != ExitUsage || stdout != "" || !strings.Contains(errOut, "cluster east, component argocd renders no object; refusing an empty output") {
+			t.Errorf("-o %s: exit %d, stdout %q: %s", out, code, stdout, errOut)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "clusters", "east", "mesh", "manifests.yaml")); err != nil {
+		t.Errorf("the rendered tree was replaced: %v", err)
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/mtlsgen/mtlsgen/generator"
 	"github.com/mtlsgen/mtlsgen/internal/load"
 	"github.com/mtlsgen/mtlsgen/internal/output"
+	"github.com/mtlsgen/mtlsgen/plugin"
 )
 
 const renderHelp = `Render every object of a spec.
@@ -185,7 +186,14 @@ func runRender(streams IOStreams, version, file string, f *renderFlags) error {
 			return sink.Close()
 		}
 	}
-	if err := generator.Render(m, gopts, sink.Write); err != nil {
+	written := 0
+	err = generator.Render(m, gopts, func(o generator.Object) error { written++; return sink.Write(o) })
+	if err == nil && written == 0 && hyd == nil {
+		// As the plugins do: an empty output is no success, and -o dir=
+		// would replace a rendered tree with nothing.
+		err = usagef("%s: %s renders no object; refusing an empty output", displayName(file), plugin.Describe(gopts))
+	}
+	if err != nil {
 		sink.Abort()
 		return err
 	}

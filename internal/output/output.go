@@ -155,9 +155,12 @@ const markerFile = ".mtlsgen-output"
 // the new one, never half of each.
 type dirSink struct {
 	target, tmp string
-	files       map[string]*os.File
-	order       []string
-	enc         generator.YAMLEncoder
+	// written are the files made so far; cur is the one open, at most
+	// one, so a fleet of any size stays within the open-file limit.
+	written map[string]bool
+	cur     *os.File
+	curRel  string
+	enc     generator.YAMLEncoder
 }
 
 func newDirSink(target string) (*dirSink, error) {
@@ -177,7 +180,7 @@ func newDirSink(target string) (*dirSink, error) {
 		os.RemoveAll(tmp)
 		return nil, err
 	}
-	return &dirSink{target: target, tmp: tmp, files: map[string]*os.File{}}, nil
+	return &dirSink{target: target, tmp: tmp, written: map[string]bool{}}, nil
 }
 
 // checkReplaceable refuses to replace a directory mtlsgen did not write.
@@ -200,7 +203,9 @@ func checkReplaceable(target string) error {
 
 // RelPath is where an object's file is, relative to the output directory:
 // one manifests.yaml per cluster and component, and one file per patch
-// (patches/KIND-[NAMESPACE-]NAME.yaml), for kustomize's patches list.
+// (patches/KIND_[NAMESPACE_]NAME.yaml), for kustomize's patches list. The
+// parts are joined with _, which no Kubernetes name holds, so two patches
+// never share a file.
 func RelPath(o generator.Object) string {
 	if o.Cluster == "" {
 		return filepath.Join("fleet", string(o.Component), "manifests.yaml")
@@ -211,26 +216,70 @@ func RelPath(o generator.Object) string {
 		if ns := o.Object.GetNamespace(); ns != "" {
 			parts = append(parts, ns)
 		}
-		file = strings.Join(append(parts, o.Object.GetName()), "-") + ".yaml"
+		file = strings.Join(append(parts, o.Object.GetName()), "_") + ".yaml"
 	}
 	return filepath.Join("clusters", o.Cluster, string(o.Component), file)
 }
 
-func (s *dirSink) Write(o generator.Object) error {
-	rel := RelPath(o)
-	f, ok := s.files[rel]
-	if !ok {
-		path := filepath.Join(s.tmp, rel)
+// checkPathElement refuses a cluster name that is not one directory name:
+// Argo CD's cluster names are free text (an EKS ARN holds a /), and a
+// directory tree must not be written outside its root.
+func checkPathElement(cluster string) error {
+	if cluster == "" || cluster == "." || cluster == ".." || strings.ContainsAny(cluster, `/\`) {
+		return fmt.Errorf("cluster %q cannot name a directory of -o dir=: render it to standard output instead", cluster)
+	}
+	return nil
+}
+
+// open makes rel the file being written: a new one, or one written before
+// and reopened to append. Objects come grouped by file, so this seldom
+// reopens.
+func (s *dirSink) open(rel string) error {
+	if s.cur != nil && s.curRel == rel {
+		return nil
+	}
+	if err := s.closeCurrent(); err != nil {
+		return err
+	}
+	path := filepath.Join(s.tmp, rel)
+	flags := os.O_WRONLY | os.O_APPEND
+	if !s.written[rel] {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			return err
 		}
-		var err error
-		if f, err = os.Create(path); err != nil {
+		flags |= os.O_CREATE | os.O_EXCL
+	}
+	f, err := os.OpenFile(path, flags, 0o644)
+	if err != nil {
+		return err
+	}
+	s.cur, s.curRel, s.written[rel] = f, rel, true
+	return nil
+}
+
+func (s *dirSink) closeCurrent() error {
+	if s.cur == nil {
+		return nil
+	}
+	err := s.cur.Close()
+	s.cur, s.curRel = nil, ""
+	return err
+}
+
+func (s *dirSink) Write(o generator.Object) error {
+	if o.Cluster != "" {
+		if err := checkPathElement(o.Cluster); err != nil {
 			return err
 		}
-		s.files[rel] = f
-		s.order = append(s.order, rel)
 	}
+	rel := RelPath(o)
+	if o.Component == generator.ComponentPatches && s.written[rel] {
+		return fmt.Errorf("%s would hold two patches", rel)
+	}
+	if err := s.open(rel); err != nil {
+		return err
+	}
+	f := s.cur
 	b, err := s.enc.Encode(o.Object)
 	if err != nil {
 		return err
@@ -249,35 +298,22 @@ func (s *dirSink) Write(o generator.Object) error {
 // WriteManifests writes the manifests, byte for byte, as the component's
 // file.
 func (s *dirSink) WriteManifests(cluster, component string, manifests []byte) error {
+	if err := checkPathElement(cluster); err != nil {
+		return err
+	}
 	rel := RelPath(generator.Object{Cluster: cluster, Component: generator.Component(component)})
-	if _, ok := s.files[rel]; ok {
+	if s.written[rel] {
 		return fmt.Errorf("%s is written twice", rel)
 	}
-	path := filepath.Join(s.tmp, rel)
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	if err := s.open(rel); err != nil {
 		return err
 	}
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	s.files[rel] = f
-	s.order = append(s.order, rel)
-	_, err = f.Write(manifests)
+	_, err := s.cur.Write(manifests)
 	return err
 }
 
-func (s *dirSink) closeFiles() error {
-	var errs []error
-	for _, rel := range s.order {
-		errs = append(errs, s.files[rel].Close())
-	}
-	s.files = map[string]*os.File{}
-	return errors.Join(errs...)
-}
-
 func (s *dirSink) Close() error {
-	if err := s.closeFiles(); err != nil {
+	if err := s.closeCurrent(); err != nil {
 		s.Abort()
 		return err
 	}
@@ -303,6 +339,6 @@ func (s *dirSink) Close() error {
 }
 
 func (s *dirSink) Abort() {
-	s.closeFiles()
+	s.closeCurrent()
 	os.RemoveAll(s.tmp)
 }

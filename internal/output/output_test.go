@@ -1,0 +1,85 @@
+package output
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/mtlsgen/mtlsgen/generator"
+)
+
+func deployment(ns, name string) *appsv1.Deployment {
+	return &appsv1.Deployment{TypeMeta: metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"}, ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}
+}
+
+func configMap(name string) *corev1.ConfigMap {
+	return &corev1.ConfigMap{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"}, ObjectMeta: metav1.ObjectMeta{Namespace: "linkerd", Name: name}}
+}
+
+// Names may hold -, so the patch of a/b-c and that of a-b/c must not share
+// a file.
+func TestRelPath_patchesNeverShareAFile(t *testing.T) {
+	a := RelPath(generator.Object{Cluster: "east", Component: generator.ComponentPatches, Object: deployment("a", "b-c")})
+	b := RelPath(generator.Object{Cluster: "east", Component: generator.ComponentPatches, Object: deployment("a-b", "c")})
+	if a == b || a != filepath.Join("clusters", "east", "patches", "deployment_a_b-c.yaml") {
+		t.Errorf("paths %s and %s", a, b)
+	}
+}
+
+// Objects of one file may arrive apart: the file is reopened and appended
+// to, and only one file is open at a time.
+func TestDirSink_interleavedFiles(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	s, err := newDirSink(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range []generator.Object{
+		{Cluster: "east", Component: generator.ComponentMesh, Object: configMap("one")},
+		{Cluster: "west", Component: generator.ComponentMesh, Object: configMap("two")},
+		{Cluster: "east", Component: generator.ComponentMesh, Object: configMap("three")},
+	} {
+		if err := s.Write(o); err != nil {
+			t.Fatal(err)
+		}
+		if s.cur == nil || s.curRel != RelPath(o) {
+			t.Fatalf("open file %q, want %q", s.curRel, RelPath(o))
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	east, err := os.ReadFile(filepath.Join(dir, "clusters", "east", "mesh", "manifests.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(east); strings.Count(got, "---\n") != 2 || !strings.Contains(got, "name: one") || !strings.Contains(got, "name: three") || strings.Contains(got, "name: two") {
+		t.Errorf("east:\n%s", got)
+	}
+}
+
+// A cluster name that is not one directory name is refused, and nothing is
+// written outside the output directory.
+func TestDirSink_clusterNameNotADirectory(t *testing.T) {
+	root := t.TempDir()
+	for _, name := range []string{"../escaped", "arn:aws:eks:eu-west-1:1:cluster/prod", "..", "."} {
+		s, err := newDirSink(filepath.Join(root, "out"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = s.Write(generator.Object{Cluster: name, Component: generator.ComponentMesh, Object: configMap("x")})
+		s.Abort()
+		if err == nil || !strings.Contains(err.Error(), "cannot name a directory of -o dir=") {
+			t.Errorf("cluster %q: %v", name, err)
+		}
+	}
+	entries, _ := os.ReadDir(root)
+	if len(entries) != 0 {
+		t.Errorf("left in %s: %v", root, entries)
+	}
+}
