@@ -37,7 +37,8 @@ type MonitoringSpec struct {
 	// +optional
 	CertificateNamespaceLabel string `json:"certificateNamespaceLabel,omitempty"`
 	// NotReadyFor is how long a generated Certificate may stay not Ready, or
-	// unreported by cert-manager, before an alert.
+	// unreported by cert-manager, before an alert (at least 1m, as every
+	// alert duration here).
 	// +optional
 	NotReadyFor Duration `json:"notReadyFor,omitempty"`
 	// StaleTrustRootsFor is how long the restarter may report workloads

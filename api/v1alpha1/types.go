@@ -353,7 +353,8 @@ type IdentityIssuerSpec struct {
 	// certificate outlives its issuer.
 	// +optional
 	IssuanceLifetime Duration `json:"issuanceLifetime,omitempty"`
-	// ClockSkewAllowance is how far back proxy certificates are backdated.
+	// ClockSkewAllowance is how far back proxy certificates are backdated
+	// (positive: Linkerd takes 0 for its default, 10s).
 	// +optional
 	ClockSkewAllowance Duration `json:"clockSkewAllowance,omitempty"`
 }

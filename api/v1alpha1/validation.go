@@ -261,11 +261,13 @@ func validateIdentityIssuer(s *MeshTLSSpec, p *field.Path) field.ErrorList {
 	skew, serr := ii.ClockSkewAllowance.Parse()
 	if serr != nil {
 		el = append(el, field.Invalid(p.Child("clockSkewAllowance"), ii.ClockSkewAllowance, serr.Error()))
-	} else if skew < 0 {
-		el = append(el, field.Invalid(p.Child("clockSkewAllowance"), ii.ClockSkewAllowance, "must not be negative"))
+	} else if skew <= 0 {
+		el = append(el, field.Invalid(p.Child("clockSkewAllowance"), ii.ClockSkewAllowance,
+			"must be positive: Linkerd takes 0 for its default, 10s, so the lifetimes mtlsgen works out would be 10s short"))
 	}
 	renew, rerr := ii.RenewBefore.Parse()
-	if err == nil && serr == nil && rerr == nil && issuance+skew >= renew {
+	// Compared without adding, which could overflow and pass.
+	if err == nil && serr == nil && rerr == nil && issuance >= renew-skew {
 		el = append(el, field.Invalid(p.Child("issuanceLifetime"), ii.IssuanceLifetime,
 			fmt.Sprintf("plus clockSkewAllowance (%s) must be shorter than renewBefore (%s), so that no proxy certificate outlives its issuer",
 				ii.ClockSkewAllowance, ii.RenewBefore)))

@@ -60,14 +60,14 @@ func validateMonitoring(s *MeshTLSSpec, p *field.Path) field.ErrorList {
 		el = append(el, validateExpiryAlerts(k.alerts, k.lifetime, renew, k.path, p.Child(k.name))...)
 	}
 
-	if d, errs := positiveDuration(m.NotReadyFor, p.Child("notReadyFor")); len(errs) > 0 {
+	if d, errs := alertDuration(m.NotReadyFor, p.Child("notReadyFor")); len(errs) > 0 {
 		el = append(el, errs...)
 	} else if shortest > 0 && d >= shortest {
 		el = append(el, field.Invalid(p.Child("notReadyFor"), m.NotReadyFor, fmt.Sprintf(
 			"must be shorter than the shortest renewBefore (%s, %s): a certificate not Ready that long may have expired before anyone is told",
 			DurationOf(shortest), shortestPath)))
 	}
-	if d, errs := positiveDuration(m.StaleTrustRootsFor, p.Child("staleTrustRootsFor")); len(errs) > 0 {
+	if d, errs := alertDuration(m.StaleTrustRootsFor, p.Child("staleTrustRootsFor")); len(errs) > 0 {
 		el = append(el, errs...)
 	} else if IsEnabled(s.Restarter.Enabled) {
 		if gap := LongestScheduleGap(s.Restarter.Schedule); gap > 0 && d <= gap {
@@ -84,7 +84,7 @@ func validateMonitoring(s *MeshTLSSpec, p *field.Path) field.ErrorList {
 func validateExpiryAlerts(a ExpiryAlerts, l Lifetime, renew time.Duration, renewPath string, p *field.Path) field.ErrorList {
 	var el field.ErrorList
 	if a.ExpiringWithin != "" {
-		if d, errs := positiveDuration(a.ExpiringWithin, p.Child("expiringWithin")); len(errs) > 0 {
+		if d, errs := alertDuration(a.ExpiringWithin, p.Child("expiringWithin")); len(errs) > 0 {
 			return append(el, errs...)
 		} else if d >= renew {
 			return append(el, field.Invalid(p.Child("expiringWithin"), a.ExpiringWithin, fmt.Sprintf(
@@ -93,7 +93,7 @@ func validateExpiryAlerts(a ExpiryAlerts, l Lifetime, renew time.Duration, renew
 		}
 	}
 	if a.RenewalOverdueBy != "" {
-		d, errs := positiveDuration(a.RenewalOverdueBy, p.Child("renewalOverdueBy"))
+		d, errs := alertDuration(a.RenewalOverdueBy, p.Child("renewalOverdueBy"))
 		if len(errs) > 0 {
 			return append(el, errs...)
 		}
@@ -107,14 +107,19 @@ func validateExpiryAlerts(a ExpiryAlerts, l Lifetime, renew time.Duration, renew
 	return el
 }
 
-// positiveDuration parses a required duration that must be positive.
-func positiveDuration(d Duration, p *field.Path) (time.Duration, field.ErrorList) {
+// minAlertDuration is the shortest alert duration: Prometheus evaluates
+// rules every minute or so, and writes `for:` in whole seconds, so a
+// shorter one would only be rounded down (1ns became for: 0s).
+const minAlertDuration = time.Minute
+
+// alertDuration parses a required alert duration: at least a minute.
+func alertDuration(d Duration, p *field.Path) (time.Duration, field.ErrorList) {
 	v, err := d.Parse()
 	if err != nil {
 		return 0, field.ErrorList{field.Invalid(p, d, err.Error())}
 	}
-	if v <= 0 {
-		return 0, field.ErrorList{field.Invalid(p, d, "must be positive")}
+	if v < minAlertDuration {
+		return 0, field.ErrorList{field.Invalid(p, d, "must be at least 1m: alert rules are evaluated about once a minute")}
 	}
 	return v, nil
 }

@@ -149,6 +149,21 @@ func TestValidate(t *testing.T) {
 			mutate: func(m *MeshTLS) { m.Spec.Linkerd.TrustDomain = strings.Repeat("t", 40) + ".local" },
 			errs:   field.ErrorList{field.Invalid(spec.Child("linkerd", "trustDomain"), strings.Repeat("t", 40)+".local", "")},
 		},
+		// issuanceLifetime + clockSkewAllowance overflowed and passed.
+		"invalid with proxy lifetimes that overflow when added": {
+			mutate: func(m *MeshTLS) {
+				m.Spec.IdentityIssuer.IssuanceLifetime, m.Spec.IdentityIssuer.ClockSkewAllowance = "2562047h", "2562047h"
+			},
+			errs: field.ErrorList{field.Invalid(spec.Child("identityIssuer", "issuanceLifetime"), Duration("2562047h"), "")},
+		},
+		"invalid with no clock skew allowance": {
+			mutate: func(m *MeshTLS) { m.Spec.IdentityIssuer.ClockSkewAllowance = "0s" },
+			errs:   field.ErrorList{field.Invalid(spec.Child("identityIssuer", "clockSkewAllowance"), Duration("0s"), "")},
+		},
+		"invalid with an alert duration under a minute": {
+			mutate: func(m *MeshTLS) { m.Spec.Monitoring.NotReadyFor = "1ns" },
+			errs:   field.ErrorList{field.Invalid(spec.Child("monitoring", "notReadyFor"), Duration("1ns"), "")},
+		},
 		"valid when argocd is disabled, without a repository": {mutate: func(m *MeshTLS) {
 			no := false
 			m.Spec.ArgoCD = ArgoCDSpec{Enabled: &no}

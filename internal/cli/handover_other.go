@@ -4,6 +4,7 @@ package cli
 
 import (
 	"errors"
+	"os"
 	"os/exec"
 )
 
@@ -11,6 +12,7 @@ import (
 // exits with its code: without execve, the closest to running it in place.
 func replaceProcess(path string, args []string, streams IOStreams) error {
 	cmd := exec.Command(path, args...)
+	cmd.Env = append(os.Environ(), handedOverEnv+"="+path)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = streams.In, streams.Out, streams.ErrOut
 	err := cmd.Run()
 	var ee *exec.ExitError

@@ -14,7 +14,7 @@ import (
 // own, with nothing in between. It returns only if the exec fails.
 func replaceProcess(path string, args []string, _ IOStreams) error {
 	argv := append([]string{path}, args...)
-	if err := syscall.Exec(path, argv, os.Environ()); err != nil {
+	if err := syscall.Exec(path, argv, append(os.Environ(), handedOverEnv+"="+path)); err != nil {
 		return fmt.Errorf("running %s: %w", path, err)
 	}
 	return nil

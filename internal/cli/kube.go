@@ -44,6 +44,12 @@ var KubeCommands = []KubeCommand{KubeKrm, KubeRestarter, KubeStatus}
 // (see handover_unix.go); tests replace it.
 var handOver = replaceProcess
 
+// handedOverEnv is set, to the path run, in the environment of a hand-over.
+// mtlsgen-kube ignores it; mtlsgen finding it set was handed its own
+// command back (MTLSGEN_KUBE, or an mtlsgen-kube that is a copy of mtlsgen)
+// and would hand it over again, forever.
+const handedOverEnv = "MTLSGEN_HANDED_OVER"
+
 // newKubeCommand is mtlsgen's stand-in for a command of mtlsgen-kube. It
 // parses nothing (--help included): every argument goes to the real
 // command, which parses and documents them.
@@ -56,6 +62,9 @@ func newKubeCommand(k KubeCommand) *cobra.Command {
 			"`mtlsgen " + k.Name + " --help` shows its flags.",
 		DisableFlagParsing: true,
 		RunE: func(cmd *cobra.Command, a []string) error {
+			if p := os.Getenv(handedOverEnv); p != "" {
+				return fmt.Errorf("mtlsgen %s: %s is mtlsgen, not %s: it handed the command back", k.Name, p, KubeBinary.Name)
+			}
 			path, err := sibling.Find(KubeBinary)
 			if err != nil {
 				return fmt.Errorf("mtlsgen %s: %w", k.Name, err)

@@ -93,6 +93,18 @@ func TestKubeCommands_missingBinary(t *testing.T) {
 	}
 }
 
+// mtlsgen handed its own command back (MTLSGEN_KUBE naming mtlsgen, or an
+// mtlsgen-kube that is a copy of it) stops instead of handing it over again
+// forever.
+func TestKubeCommands_handedBack(t *testing.T) {
+	fakeKube(t)
+	t.Setenv(handedOverEnv, "/usr/local/bin/mtlsgen-kube")
+	_, errOut, code := run(t, "", "krm", "spec.yaml")
+	if code != ExitInvalid || !strings.Contains(errOut, "mtlsgen krm: /usr/local/bin/mtlsgen-kube is mtlsgen, not mtlsgen-kube: it handed the command back") {
+		t.Errorf("exit %d: %s", code, errOut)
+	}
+}
+
 // mtlsgen's help lists the handed-over commands with the same summary as
 // mtlsgen-kube's.
 func TestKubeCommands_listedInHelp(t *testing.T) {

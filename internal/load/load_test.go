@@ -306,7 +306,7 @@ func TestParse_invalid(t *testing.T) {
 		"alert thresholds that are not positive durations": {
 			spec: header + "spec:\n  monitoring:\n    rootCAs: {expiringWithin: -1h}\n    webhooks: {renewalOverdueBy: 12}\n" + anchors + argocd,
 			want: []string{
-				`spec.yaml:7: spec.monitoring.rootCAs.expiringWithin: must be positive`,
+				`spec.yaml:7: spec.monitoring.rootCAs.expiringWithin: must be at least 1m: alert rules are evaluated about once a minute`,
 				`spec.yaml:8: spec.monitoring.webhooks.renewalOverdueBy: missing unit, e.g. 12h`,
 			},
 		},
