@@ -40,6 +40,17 @@ func TestInit_validatesForEveryProfile(t *testing.T) {
 	}
 }
 
+// init's flags go into the YAML as they are: a name the spec would refuse
+// (or that breaks the YAML) and an empty profile are usage errors.
+func TestInit_refusesBadFlags(t *testing.T) {
+	for _, args := range [][]string{{"--name", "Bad_Name"}, {"--name", ""}, {"--name", "x\n  profile: dev"}, {"--profile", ""}} {
+		out, errOut, code := run(t, "", append([]string{"init"}, args...)...)
+		if code != ExitUsage || out != "" || !strings.Contains(errOut, strings.TrimPrefix(args[0], "--")) {
+			t.Errorf("init %q: exit %d, stdout %q: %s", args, code, out, errOut)
+		}
+	}
+}
+
 // The commented defaults, uncommented, are exactly the profile's defaults:
 // what init shows is what the profile really sets.
 func TestInit_commentedDefaultsAreTheProfile(t *testing.T) {

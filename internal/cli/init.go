@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/yaml"
 
 	"github.com/mtlsgen/mtlsgen/api/v1alpha1"
@@ -44,8 +45,13 @@ func newInitCommand(streams IOStreams) *cobra.Command {
 chosen profile as comments, ready to be uncommented and changed.`,
 		Args: args(cobra.NoArgs),
 		RunE: func(*cobra.Command, []string) error {
-			if _, err := loadOptions(profile); err != nil {
-				return err
+			if _, err := loadOptions(profile); err != nil || profile == "" {
+				return usagef("unknown profile %q (allowed: dev, prod, ha)", profile)
+			}
+			// The name goes into the YAML as it is: it must be one the
+			// spec accepts, and so one that cannot break the YAML.
+			if msgs := validation.IsDNS1123Label(name); len(msgs) > 0 {
+				return usagef("--name %q: %s", name, strings.Join(msgs, "; "))
 			}
 			text, err := StarterSpec(v1alpha1.Profile(profile), name)
 			if err != nil {

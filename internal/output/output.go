@@ -176,6 +176,12 @@ func newDirSink(target string) (*dirSink, error) {
 	if err != nil {
 		return nil, err
 	}
+	// MkdirTemp makes it private; renamed into place, it is the output
+	// directory, as readable as the directories made under it.
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		os.RemoveAll(tmp)
+		return nil, err
+	}
 	if err := os.WriteFile(filepath.Join(tmp, markerFile), []byte("written by mtlsgen render; replaced whole on every render\n"), 0o644); err != nil {
 		os.RemoveAll(tmp)
 		return nil, err

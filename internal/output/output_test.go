@@ -54,6 +54,9 @@ func TestDirSink_interleavedFiles(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
+	if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != 0o755 {
+		t.Errorf("output directory %v, want mode 0755 like the directories in it (%v)", fi.Mode(), err)
+	}
 	east, err := os.ReadFile(filepath.Join(dir, "clusters", "east", "mesh", "manifests.yaml"))
 	if err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"fmt"
 	"math/big"
 	"strings"
 	"testing"
@@ -188,6 +189,12 @@ func TestStatusCommand_usage(t *testing.T) {
 	_, errOut, code := run(t, "", "status", "--proxy-certificate-lifetime", "0s")
 	if code != cli.ExitUsage || !strings.Contains(errOut, "--proxy-certificate-lifetime 0s: must be positive") {
 		t.Errorf("exit %d: %s", code, errOut)
+	}
+	for _, ns := range []string{"", "Bad NS"} {
+		_, errOut, code := run(t, "", "status", "--linkerd-namespace", ns)
+		if code != cli.ExitUsage || !strings.Contains(errOut, fmt.Sprintf("--linkerd-namespace %q: ", ns)) {
+			t.Errorf("namespace %q: exit %d: %s", ns, code, errOut)
+		}
 	}
 }
 

@@ -2,10 +2,12 @@ package kubecmd
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/mtlsgen/mtlsgen/generator"
 	"github.com/mtlsgen/mtlsgen/internal/cli"
@@ -48,6 +50,9 @@ func newStatusCommandWith(streams cli.IOStreams, version string, connect connect
 		Long:  statusHelp,
 		Args:  cli.Args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if msgs := validation.IsDNS1123Label(f.linkerdNamespace); len(msgs) > 0 {
+				return cli.Usage(fmt.Errorf("--%s %q: %s", restarter.FlagLinkerdNamespace, f.linkerdNamespace, strings.Join(msgs, "; ")))
+			}
 			if f.proxyLifetime <= 0 {
 				// Zero would make removing an anchor look safe at once.
 				return cli.Usage(fmt.Errorf("--proxy-certificate-lifetime %s: must be positive: spec.identityIssuer.issuanceLifetime plus clockSkewAllowance", f.proxyLifetime))
