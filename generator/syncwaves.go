@@ -12,8 +12,9 @@ const (
 	AnnotationSyncOptions = "argocd.argoproj.io/sync-options"
 	// skipDryRun lets Argo CD apply a custom resource whose CRD another
 	// Application installs (cert-manager, trust-manager). The
-	// Application-level option does not work for that (argo-cd#15095); the
-	// per-resource annotation does.
+	// Application-level option is ignored before Argo CD 3.1 (argo-cd#15095);
+	// the per-resource annotation works on every version, and skips the dry
+	// run for these resources alone.
 	skipDryRun = "SkipDryRunOnMissingResource=true"
 )
 

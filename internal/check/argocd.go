@@ -113,12 +113,12 @@ func checkArgoCD(in *Input) []Finding {
 		opts := strings_(get(spec, "syncPolicy", "syncOptions"))
 		if slices.Contains(opts, "SkipDryRunOnMissingResource=true") {
 			out = append(out, at(RuleAppLevelSkipDryRun, d, prefix+".syncPolicy.syncOptions",
-				"Application-level SkipDryRunOnMissingResource does not help custom resources whose CRD another Application installs (argo-cd#15095): the first sync fails on them",
+				"Application-level SkipDryRunOnMissingResource is ignored before Argo CD 3.1 (argo-cd#15095): there, custom resources whose CRD another Application installs fail the first sync",
 				"annotate those resources with argocd.argoproj.io/sync-options: SkipDryRunOnMissingResource=true"))
 		}
 		if get(spec, "syncPolicy", "automated") != nil && get(spec, "syncPolicy", "retry") == nil {
 			out = append(out, at(RuleNoRetry, d, prefix+".syncPolicy",
-				"automated sync without retry: when its CRDs or cert-manager's webhook are not there yet, the first sync fails and is not retried for that commit",
+				"automated sync without retry: Argo CD's default retries a failed sync five times over about five minutes, then gives up on the commit, and cert-manager's CRDs and webhook may take longer to come up",
 				"syncPolicy.retry: {limit: 10, backoff: {duration: 15s, factor: 2, maxDuration: 5m}}"))
 		}
 	}

@@ -110,9 +110,9 @@ var (
 	RuleIgnoreDifferencesGroup = &Rule{"MTLS070", "ignoreDifferences group with a version", Error, 0,
 		"ignoreDifferences.group is an API group without version (admissionregistration.k8s.io); with /v1 it matches nothing and the drift stays."}
 	RuleAppLevelSkipDryRun = &Rule{"MTLS071", "Application-level SkipDryRunOnMissingResource", Warning, 0,
-		"For custom resources whose CRD another Application installs, the Application-level option does not help (argo-cd#15095); the first sync fails. Annotate the custom resources with argocd.argoproj.io/sync-options: SkipDryRunOnMissingResource=true."}
+		"Before Argo CD 3.1 the Application-level option is ignored (argo-cd#15095, fixed by #22679), so custom resources whose CRD another Application installs fail the first sync. Annotating the custom resources with argocd.argoproj.io/sync-options: SkipDryRunOnMissingResource=true works on every version, and skips the dry run for them alone."}
 	RuleNoRetry = &Rule{"MTLS072", "Application without retry", Warning, 0,
-		"Applications sync in no particular order; one whose CRDs or webhooks another installs fails the first time and, without retry, stays failed for that commit. Add syncPolicy.retry with backoff."}
+		"Applications sync in no particular order; one whose CRDs or webhooks another installs fails until they are there. Without syncPolicy.retry, Argo CD retries a failed automated sync five times over about five minutes, then not again for that commit: less than cert-manager and its webhook may take to come up. Add syncPolicy.retry with a longer backoff."}
 
 	RuleFleetAnchors = &Rule{"MTLS080", "Clusters trust different anchors", Error, 6,
 		"Linked clusters must share a trust anchor; bundles with different anchors make cross-cluster mTLS fail. Publish the same anchors in every cluster."}
