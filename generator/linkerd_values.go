@@ -104,6 +104,11 @@ func controlPlaneValues(s *v1alpha1.MeshTLSSpec, r v1alpha1.LinkerdRelease, spec
 		"enablePodAntiAffinity": *cp.PodAntiAffinity,
 		"webhookFailurePolicy":  string(cp.WebhookFailurePolicy),
 	}
+	if *cp.Replicas > 1 {
+		// As values-ha.yaml sets it: the chart records it in linkerd-config,
+		// and linkerd check runs its high-availability checks only then.
+		v["highAvailability"] = true
+	}
 	if *cp.PodDisruptionBudget {
 		v["enablePodDisruptionBudget"] = true
 		// values-ha.yaml: roll one replica at a time, which is what the
