@@ -3,6 +3,7 @@ package v1alpha1
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"regexp"
 	"slices"
@@ -499,13 +500,30 @@ func validateName(name string, p *field.Path) field.ErrorList {
 // the path of each wrong key, operator or value; then that the selector
 // converts, which is what its users do with it.
 func validateLabelSelector(sel *metav1.LabelSelector, p *field.Path) field.ErrorList {
-	if el := metav1validation.ValidateLabelSelector(sel, metav1validation.LabelSelectorValidationOptions{}, p); len(el) > 0 {
-		for _, e := range el {
-			if e.Type == field.ErrorTypeInvalid && strings.HasSuffix(e.Field, ".operator") {
-				e.Detail += fmt.Sprintf(" (allowed: %s, %s, %s, %s)", metav1.LabelSelectorOpIn, metav1.LabelSelectorOpNotIn,
-					metav1.LabelSelectorOpExists, metav1.LabelSelectorOpDoesNotExist)
-			}
+	// Upstream reports every bad matchLabels entry at matchLabels itself,
+	// without the key, so one problem hides the others: each entry is
+	// checked here, at its key.
+	labels := p.Child("matchLabels")
+	var el field.ErrorList
+	for _, k := range slices.Sorted(maps.Keys(sel.MatchLabels)) {
+		for _, msg := range validation.IsQualifiedName(k) {
+			el = append(el, field.Invalid(labels.Key(k), k, "key: "+msg))
 		}
+		for _, msg := range validation.IsValidLabelValue(sel.MatchLabels[k]) {
+			el = append(el, field.Invalid(labels.Key(k), sel.MatchLabels[k], "value: "+msg))
+		}
+	}
+	for _, e := range metav1validation.ValidateLabelSelector(sel, metav1validation.LabelSelectorValidationOptions{}, p) {
+		if e.Field == labels.String() {
+			continue
+		}
+		if e.Type == field.ErrorTypeInvalid && strings.HasSuffix(e.Field, ".operator") {
+			e.Detail += fmt.Sprintf(" (allowed: %s, %s, %s, %s)", metav1.LabelSelectorOpIn, metav1.LabelSelectorOpNotIn,
+				metav1.LabelSelectorOpExists, metav1.LabelSelectorOpDoesNotExist)
+		}
+		el = append(el, e)
+	}
+	if len(el) > 0 {
 		return el
 	}
 	if _, err := metav1.LabelSelectorAsSelector(sel); err != nil {

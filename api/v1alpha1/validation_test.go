@@ -102,6 +102,16 @@ func TestValidate(t *testing.T) {
 			},
 			errs: field.ErrorList{field.Invalid(spec.Child("restarter", "dataPlane", "selector"), &metav1.LabelSelector{}, "")},
 		},
+		// Every bad matchLabels entry is reported, at its key.
+		"invalid with two bad selector labels": {
+			mutate: func(m *MeshTLS) {
+				m.Spec.Restarter.DataPlane = DataPlaneSelection{Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"a!": "x", "b": "y!"}}}
+			},
+			errs: field.ErrorList{
+				field.Invalid(spec.Child("restarter", "dataPlane", "selector", "matchLabels").Key("a!"), "a!", ""),
+				field.Invalid(spec.Child("restarter", "dataPlane", "selector", "matchLabels").Key("b"), "y!", ""),
+			},
+		},
 		"invalid with an argocd path that climbs out of the repository": {
 			mutate: func(m *MeshTLS) { m.Spec.ArgoCD.Path = "mesh/../../etc" },
 			errs:   field.ErrorList{field.Invalid(spec.Child("argocd", "path"), "mesh/../../etc", "")},
