@@ -114,6 +114,7 @@ func validateLinkerd(l *LinkerdSpec, p *field.Path) field.ErrorList {
 	if l.ControlPlane.Replicas == nil || *l.ControlPlane.Replicas < 1 {
 		el = append(el, field.Invalid(cp.Child("replicas"), ptrValue(l.ControlPlane.Replicas), "must be at least 1"))
 	}
+	el = append(el, validateResources(l.ControlPlane.Resources, cp.Child("resources"))...)
 	if !oneOf(string(l.ControlPlane.WebhookFailurePolicy), []string{string(FailurePolicyIgnore), string(FailurePolicyFail)}) {
 		el = append(el, field.NotSupported(cp.Child("webhookFailurePolicy"), l.ControlPlane.WebhookFailurePolicy,
 			[]FailurePolicy{FailurePolicyIgnore, FailurePolicyFail}))

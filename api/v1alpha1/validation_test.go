@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	cmmeta "github.com/cert-manager/cert-manager/pkg/apis/meta/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/google/go-cmp/cmp"
@@ -101,6 +103,22 @@ func TestValidate(t *testing.T) {
 				m.Spec.Restarter.DataPlane = DataPlaneSelection{Selector: &metav1.LabelSelector{}}
 			},
 			errs: field.ErrorList{field.Invalid(spec.Child("restarter", "dataPlane", "selector"), &metav1.LabelSelector{}, "")},
+		},
+		// Requests and limits as the API server checks them, and only the
+		// names Linkerd's charts take.
+		"invalid with resources the pods could not have": {
+			mutate: func(m *MeshTLS) {
+				m.Spec.Linkerd.ControlPlane.Resources.Proxy = corev1.ResourceRequirements{
+					Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("2")},
+					Limits:   corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1"), "foo": resource.MustParse("1")},
+				}
+				m.Spec.Linkerd.ControlPlane.Resources.Identity.Limits = corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("-1")}
+			},
+			errs: field.ErrorList{
+				field.Invalid(spec.Child("linkerd", "controlPlane", "resources", "proxy", "requests").Key("cpu"), "2", ""),
+				field.NotSupported(spec.Child("linkerd", "controlPlane", "resources", "proxy", "limits").Key("foo"), corev1.ResourceName("foo"), []corev1.ResourceName(nil)),
+				field.Invalid(spec.Child("linkerd", "controlPlane", "resources", "identity", "limits").Key("memory"), "-1", ""),
+			},
 		},
 		// Every bad matchLabels entry is reported, at its key.
 		"invalid with two bad selector labels": {
