@@ -1,8 +1,12 @@
 package krm
 
 import (
+	"errors"
+
 	"github.com/spf13/cobra"
 	"sigs.k8s.io/kustomize/kyaml/fn/framework/command"
+
+	"github.com/mtlsgen/mtlsgen/internal/load"
 )
 
 // NewCommand returns the function as a cobra command built by kyaml's
@@ -25,6 +29,15 @@ func NewCommand(version string) *cobra.Command {
 		p.SpecFile = ""
 		if len(args) > 0 {
 			p.SpecFile = args[0]
+			// kyaml reads the config's first document and ignores the
+			// rest; the file must be what render accepts, exactly one
+			// MeshTLS document, with problems at their lines.
+			if args[0] == "-" {
+				return errors.New("CONFIG must be a spec file: standard input is for the inputs (krm CONFIG -)")
+			}
+			if _, err := load.LoadFile(args[0], nil, load.Options{}); err != nil {
+				return err
+			}
 		}
 		return run(c, args)
 	}
