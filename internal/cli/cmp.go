@@ -29,6 +29,10 @@ func newCmpCommand(streams IOStreams, version string) *cobra.Command {
 		Use:   "cmp",
 		Short: "Run as an Argo CD Config Management Plugin",
 		Args:  args(cobra.NoArgs),
+		// With a RunE, an unknown subcommand (a typo of generate in
+		// plugin.yaml) is a usage error, not help on stdout and exit 0,
+		// which Argo CD would take for an empty manifest.
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	cmd.AddCommand(&cobra.Command{
 		Use:   "generate",

@@ -64,3 +64,12 @@ func TestPluginCommands_usage(t *testing.T) {
 		}
 	}
 }
+
+// A typo of generate in plugin.yaml is a usage error with nothing on
+// standard output: help there, with exit 0, would be taken for manifests.
+func TestCmp_unknownSubcommand(t *testing.T) {
+	out, errOut, code := run(t, "", "cmp", "genrate")
+	if code != ExitUsage || out != "" || !strings.Contains(errOut, `unknown command "genrate" for "mtlsgen cmp"`) {
+		t.Errorf("exit %d, stdout %q: %s", code, out, errOut)
+	}
+}
