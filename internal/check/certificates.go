@@ -13,7 +13,10 @@ const (
 	minRenewBefore = 5 * time.Minute
 )
 
-// checkDurations: MTLS001-005.
+// maxCommonName is the longest commonName cert-manager's webhook admits.
+const maxCommonName = 64
+
+// checkDurations: MTLS001-006.
 func checkDurations(c *cluster) []Finding {
 	var out []Finding
 	for _, crt := range c.certs {
@@ -50,6 +53,11 @@ func checkDurations(c *cluster) []Finding {
 			}
 		}
 		out = append(out, checkRenewBeforePercentage(crt)...)
+		if n := len(crt.commonName); n > maxCommonName {
+			out = append(out, at(RuleCommonNameLength, d, "spec.commonName",
+				fmt.Sprintf("commonName %q is %d bytes, more than the %d cert-manager's webhook admits; the Certificate is rejected when applied", crt.commonName, n, maxCommonName),
+				"shorten the name it is made from (an anchor name, a namespace, the trust domain)"))
+		}
 		if crt.durationOK && crt.renewOK && crt.renewBefore >= crt.duration && (crt.durationSet || crt.renewIsSet) {
 			out = append(out, at(RuleRenewBeforeDuration, d, "spec.renewBefore",
 				fmt.Sprintf("renewBefore %s is not shorter than duration %s; cert-manager rejects it", crt.renewBefore, crt.duration),

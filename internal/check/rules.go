@@ -44,6 +44,8 @@ var (
 		"A certificate renewed before it is even issued renews forever (cert-manager refuses it). Make renewBefore shorter than duration."}
 	RuleOutlivesSigner = &Rule{"MTLS004", "Certificate can outlive the CA that signs it", Warning, 5,
 		"A certificate issued just before its CA renews must not expire after that CA certificate; shorten its duration to at most the CA's renewBefore."}
+	RuleCommonNameLength = &Rule{"MTLS006", "commonName longer than 64 bytes", Error, 5,
+		"cert-manager's webhook refuses a Certificate whose commonName is longer than 64 bytes (RFC 5280's upper bound), so nothing it would sign is ever issued. Shorten the name it is made from, or leave commonName out and rely on dnsNames."}
 	RuleRenewBeforePercentage = &Rule{"MTLS005", "renewBeforePercentage set with renewBefore or out of range", Error, 5,
 		"renewBeforePercentage is the whole percent of the duration left when cert-manager renews, from 1 to 99, instead of renewBefore. cert-manager's webhook rejects a Certificate that sets both, or a percentage out of range (unless neither duration nor renewBefore is set: then it is ignored), or one above what a short duration allows. Set one of the two, within range."}
 
@@ -126,7 +128,7 @@ var (
 
 // Rules lists every rule, by ID.
 var Rules = []*Rule{
-	RuleUnreadable, RuleDurationUnit, RuleDurationMinimum, RuleRenewBeforeDuration, RuleOutlivesSigner, RuleRenewBeforePercentage,
+	RuleUnreadable, RuleDurationUnit, RuleDurationMinimum, RuleRenewBeforeDuration, RuleOutlivesSigner, RuleRenewBeforePercentage, RuleCommonNameLength,
 	RuleIssuerPlacement, RuleIssuerNotCA, RuleIssuerKey, RuleIssuerCertSign, RuleIssuerUntrusted,
 	RuleAnchorRotatesKey, RuleBundleIssuerCA,
 	RuleBundleName, RuleBundleSelector, RuleClusterScopedNamespace, RuleBundleLeaf, RuleControlPlaneNamespaces,
