@@ -33,8 +33,10 @@ type Observation struct {
 	// Certificates are the cert-manager Certificates of the mesh.
 	Certificates []CertificateReadiness
 	// ProxyLifetime is how long a proxy certificate can live: Linkerd's
-	// issuanceLifetime plus its clock skew allowance.
-	ProxyLifetime time.Duration
+	// issuanceLifetime plus its clock skew allowance. ProxyLifetimeFrom
+	// says where it was read.
+	ProxyLifetime     time.Duration
+	ProxyLifetimeFrom string
 	// StalePods counts, by namespace, the meshed pods anywhere in the
 	// cluster whose proxy holds other roots than the bundle: the
 	// restarter only sees its own namespaces. StalePodsUnread says why
@@ -95,6 +97,9 @@ func Judge(o *Observation) Verdict {
 		}
 	}
 	say("certificates: %d of %d Ready", len(o.Certificates)-notReady, len(o.Certificates))
+	if o.ProxyLifetimeFrom != "" {
+		say("proxy certificates live at most %s (%s)", o.ProxyLifetime, o.ProxyLifetimeFrom)
+	}
 	for _, c := range o.Certificates {
 		if !c.Ready {
 			say("  not Ready: %s/%s: %s", c.Namespace, c.Name, c.Message)

@@ -251,6 +251,8 @@ func TestStatusCommand(t *testing.T) {
 		request(generator.IdentityIssuerName, "4", "issuer-uid", otherCA),
 	}
 	with := func(objs ...runtime.Object) []runtime.Object { return append(objs, unrelated...) }
+	linkerdConfig := testutil.Unstructured(t, "v1", "ConfigMap", &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "linkerd", Name: cluster.LinkerdConfig},
+		Data: map[string]string{"values": "identity:\n  issuer:\n    scheme: kubernetes.io/tls\n    issuanceLifetime: 1h0m0s\n    clockSkewAllowance: 20s\n"}})
 
 	for name, tc := range map[string]struct {
 		objs []runtime.Object
@@ -258,6 +260,10 @@ func TestStatusCommand(t *testing.T) {
 		want string
 	}{
 		"safe": {objs: with(statusCM, ready, current, core), code: 0, want: "SAFE: all 12 workloads trust anchor root-2026, the only one"},
+		"proxy lifetime from linkerd-config": {objs: with(statusCM, ready, current, core, linkerdConfig), code: 0,
+			want: "proxy certificates live at most 1h0m20s (issuanceLifetime plus clockSkewAllowance in linkerd-config)"},
+		"proxy lifetime by default": {objs: with(statusCM, ready, current, core), code: 0,
+			want: "proxy certificates live at most 24h0m20s (Linkerd's default, as linkerd-config could not be read: reading ConfigMap linkerd/linkerd-config: "},
 		"identity issuer under an anchor not in the bundle": {objs: with(statusCM, ready, current, core, strayIssuer), code: cli.ExitInvalid,
 			want: "NOT SAFE: the identity issuer (CertificateRequest linkerd-identity-issuer-3-issuer-uid, revision 3) chains to no anchor of the trust bundle"},
 		"never run": {objs: []runtime.Object{ready}, code: cli.ExitInvalid, want: "NOT SAFE: the restarter has not recorded a run yet"},

@@ -20,9 +20,10 @@ const statusHelp = `Say whether the next step of a trust-anchor rotation is safe
 Reads, with your kubeconfig: the trust roots ConfigMap, the ConfigMap
 mtlsgen-trust-status the restarter writes after every run, the Ready
 condition of every Certificate mtlsgen manages, the CertificateRequests of
-the identity issuer (which anchor signed it, by key, and since when), and
-the trust-root hash of every meshed pod in the cluster (also outside the
-restarter's namespaces).
+the identity issuer (which anchor signed it, by key, and since when), the
+proxy certificate lifetime Linkerd was installed with (ConfigMap
+linkerd-config), and the trust-root hash of every meshed pod in the cluster
+(also outside the restarter's namespaces).
 The next step is safe when the restarter has run since the bundle was last
 written, every workload holds the current roots, no meshed pod anywhere holds
 other roots and every Certificate is Ready. For
@@ -30,6 +31,8 @@ removing old anchors (step 3) it also says when the last proxy certificate
 signed under them expires.
 
 Exit code 0 when safe, 1 when not (or on error), so a script can wait on it.`
+
+const flagProxyLifetime = "proxy-certificate-lifetime"
 
 type statusFlags struct {
 	kubeconfig       string
@@ -83,7 +86,16 @@ func newStatusCommandWith(streams cli.IOStreams, version string, connect connect
 			hash := restarter.TrustRootsHash(bundle)
 			o := &restarter.Observation{
 				Now: now(), BundleHash: hash, BundleVersion: version, Anchors: anchors,
-				Status: st, Certificates: certs, ProxyLifetime: f.proxyLifetime,
+				Status: st, Certificates: certs, ProxyLifetime: f.proxyLifetime, ProxyLifetimeFrom: "--proxy-certificate-lifetime",
+			}
+			if !cmd.Flags().Changed(flagProxyLifetime) {
+				// What Linkerd was installed with, rather than a default
+				// that may not be the spec's.
+				if d, err := c.ProxyLifetime(ctx, f.linkerdNamespace); err != nil {
+					o.ProxyLifetimeFrom = fmt.Sprintf("Linkerd's default, as %s could not be read: %v", cluster.LinkerdConfig, err)
+				} else {
+					o.ProxyLifetime, o.ProxyLifetimeFrom = d, "issuanceLifetime plus clockSkewAllowance in "+cluster.LinkerdConfig
+				}
 			}
 			// The restarter sees only its namespaces; a meshed pod
 			// elsewhere that holds old roots breaks as much on step 2.
@@ -111,7 +123,7 @@ func newStatusCommandWith(streams cli.IOStreams, version string, connect connect
 	fl.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
 	fl.StringVar(&f.kubeContext, "context", "", "kubeconfig context (default: the current one)")
 	fl.StringVar(&f.linkerdNamespace, restarter.FlagLinkerdNamespace, "linkerd", "namespace of the Linkerd control plane")
-	fl.DurationVar(&f.proxyLifetime, "proxy-certificate-lifetime", 24*time.Hour+20*time.Second,
-		"longest life of a proxy certificate: spec.identityIssuer.issuanceLifetime plus clockSkewAllowance")
+	fl.DurationVar(&f.proxyLifetime, flagProxyLifetime, 24*time.Hour+20*time.Second,
+		"longest life of a proxy certificate: spec.identityIssuer.issuanceLifetime plus clockSkewAllowance (default: read from the ConfigMap linkerd-config, else 24h0m20s)")
 	return cmd
 }

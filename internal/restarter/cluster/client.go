@@ -19,6 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
+	"sigs.k8s.io/yaml"
 
 	"github.com/mtlsgen/mtlsgen/internal/restarter"
 )
@@ -50,6 +51,48 @@ type Client struct {
 
 // New wraps a dynamic client.
 func New(dyn dynamic.Interface) *Client { return &Client{dyn: dyn} }
+
+// LinkerdConfig is the ConfigMap in which Linkerd's chart records the values
+// it was installed with.
+const LinkerdConfig = "linkerd-config"
+
+// ProxyLifetime reads, from the values in linkerd-config, how long a proxy
+// certificate can live: identity.issuer.issuanceLifetime plus its
+// clockSkewAllowance (Linkerd backdates by it, and lets it run over by it).
+func (c *Client) ProxyLifetime(ctx context.Context, namespace string) (time.Duration, error) {
+	u, err := c.dyn.Resource(ConfigMaps).Namespace(namespace).Get(ctx, LinkerdConfig, metav1.GetOptions{})
+	if err != nil {
+		return 0, fmt.Errorf("reading ConfigMap %s/%s: %w", namespace, LinkerdConfig, err)
+	}
+	raw, _, _ := unstructured.NestedString(u.Object, "data", "values")
+	var values struct {
+		Identity struct {
+			Issuer struct {
+				IssuanceLifetime   string `json:"issuanceLifetime"`
+				ClockSkewAllowance string `json:"clockSkewAllowance"`
+			} `json:"issuer"`
+		} `json:"identity"`
+	}
+	if err := yaml.Unmarshal([]byte(raw), &values); err != nil {
+		return 0, fmt.Errorf("ConfigMap %s/%s: values: %w", namespace, LinkerdConfig, err)
+	}
+	is := values.Identity.Issuer
+	life, err := time.ParseDuration(is.IssuanceLifetime)
+	if err != nil {
+		return 0, fmt.Errorf("ConfigMap %s/%s: identity.issuer.issuanceLifetime %q: %w", namespace, LinkerdConfig, is.IssuanceLifetime, err)
+	}
+	skew, err := time.ParseDuration(is.ClockSkewAllowance)
+	if err != nil {
+		return 0, fmt.Errorf("ConfigMap %s/%s: identity.issuer.clockSkewAllowance %q: %w", namespace, LinkerdConfig, is.ClockSkewAllowance, err)
+	}
+	if life <= 0 {
+		return 0, fmt.Errorf("ConfigMap %s/%s: identity.issuer.issuanceLifetime %s is not positive", namespace, LinkerdConfig, life)
+	}
+	if skew <= 0 {
+		skew = 10 * time.Second // Linkerd's own default for 0
+	}
+	return life + skew, nil
+}
 
 // TrustRoots reads the bundle text of the trust roots ConfigMap, and the
 // ConfigMap's resourceVersion: the same text written again (a bundle
