@@ -349,8 +349,9 @@ type Lifetime struct {
 type IdentityIssuerSpec struct {
 	Lifetime `json:",inline"`
 	// IssuanceLifetime is the lifetime of each proxy certificate. It plus
-	// clockSkewAllowance must be shorter than renewBefore, so that no proxy
-	// certificate outlives its issuer.
+	// clockSkewAllowance must be shorter than renewBefore: Linkerd cuts a
+	// proxy certificate off at its issuer's expiry, so every proxy
+	// certificate then gets its whole lifetime.
 	// +optional
 	IssuanceLifetime Duration `json:"issuanceLifetime,omitempty"`
 	// ClockSkewAllowance is how far back proxy certificates are backdated

@@ -272,7 +272,7 @@ func validateIdentityIssuer(s *MeshTLSSpec, p *field.Path) field.ErrorList {
 	// Compared without adding, which could overflow and pass.
 	if err == nil && serr == nil && rerr == nil && issuance >= renew-skew {
 		el = append(el, field.Invalid(p.Child("issuanceLifetime"), ii.IssuanceLifetime,
-			fmt.Sprintf("plus clockSkewAllowance (%s) must be shorter than renewBefore (%s), so that no proxy certificate outlives its issuer",
+			fmt.Sprintf("plus clockSkewAllowance (%s) must be shorter than renewBefore (%s), so that every proxy certificate gets its whole lifetime (Linkerd cuts one off at its issuer's expiry)",
 				ii.ClockSkewAllowance, ii.RenewBefore)))
 	}
 	if a := s.Trust.ActiveAnchor(); a != nil && a.SelfSigned != nil {

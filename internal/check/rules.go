@@ -93,8 +93,8 @@ var (
 		"Scheme linkerd.io/tls makes the chart render its own issuer Secret (crt.pem/key.pem) and ignore the one cert-manager writes. Set identity.issuer.scheme: kubernetes.io/tls."}
 	RuleTrustAnchorsPEMWithExternalCA = &Rule{"MTLS052", "identityTrustAnchorsPEM set alongside externalCA", Error, 4,
 		"The trust roots come from the Bundle; a PEM pasted into the values is a second source of truth that goes stale at the first rotation. Remove identityTrustAnchorsPEM."}
-	RuleProxyOutlivesIssuer = &Rule{"MTLS053", "Proxy certificates can outlive the identity issuer", Error, 5,
-		"issuanceLifetime plus clockSkewAllowance must be shorter than the identity issuer's renewBefore, or a proxy certificate issued just before the renewal outlives the issuer that signed it. Shorten issuanceLifetime or lengthen renewBefore."}
+	RuleProxyOutlivesIssuer = &Rule{"MTLS053", "Proxy certificates reach past the identity issuer's renewal", Error, 5,
+		"issuanceLifetime plus clockSkewAllowance must be shorter than the identity issuer's renewBefore. Linkerd cuts a proxy certificate off at its issuer's expiry, so with a longer lifetime the certificates issued before each renewal get less than it, down to minutes, and every proxy renews early and often around each renewal. Shorten issuanceLifetime or lengthen renewBefore."}
 	RuleNoHeartbeatSchedule = &Rule{"MTLS054", "No fixed heartbeatSchedule", Warning, 0,
 		"Left unset, the chart derives the heartbeat CronJob's schedule from the render time, so every Argo CD render differs. Set heartbeatSchedule (or disableHeartBeat: true)."}
 	RuleJaegerRemoved = &Rule{"MTLS055", "linkerd-jaeger on Linkerd 2.19 or later", Error, 0,

@@ -116,9 +116,9 @@ func checkControlPlaneValues(c *cluster, v *Values) []Finding {
 	lifetime, okL := durationValue(v.V, 24*time.Hour, "identity", "issuer", "issuanceLifetime")
 	skew, okS := durationValue(v.V, 20*time.Second, "identity", "issuer", "clockSkewAllowance")
 	for _, crt := range issuers {
-		if okL && okS && crt.renewOK && lifetime+skew >= crt.renewBefore {
+		if okL && okS && crt.renewOK && lifetime >= crt.renewBefore-skew { // not added: no overflow
 			out = append(out, valuesAt(RuleProxyOutlivesIssuer, v, "identity.issuer.issuanceLifetime",
-				fmt.Sprintf("proxy certificates live %s (with %s clock skew), not shorter than the renewBefore %s of %s: a proxy certificate issued just before the issuer renews outlives it",
+				fmt.Sprintf("proxy certificates live %s (with %s clock skew), not shorter than the renewBefore %s of %s: Linkerd cuts those issued before the issuer renews off at its expiry, and proxies renew early and often",
 					lifetime, skew, crt.renewBefore, crt.doc.Ref()),
 				fmt.Sprintf("make issuanceLifetime shorter than %s, or lengthen the issuer's renewBefore", crt.renewBefore-skew)))
 		}

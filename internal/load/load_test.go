@@ -118,7 +118,7 @@ func TestParse_invalid(t *testing.T) {
 		},
 		"proxy certificates outliving the issuer": {
 			spec: header + "spec:\n  identityIssuer: {issuanceLifetime: 25h}\n" + anchors + argocd,
-			want: []string{`spec.yaml:6: spec.identityIssuer.issuanceLifetime: plus clockSkewAllowance (20s) must be shorter than renewBefore (25h), so that no proxy certificate outlives its issuer`},
+			want: []string{`spec.yaml:6: spec.identityIssuer.issuanceLifetime: plus clockSkewAllowance (20s) must be shorter than renewBefore (25h), so that every proxy certificate gets its whole lifetime (Linkerd cuts one off at its issuer's expiry)`},
 		},
 		"webhook certificate outliving its anchor": {
 			spec: header + "spec:\n  webhooks: {duration: 17520h}\n" + anchors + argocd,
