@@ -45,7 +45,7 @@ func TestExamples(t *testing.T) {
 			if os.Getenv("MTLSGEN_E2E_BREAK") != "" {
 				breakOutput(t, r)
 			}
-			retries := retryLimit(t, file)
+			retries := retryLimit(t, file, m)
 			p := provided{}
 			issuers := map[string]*x509.Certificate{}
 			bundles := map[string]*x509.CertPool{}

@@ -66,7 +66,7 @@ func TestRotation(t *testing.T) {
 	c := newCluster(t, "rotation", m1.Spec.Trust.Namespace, all)
 	ctx := ctxFor(t)
 	id := "default.shop.serviceaccount.identity.linkerd.cluster.local"
-	applied := &tracker{retries: retryLimit(t, paths[0])}
+	applied := &tracker{retries: retryLimit(t, paths[0], m1)}
 
 	// v1: anchor A.
 	applied.apply(t, c, outputs[0])
