@@ -53,6 +53,7 @@ const (
 	AlertIdentityIssuerExpiring       = "Mtlsgen" + certificateKindIdentityIssuer + "Expiring"
 	AlertWebhookCertRenewalOverdue    = "Mtlsgen" + certificateKindWebhook + "RenewalOverdue"
 	AlertWebhookCertExpiring          = "Mtlsgen" + certificateKindWebhook + "Expiring"
+	AlertIdentityIssuerNotLoaded      = "MtlsgenIdentityIssuerNotLoaded"
 	AlertStaleTrustRoots              = "MtlsgenStaleTrustRoots"
 	AlertRestarterStatusNotExported   = "MtlsgenRestarterStatusNotExported"
 	AlertRestarterJobFailed           = "MtlsgenRestarterJobFailed"
@@ -87,6 +88,10 @@ const (
 	metricReady              = "certmanager_certificate_ready_status"
 	metricExpiry             = "certmanager_certificate_expiration_timestamp_seconds"
 	metricRenewal            = "certmanager_certificate_renewal_timestamp_seconds"
+	// metricIssuerTTL is Linkerd's identity controller's own view of the
+	// issuer it signs with (pkg/identity/service.go, Linkerd 2.18 and
+	// later), per identity pod.
+	metricIssuerTTL          = "issuer_cert_ttl_seconds"
 	metricConfigMapLabels    = "kube_configmap_labels"
 	metricJobFailed          = "kube_job_failed"
 	metricJobOwner           = "kube_job_owner"
@@ -231,8 +236,34 @@ func certificateRules(s *v1alpha1.MeshTLSSpec) []monitoringv1.Rule {
 	}
 	for _, k := range kinds {
 		rules = append(rules, kindRules(k, nsl, ref, describe)...)
+		if k.Kind == certificateKindIdentityIssuer {
+			rules = append(rules, issuerLoadedRule(s, k, nsl))
+		}
 	}
 	return rules
+}
+
+// issuerLoadGrace is how much sooner than cert-manager's identity issuer
+// the one Linkerd's identity controller signs with may expire: it reloads
+// the issuer from its mounted Secret, which the kubelet refreshes a minute
+// or two after cert-manager renews it.
+const issuerLoadGrace = 10 * time.Minute
+
+// issuerLoadedRule fires when an identity controller still signs with an
+// older issuer than cert-manager issued. cert-manager's alerts cannot see
+// it (the new certificate is fine), and when the old one expires every
+// proxy loses its certificate.
+func issuerLoadedRule(s *v1alpha1.MeshTLSSpec, k CertificateKind, nsl string) monitoringv1.Rule {
+	ns := s.Linkerd.Namespace
+	return alert(AlertIdentityIssuerNotLoaded, severityCritical, maxDebounce,
+		fmt.Sprintf("scalar(max(%s)) - time() - max by (namespace, pod) (%s{namespace=%q}) > %s",
+			certSelector(metricExpiry, nsl, k.Certificates, ""), metricIssuerTTL, ns, seconds(issuerLoadGrace)),
+		"Linkerd identity {{ $labels.namespace }}/{{ $labels.pod }} signs with an identity issuer older than cert-manager's",
+		fmt.Sprintf("The identity issuer this identity controller signs proxy certificates with expires {{ $value | humanizeDuration }} before the one "+
+			"cert-manager issued: it did not load the renewed issuer from its Secret (an IssuerUpdateSkipped event says why: most often a new "+
+			"issuer that does not verify against the trust roots the controller read when it started). cert-manager's alerts stay quiet, and when "+
+			"the old issuer expires every proxy loses its certificate. First run: kubectl get events -n %s --field-selector reason=IssuerUpdateSkipped; "+
+			"then kubectl rollout restart -n %s deployment/linkerd-identity", ns, ns))
 }
 
 // kindRules are the renewal-overdue warning and the expiry alert of one kind

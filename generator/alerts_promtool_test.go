@@ -188,6 +188,19 @@ func TestAlerts_promtoolUnitTests(t *testing.T) {
 		check("12h10m", generator.AlertRestarterStatusNotExported, labels("severity", "warning", "namespace", "linkerd", "configmap", "mtlsgen-trust-status")),
 	}
 
+	// Two identity pods: one signs with the issuer cert-manager holds
+	// (200000s from 0), one still with the previous issuer, which expires
+	// 90000s earlier. Their TTLs fall one second a second.
+	issuerLoaded := []map[string]string{
+		{"series": cert("certmanager_certificate_expiration_timestamp_seconds", "linkerd", "linkerd-identity-issuer"), "values": fmt.Sprintf("200000x%d", steps)},
+		{"series": `issuer_cert_ttl_seconds{namespace="linkerd", pod="linkerd-identity-a", job="linkerd-identity"}`, "values": fmt.Sprintf("200000-60x%d", steps)},
+		{"series": `issuer_cert_ttl_seconds{namespace="linkerd", pod="linkerd-identity-b", job="linkerd-identity"}`, "values": fmt.Sprintf("110000-60x%d", steps)},
+	}
+	issuerLoadedTests := []map[string]any{
+		check("10m", generator.AlertIdentityIssuerNotLoaded),
+		check("20m", generator.AlertIdentityIssuerNotLoaded, labels("severity", "critical", "namespace", "linkerd", "pod", "linkerd-identity-b")),
+	}
+
 	test := map[string]any{
 		"rule_files":          []string{filepath.Base(rules)},
 		"evaluation_interval": "1m",
@@ -195,6 +208,7 @@ func TestAlerts_promtoolUnitTests(t *testing.T) {
 			{"interval": "1m", "input_series": certSeries, "alert_rule_test": certTests},
 			{"interval": "1m", "input_series": restarter, "alert_rule_test": restarterTests},
 			{"interval": "1m", "input_series": blind, "alert_rule_test": blindTests},
+			{"interval": "1m", "input_series": issuerLoaded, "alert_rule_test": issuerLoadedTests},
 		},
 	}
 	b, err := yaml.Marshal(test)
