@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -389,10 +390,24 @@ func child(p *field.Path, name string) *field.Path {
 	return p.Child(name)
 }
 
+// QuoteValue quotes a value a user wrote for a message, cut short when it
+// is long: a message quotes a mistake, it need not repeat a megabyte.
+func QuoteValue(s string) string {
+	const max = 64
+	if len(s) <= max {
+		return strconv.Quote(s)
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s... (%d bytes)", strconv.Quote(s[:cut]), len(s))
+}
+
 func wrongType(p *field.Path, n *yaml.Node, want string) *field.Error {
 	got := map[yaml.Kind]string{yaml.MappingNode: "an object", yaml.SequenceNode: "a list"}[n.Kind]
 	if got == "" {
-		got = fmt.Sprintf("%q", n.Value)
+		got = QuoteValue(n.Value)
 	}
 	return field.Invalid(p, n.Value, fmt.Sprintf("must be %s, not %s", want, got))
 }
@@ -407,7 +422,11 @@ func unknownField(p *field.Path, key string, fields map[string]reflect.Type) *fi
 	if s := closest(key, names); s != "" {
 		msg += fmt.Sprintf(" (did you mean %q?)", s)
 	}
-	msg += " (allowed: " + strings.Join(names, ", ") + ")"
+	if len(names) == 0 {
+		msg += " (this object takes no fields: write {})"
+	} else {
+		msg += " (allowed: " + strings.Join(names, ", ") + ")"
+	}
 	return &field.Error{Type: field.ErrorTypeNotSupported, Field: p.String(), BadValue: key, Detail: msg}
 }
 

@@ -1,6 +1,7 @@
 package v1alpha1
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -49,6 +50,20 @@ func TestDurationOf(t *testing.T) {
 		}
 		if back := DurationOf(in).MustParse(); back != in {
 			t.Errorf("round trip of %v gave %v", in, back)
+		}
+	}
+}
+
+// A message quotes what the user wrote, cut short when it is long, and
+// never in the middle of a character.
+func TestQuoteValue(t *testing.T) {
+	for in, want := range map[string]string{
+		"yes":                        `"yes"`,
+		strings.Repeat("y", 5000000): `"` + strings.Repeat("y", 64) + `"... (5000000 bytes)`,
+		strings.Repeat("é", 40):      `"` + strings.Repeat("é", 32) + `"... (80 bytes)`,
+	} {
+		if got := QuoteValue(in); got != want {
+			t.Errorf("QuoteValue(%.20q...) = %.80s, want %.80s", in, got, want)
 		}
 	}
 }

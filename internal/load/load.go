@@ -321,7 +321,7 @@ func quote(v any) string {
 		if rv.Len() == 0 {
 			return "an empty value"
 		}
-		return strconv.Quote(rv.String())
+		return v1alpha1.QuoteValue(rv.String())
 	}
 	return fmt.Sprintf("%v", v)
 }
