@@ -478,6 +478,13 @@ type ArgoCDSpec struct {
 	// instead of the clusters list.
 	// +optional
 	ClusterSelector *metav1.LabelSelector `json:"clusterSelector,omitempty"`
+	// TrackingMethod is the resource tracking method of the Argo CD that
+	// syncs the Applications (application.resourceTrackingMethod in
+	// argocd-cm): annotation (Argo CD 3's default), label or
+	// annotation+label. With label tracking every Application name must
+	// fit in a label value (63 characters).
+	// +optional
+	TrackingMethod TrackingMethod `json:"trackingMethod,omitempty"`
 	// SpecFile is the name of this spec's file in that directory, which the
 	// mtlsgen plugin renders.
 	// +optional
@@ -496,6 +503,20 @@ type ArgoCDSpec struct {
 	// +optional
 	GatewayAPI Addon `json:"gatewayAPI,omitzero"`
 }
+
+// TrackingMethod is how Argo CD marks the resources an Application manages.
+// +kubebuilder:validation:Enum=annotation;label;annotation+label
+type TrackingMethod string
+
+// The tracking methods of Argo CD's application.resourceTrackingMethod.
+const (
+	TrackingAnnotation         TrackingMethod = "annotation"
+	TrackingLabel              TrackingMethod = "label"
+	TrackingAnnotationAndLabel TrackingMethod = "annotation+label"
+)
+
+// TrackingMethods lists them.
+var TrackingMethods = []TrackingMethod{TrackingAnnotation, TrackingLabel, TrackingAnnotationAndLabel}
 
 // Addon is a prerequisite mtlsgen can install.
 type Addon struct {

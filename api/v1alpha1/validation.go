@@ -418,6 +418,9 @@ func validateArgoCD(a *ArgoCDSpec, p *field.Path) field.ErrorList {
 	if a.TargetRevision == "" {
 		el = append(el, field.Required(p.Child("targetRevision"), "a branch, tag or commit, e.g. main"))
 	}
+	if !oneOf(string(a.TrackingMethod), []string{string(TrackingAnnotation), string(TrackingLabel), string(TrackingAnnotationAndLabel)}) {
+		el = append(el, field.NotSupported(p.Child("trackingMethod"), a.TrackingMethod, TrackingMethods))
+	}
 	if !oneOf(string(a.Source), []string{string(SourcePlugin), string(SourceRendered)}) {
 		el = append(el, field.NotSupported(p.Child("source"), a.Source, []SourceMode{SourcePlugin, SourceRendered}))
 	}
@@ -439,12 +442,12 @@ func validateArgoCD(a *ArgoCDSpec, p *field.Path) field.ErrorList {
 // (a test holds every component to it).
 const LongestAppComponent = "linkerd-control-plane"
 
-// validateApplicationNames refuses names whose generated Argo CD
-// Application names would not fit in a label value: Argo CD tracks resources
-// with the label app.kubernetes.io/instance=<application name>, at most 63
-// characters.
+// validateApplicationNames refuses, under label tracking, names whose
+// generated Argo CD Application names would not fit in a label value: Argo
+// CD then tracks resources with the label app.kubernetes.io/instance=<application
+// name>, at most 63 characters. Annotation tracking has no such bound.
 func validateApplicationNames(m *MeshTLS) field.ErrorList {
-	if !IsEnabled(m.Spec.ArgoCD.Enabled) {
+	if !IsEnabled(m.Spec.ArgoCD.Enabled) || m.Spec.ArgoCD.TrackingMethod == TrackingAnnotation {
 		return nil
 	}
 	var el field.ErrorList
@@ -452,8 +455,8 @@ func validateApplicationNames(m *MeshTLS) field.ErrorList {
 		name := ApplicationName(m.Metadata.Name, c.Name, LongestAppComponent)
 		if len(name) > validation.LabelValueMaxLength {
 			el = append(el, field.Invalid(field.NewPath("spec", "clusters").Index(i).Child("name"), c.Name,
-				fmt.Sprintf("with metadata.name %q the Argo CD Application %q would be %d characters, more than the %d a label value allows; shorten one of them",
-					m.Metadata.Name, name, len(name), validation.LabelValueMaxLength)))
+				fmt.Sprintf("with metadata.name %q the Argo CD Application %q would be %d characters, more than the %d a label value allows (argocd.trackingMethod %s); shorten one of them",
+					m.Metadata.Name, name, len(name), validation.LabelValueMaxLength, m.Spec.ArgoCD.TrackingMethod)))
 		}
 	}
 	return el

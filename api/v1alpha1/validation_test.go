@@ -41,7 +41,7 @@ func validSpec() *MeshTLS {
 			Restarter:      RestarterSpec{Schedule: "25 */6 * * *", MaxRestartsPerRun: &restarts, Image: Image{Repository: "ghcr.io/mtlsgen/mtlsgen"}},
 			Monitoring:     MonitoringSpec{CertificateNamespaceLabel: "namespace", NotReadyFor: "15m", StaleTrustRootsFor: "24h"},
 			Mesh:           MeshSpec{DefaultPolicy: PolicyOff, Enforce: EnforceAllAuthenticated},
-			ArgoCD: ArgoCDSpec{Namespace: "argocd", Project: "default", RepoURL: "https://git.example.com/x.git", Path: "mesh", TargetRevision: "main", Source: SourcePlugin, SpecFile: "mtlsgen.yaml",
+			ArgoCD: ArgoCDSpec{Namespace: "argocd", Project: "default", RepoURL: "https://git.example.com/x.git", Path: "mesh", TargetRevision: "main", Source: SourcePlugin, SpecFile: "mtlsgen.yaml", TrackingMethod: TrackingAnnotation,
 				CertManager: Addon{Version: "v1.21.2"}, TrustManager: Addon{Version: "v0.25.0"}},
 		},
 	}
