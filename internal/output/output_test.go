@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/mtlsgen/mtlsgen/generator"
+	_ "github.com/mtlsgen/mtlsgen/internal/testutil" // -update, which every test binary takes
 )
 
 func deployment(ns, name string) *appsv1.Deployment {
