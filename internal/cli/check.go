@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -77,6 +78,17 @@ func runCheck(streams IOStreams, version string, paths []string, f *checkFlags) 
 			return usagef("--values %s: %v", file, err)
 		}
 		in.AddValues(file, chart, raw)
+	}
+	if len(in.Docs) == 0 && len(f.values) == 0 {
+		// A wrong path in a CI job (an empty directory, a directory of
+		// other files) must not pass for a clean check.
+		names := slices.Clone(paths)
+		for i, p := range names {
+			if p == "-" {
+				names[i] = "standard input"
+			}
+		}
+		return fmt.Errorf("nothing to check: %s holds no YAML documents", strings.Join(names, ", "))
 	}
 	findings := check.Run(in, check.Options{LinkerdVersion: f.linkerdVersion})
 	summary := check.Summarize(in, findings)

@@ -96,3 +96,15 @@ func TestCheck_valuesFileOfSeveralCharts(t *testing.T) {
 		t.Errorf("exit %d, want %d with %q in:\n%s", code, ExitInvalid, want, out)
 	}
 }
+
+// An empty input (a wrong path in a CI job) fails instead of passing for a
+// clean check.
+func TestCheck_nothingToCheck(t *testing.T) {
+	dir := t.TempDir()
+	for _, args := range [][]string{{"check", dir}, {"check", "-"}} {
+		out, errOut, code := run(t, "\n", args...)
+		if code != ExitInvalid || !strings.Contains(errOut, "nothing to check: ") || strings.Contains(out, "no findings") {
+			t.Errorf("%v: exit %d, stdout %q: %s", args, code, out, errOut)
+		}
+	}
+}
