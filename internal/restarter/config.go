@@ -92,11 +92,23 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("namespace %q: %s", ns, strings.Join(msgs, "; ")))
 		}
 	}
+	// A namespace twice would be restarted, and counted, twice; the Linkerd
+	// namespace as an extension's would restart the core with the
+	// extensions, after it has to have rolled out.
+	cp := c.ControlPlaneNamespaces()
+	for i, ns := range cp {
+		if slices.Index(cp, ns) != i {
+			errs = append(errs, fmt.Errorf("--%s: %s is named twice, or is the Linkerd namespace", FlagExtensionNamespaces, ns))
+		}
+	}
 	for _, list := range []struct {
 		flag string
 		nss  []string
 	}{{FlagNamespaces, c.DataPlane.Namespaces}, {FlagMeshNamespaces, c.MeshNamespaces}} {
-		for _, ns := range list.nss {
+		for i, ns := range list.nss {
+			if slices.Index(list.nss, ns) != i {
+				errs = append(errs, fmt.Errorf("--%s: %s is named twice", list.flag, ns))
+			}
 			if msgs := validation.IsDNS1123Label(ns); len(msgs) > 0 {
 				errs = append(errs, fmt.Errorf("--%s: namespace %q: %s", list.flag, ns, strings.Join(msgs, "; ")))
 			}

@@ -22,7 +22,11 @@ func TestConfig_Validate(t *testing.T) {
 		"bad selector": {func(c *restarter.Config) {
 			c.DataPlane = restarter.DataPlane{Selector: "a in (b"}
 		}, "--data-plane-selector"},
-		"bad namespace":    {func(c *restarter.Config) { c.ExtensionNamespaces = []string{"Viz"} }, `namespace "Viz"`},
+		"bad namespace": {func(c *restarter.Config) { c.ExtensionNamespaces = []string{"Viz"} }, `namespace "Viz"`},
+		"the Linkerd namespace as an extension's": {func(c *restarter.Config) { c.ExtensionNamespaces = []string{"linkerd"} },
+			"--extension-namespaces: linkerd is named twice, or is the Linkerd namespace"},
+		"a data-plane namespace twice": {func(c *restarter.Config) { c.DataPlane = restarter.DataPlane{Namespaces: []string{"a", "a"}} },
+			"--data-plane-namespaces: a is named twice"},
 		"no restarts":      {func(c *restarter.Config) { c.MaxRestarts = 0 }, "--max-restarts must be at least 1"},
 		"negative timeout": {func(c *restarter.Config) { c.ControlPlaneTimeout = -time.Second }, "must not be negative"},
 	} {
