@@ -112,12 +112,20 @@ func RequestFromEnv(environ []string) (Request, error) {
 		var params []parameter
 		dec := json.NewDecoder(strings.NewReader(raw))
 		dec.DisallowUnknownFields()
-		if err := dec.Decode(&params); err != nil {
+		err := dec.Decode(&params)
+		if err == nil && dec.More() {
+			err = errors.New("more after the list")
+		}
+		if err != nil {
 			return Request{}, fmt.Errorf("ARGOCD_APP_PARAMETERS is not a JSON list of plugin parameters: %v", err)
 		}
 		var errs []error
+		seen := map[string]bool{}
 		for _, p := range params {
 			switch {
+			case seen[p.Name]:
+				errs = append(errs, fmt.Errorf("plugin parameter %q is set twice", p.Name))
+				continue
 			case !slices.Contains(Parameters, p.Name):
 				errs = append(errs, fmt.Errorf("unknown plugin parameter %q (parameters: %s)", p.Name, strings.Join(Parameters, ", ")))
 			case p.Map != nil || p.Array != nil:
@@ -125,6 +133,7 @@ func RequestFromEnv(environ []string) (Request, error) {
 			case p.String != nil && *p.String != "":
 				values[p.Name] = *p.String
 			}
+			seen[p.Name] = true
 		}
 		if err := errors.Join(errs...); err != nil {
 			return Request{}, err

@@ -144,6 +144,14 @@ func TestRequestFromEnv(t *testing.T) {
 			env:     []string{`ARGOCD_APP_PARAMETERS={cluster: east}`},
 			wantErr: "ARGOCD_APP_PARAMETERS is not a JSON list of plugin parameters",
 		},
+		"trailing text after the list": {
+			env:     []string{`ARGOCD_APP_PARAMETERS=[{"name":"cluster","string":"east"}] trailing`},
+			wantErr: "ARGOCD_APP_PARAMETERS is not a JSON list of plugin parameters",
+		},
+		"a parameter twice": {
+			env:     []string{`ARGOCD_APP_PARAMETERS=[{"name":"cluster","string":"east"},{"name":"cluster","string":"west"}]`},
+			wantErr: `plugin parameter "cluster" is set twice`,
+		},
 		"unknown key in a parameter": {
 			env:     []string{`ARGOCD_APP_PARAMETERS=[{"name":"cluster","value":"east"}]`},
 			wantErr: "ARGOCD_APP_PARAMETERS is not a JSON list of plugin parameters",
