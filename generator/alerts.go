@@ -85,9 +85,9 @@ const (
 // kube-state-metrics' are in its internal/store (job.go, cronjob.go,
 // configmap.go).
 const (
-	metricReady              = "certmanager_certificate_ready_status"
-	metricExpiry             = "certmanager_certificate_expiration_timestamp_seconds"
-	metricRenewal            = "certmanager_certificate_renewal_timestamp_seconds"
+	metricReady   = "certmanager_certificate_ready_status"
+	metricExpiry  = "certmanager_certificate_expiration_timestamp_seconds"
+	metricRenewal = "certmanager_certificate_renewal_timestamp_seconds"
 	// metricIssuerTTL is Linkerd's identity controller's own view of the
 	// issuer it signs with (pkg/identity/service.go, Linkerd 2.18 and
 	// later), per identity pod.
