@@ -178,6 +178,7 @@ func runRender(streams IOStreams, version, file string, f *renderFlags) error {
 	if err != nil {
 		return err
 	}
+	defer output.AbortOnSignal(sink)()
 	if hyd != nil {
 		if sink, err = hyd.sink(sink); err != nil {
 			return err

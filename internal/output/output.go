@@ -8,8 +8,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
 
 	"github.com/mtlsgen/mtlsgen/generator"
 	"github.com/mtlsgen/mtlsgen/internal/charts"
@@ -161,6 +165,51 @@ type dirSink struct {
 	cur     *os.File
 	curRel  string
 	enc     generator.YAMLEncoder
+	// interrupted holds the signal that stopped the render, if one did.
+	interrupted atomic.Value
+}
+
+// AbortOnSignal makes an interrupt or a termination signal stop a
+// directory sink at its next write: the render then fails, Abort removes
+// the temporary tree, and no half-written directory is left beside the
+// output. For other sinks it does nothing. stop ends the watch.
+func AbortOnSignal(s Sink) (stop func()) {
+	d, ok := s.(*dirSink)
+	if !ok {
+		return func() {}
+	}
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case sig := <-ch:
+			d.interrupted.Store(sig)
+			// A render that writes nothing more (waiting on Helm, say)
+			// must still end, as the signal asked.
+			time.AfterFunc(signalGrace, func() {
+				os.RemoveAll(d.tmp)
+				os.Exit(1)
+			})
+		case <-done:
+		}
+	}()
+	return func() {
+		signal.Stop(ch)
+		close(done)
+	}
+}
+
+// signalGrace is how long after a signal a render may take to stop on its
+// own before the process ends anyway.
+const signalGrace = 3 * time.Second
+
+// checkInterrupted is the error to stop on once a signal came.
+func (s *dirSink) checkInterrupted() error {
+	if sig, ok := s.interrupted.Load().(os.Signal); ok {
+		return fmt.Errorf("interrupted (%v): %s left as it was", sig, s.target)
+	}
+	return nil
 }
 
 func newDirSink(target string) (*dirSink, error) {
@@ -273,6 +322,9 @@ func (s *dirSink) closeCurrent() error {
 }
 
 func (s *dirSink) Write(o generator.Object) error {
+	if err := s.checkInterrupted(); err != nil {
+		return err
+	}
 	if o.Cluster != "" {
 		if err := checkPathElement(o.Cluster); err != nil {
 			return err
@@ -304,6 +356,9 @@ func (s *dirSink) Write(o generator.Object) error {
 // WriteManifests writes the manifests, byte for byte, as the component's
 // file.
 func (s *dirSink) WriteManifests(cluster, component string, manifests []byte) error {
+	if err := s.checkInterrupted(); err != nil {
+		return err
+	}
 	if err := checkPathElement(cluster); err != nil {
 		return err
 	}
@@ -319,6 +374,10 @@ func (s *dirSink) WriteManifests(cluster, component string, manifests []byte) er
 }
 
 func (s *dirSink) Close() error {
+	if err := s.checkInterrupted(); err != nil {
+		s.Abort()
+		return err
+	}
 	if err := s.closeCurrent(); err != nil {
 		s.Abort()
 		return err
