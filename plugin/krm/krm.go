@@ -64,6 +64,14 @@ func (p *Processor) Process(rl *framework.ResourceList) error {
 	if file == "" {
 		file = fileOf(rl.FunctionConfig)
 	}
+	if (rl.FunctionConfig == nil || rl.FunctionConfig.IsNilOrEmpty()) && len(rl.Items) == 1 && rl.Items[0].GetKind() == v1alpha1.Kind {
+		// A spec piped in on its own (kyaml takes any YAML stream for the
+		// items of a ResourceList): say what to run instead.
+		le := &load.Error{Problems: []load.Problem{{File: load.StdinName,
+			Message: "standard input is a MeshTLS spec, not a KRM ResourceList: render it with `mtlsgen render -`, or list it under generators: in a kustomization"}}}
+		rl.Results = append(rl.Results, results(le, nil, "")...)
+		return le
+	}
 	objs, err := p.render(rl.FunctionConfig, file)
 	if err != nil {
 		le, ok := load.AsError(err)

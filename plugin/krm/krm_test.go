@@ -173,3 +173,22 @@ func TestCommand_resourceListModeFails(t *testing.T) {
 		t.Errorf("no error results on stdout:\n%s", out.String())
 	}
 }
+
+// A spec piped in on its own is not a ResourceList: the function says what
+// to run instead of "no function config".
+func TestCommand_specOnStdin(t *testing.T) {
+	in, err := os.ReadFile(filepath.Join("..", "..", "examples", "dev.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := krm.NewCommand(testVersion)
+	var out, errOut bytes.Buffer
+	cmd.SetIn(bytes.NewReader(in))
+	cmd.SetOut(&out)
+	cmd.SetErr(&errOut)
+	cmd.SetArgs([]string{})
+	err = cmd.Execute()
+	if err == nil || !strings.Contains(err.Error(), "standard input is a MeshTLS spec, not a KRM ResourceList: render it with `mtlsgen render -`") {
+		t.Errorf("error %v", err)
+	}
+}
