@@ -160,18 +160,26 @@ func TestCommand_resourceListModeFails(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	out, err := runResourceListMode(in)
+	if err == nil {
+		t.Fatal("invalid spec: command succeeded")
+	}
+	if !strings.Contains(out, "results:") || !strings.Contains(out, "severity: error") {
+		t.Errorf("no error results on stdout:\n%s", out)
+	}
+}
+
+// runResourceListMode runs the function as kustomize does, with in on
+// standard input, and returns standard output and the command's error.
+func runResourceListMode(in []byte) (string, error) {
 	cmd := krm.NewCommand(testVersion)
 	var out, errOut bytes.Buffer
 	cmd.SetIn(bytes.NewReader(in))
 	cmd.SetOut(&out)
 	cmd.SetErr(&errOut)
 	cmd.SetArgs([]string{})
-	if err := cmd.Execute(); err == nil {
-		t.Fatal("invalid spec: command succeeded")
-	}
-	if !strings.Contains(out.String(), "results:") || !strings.Contains(out.String(), "severity: error") {
-		t.Errorf("no error results on stdout:\n%s", out.String())
-	}
+	err := cmd.Execute()
+	return out.String(), err
 }
 
 // A spec piped in on its own is not a ResourceList: the function says what
@@ -181,13 +189,7 @@ func TestCommand_specOnStdin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := krm.NewCommand(testVersion)
-	var out, errOut bytes.Buffer
-	cmd.SetIn(bytes.NewReader(in))
-	cmd.SetOut(&out)
-	cmd.SetErr(&errOut)
-	cmd.SetArgs([]string{})
-	err = cmd.Execute()
+	_, err = runResourceListMode(in)
 	if err == nil || !strings.Contains(err.Error(), "standard input is a MeshTLS spec, not a KRM ResourceList: render it with `mtlsgen render -`") {
 		t.Errorf("error %v", err)
 	}
