@@ -48,23 +48,14 @@ func makeCert(t *testing.T, subject pkix.Name, key *ecdsa.PrivateKey, parent *te
 	return testCA{cert: c, key: key}
 }
 
-func ecKey(t *testing.T) *ecdsa.PrivateKey {
-	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
-}
-
 func newRoot(t *testing.T, cn string, notBefore time.Time) testCA {
-	return makeCert(t, pkix.Name{CommonName: cn}, ecKey(t), nil, notBefore)
+	return makeCert(t, pkix.Name{CommonName: cn}, newKey(t), nil, notBefore)
 }
 
 // sign issues a CA certificate under ca, as the CA issuer signs the
 // identity issuer.
 func (ca testCA) sign(t *testing.T, cn string, notBefore time.Time) testCA {
-	return makeCert(t, pkix.Name{CommonName: cn}, ecKey(t), &ca, notBefore)
+	return makeCert(t, pkix.Name{CommonName: cn}, newKey(t), &ca, notBefore)
 }
 
 func pemOf(cas ...testCA) []byte {
@@ -152,8 +143,8 @@ func TestJudge_issuerHistory(t *testing.T) {
 	now := time.Date(2026, 8, 22, 12, 0, 0, 0, time.UTC)
 	root26 := newRoot(t, "root-2026.linkerd.cluster.local", now.Add(-400*24*time.Hour))
 	root27 := newRoot(t, "root-2027.linkerd.cluster.local", now.Add(-10*24*time.Hour))
-	corp26 := makeCert(t, pkix.Name{CommonName: "Corp Mesh Root", Organization: []string{"Corp"}}, ecKey(t), nil, now.Add(-400*24*time.Hour))
-	corp27 := makeCert(t, pkix.Name{CommonName: "Corp Mesh Root", Organization: []string{"Corp"}}, ecKey(t), nil, now.Add(-10*24*time.Hour))
+	corp26 := makeCert(t, pkix.Name{CommonName: "Corp Mesh Root", Organization: []string{"Corp"}}, newKey(t), nil, now.Add(-400*24*time.Hour))
+	corp27 := makeCert(t, pkix.Name{CommonName: "Corp Mesh Root", Organization: []string{"Corp"}}, newKey(t), nil, now.Add(-10*24*time.Hour))
 	with := func(anchors []restarter.Anchor, issuances ...restarter.Issuance) *restarter.Observation {
 		o := observation(now)
 		o.Anchors, o.Issuances, o.ReloadAllowance = anchors, issuances, 5*time.Minute
