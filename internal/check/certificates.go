@@ -40,7 +40,7 @@ func checkDurations(c *cluster) []Finding {
 				msg := fmt.Sprintf("%s: %v is not a duration; cert-manager's webhook rejects the Certificate when it is applied", f.key, raw)
 				fix := "use Go syntax with a unit, e.g. 48h or 90m"
 				if _, isNumber := raw.(string); !isNumber {
-					msg = fmt.Sprintf("%s: %v has no unit; cert-manager's webhook rejects the Certificate when it is applied", f.key, raw)
+					msg = fmt.Sprintf("%s: %v has no unit; the API server refuses the Certificate when it is applied (its CRD schema takes a string)", f.key, raw)
 					fix = fmt.Sprintf("write %vh (or the unit you meant)", raw)
 				}
 				out = append(out, at(RuleDurationUnit, d, path, msg, fix))

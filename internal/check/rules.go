@@ -37,7 +37,7 @@ var (
 		"A file or document could not be parsed; the rest of the input is still checked. Fix the YAML at the line given."}
 
 	RuleDurationUnit = &Rule{"MTLS001", "Duration without a unit", Error, 5,
-		"cert-manager durations are Go durations: `renewBefore: 24` is rejected by its webhook after the commit. Write `24h`."}
+		"cert-manager durations are Go duration strings: `renewBefore: 24` is refused when applied, after the commit (an unquoted number by the CRD's schema, a quoted one by cert-manager's webhook). Write `24h`."}
 	RuleDurationMinimum = &Rule{"MTLS002", "Duration below cert-manager's minimum", Error, 5,
 		"cert-manager refuses a duration under 1h or a renewBefore under 5m. Lengthen it."}
 	RuleRenewBeforeDuration = &Rule{"MTLS003", "renewBefore not shorter than duration", Error, 5,
@@ -63,7 +63,7 @@ var (
 	RuleAnchorRotatesKey = &Rule{"MTLS020", "Sole trust anchor renews with a new key", Error, 0,
 		"With rotationPolicy Always (unset means Always since cert-manager 1.18) the anchor's first renewal makes a new key; the bundle then holds only the new anchor and no running proxy trusts the re-signed issuer: the mesh breaks. Set rotationPolicy: Never on anchors and rotate by adding a second anchor."}
 	RuleBundleIssuerCA = &Rule{"MTLS021", "Bundle publishes an issuer Secret's ca.crt", Error, 4,
-		"ca.crt of an issued Secret is its issuer's certificate as of the last issuance: when the anchor renews, the old anchor leaves the bundle at once while pods still present chains to it. Source each anchor's own Secret, key tls.crt."}
+		"ca.crt of an issued Secret is the top of its issuer's chain as of the last issuance, not an anchor of its own: when that changes (a new anchor key, a switch of issuer), the old anchor leaves the bundle at once while pods still present chains to it. Source each anchor's own Secret, key tls.crt."}
 
 	RuleBundleName = &Rule{"MTLS030", "Trust bundle name or key is not Linkerd's", Error, 4,
 		"Linkerd mounts ConfigMap linkerd-identity-trust-roots, key ca-bundle.crt, and trust-manager names the ConfigMap after the Bundle. Name the Bundle linkerd-identity-trust-roots with target.configMap.key ca-bundle.crt."}
