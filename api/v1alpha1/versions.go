@@ -44,9 +44,10 @@ type LinkerdRelease struct {
 	// tells users (cli/cmd/install.go; v1.2.1 since linkerd2#15213, which
 	// corrected 2.19's v1.4.0 as outside the supported range).
 	GatewayAPIVersion string
-	// Since216Keys is true where the charts have the values keys added in
-	// 2.16: createNamespaceMetadataJob (viz, multicluster, jaeger) and
-	// controller.podDisruptionBudget (control plane).
+	// Since216Keys is true where the charts have the values keys 2.14's
+	// lack: createNamespaceMetadataJob (viz, multicluster, jaeger; there
+	// since 2.15, which is not supported) and controller.podDisruptionBudget
+	// (control plane).
 	Since216Keys bool
 }
 
