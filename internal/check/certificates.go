@@ -174,6 +174,11 @@ func checkIdentityIssuer(c *cluster) []Finding {
 					crt.usages, crt.issuerGroup, crt.issuerName),
 				"add cert sign and crl sign to usages"))
 		}
+		if ekus := extendedUsages(crt.usages); len(ekus) > 0 && !slices.Contains(ekus, "server auth") && !slices.Contains(ekus, "any") {
+			out = append(out, at(RuleIssuerNoServerAuth, d, "spec.usages",
+				fmt.Sprintf("usages %v list extended key usages without server auth: Linkerd's identity controller refuses an issuer that does not allow server auth (pkg/tls/cred.go verifies with Go's defaults)", crt.usages),
+				"add server auth to usages (Linkerd's issuers carry server auth and client auth)"))
+		}
 		if i := c.issuerFor(crt); i != nil && i.caSecret != "" && len(c.linkerdBundles()) > 0 && !c.publishes(i.caSecret) {
 			out = append(out, at(RuleIssuerUntrusted, d, "spec.issuerRef",
 				fmt.Sprintf("signed by %s, whose CA Secret %s the trust bundle does not publish: the identity controller rejects the issuer at start", i.doc.Ref(), i.caSecret),
@@ -241,6 +246,24 @@ func checkAnchors(c *cluster) []Finding {
 				fmt.Sprintf("publishes ca.crt of Secret %s (written by %s): that is its signer as of the last issuance, so when the anchor renews the old anchor leaves the bundle while proxies still present chains to it",
 					s.name, crt.doc.Ref()),
 				"source the anchor's own Secret, key tls.crt"))
+		}
+	}
+	return out
+}
+
+// extendedKeyUsages are cert-manager's usages that become extended key
+// usages (the keys of extKeyUsages in its pkg/api/util/usages.go); the
+// rest are key usages. Listed here rather than imported: that package would
+// add its dependencies to mtlsgen's start-up.
+var extendedKeyUsages = []string{"any", "server auth", "client auth", "code signing", "email protection", "s/mime",
+	"ipsec end system", "ipsec tunnel", "ipsec user", "timestamping", "ocsp signing", "microsoft sgc", "netscape sgc"}
+
+// extendedUsages picks the extended key usages out of a Certificate's usages.
+func extendedUsages(usages []string) []string {
+	var out []string
+	for _, u := range usages {
+		if slices.Contains(extendedKeyUsages, u) {
+			out = append(out, u)
 		}
 	}
 	return out
