@@ -481,8 +481,8 @@ type ArgoCDSpec struct {
 	// TrackingMethod is the resource tracking method of the Argo CD that
 	// syncs the Applications (application.resourceTrackingMethod in
 	// argocd-cm): annotation (Argo CD 3's default), label or
-	// annotation+label. With label tracking every Application name must
-	// fit in a label value (63 characters).
+	// annotation+label. With label alone every Application name must fit
+	// in a label value (63 characters); annotation+label cuts the label.
 	// +optional
 	TrackingMethod TrackingMethod `json:"trackingMethod,omitempty"`
 	// SpecFile is the name of this spec's file in that directory, which the

@@ -442,12 +442,14 @@ func validateArgoCD(a *ArgoCDSpec, p *field.Path) field.ErrorList {
 // (a test holds every component to it).
 const LongestAppComponent = "linkerd-control-plane"
 
-// validateApplicationNames refuses, under label tracking, names whose
+// validateApplicationNames refuses, under label-only tracking, names whose
 // generated Argo CD Application names would not fit in a label value: Argo
 // CD then tracks resources with the label app.kubernetes.io/instance=<application
 // name>, at most 63 characters. Annotation tracking has no such bound.
 func validateApplicationNames(m *MeshTLS) field.ErrorList {
-	if !IsEnabled(m.Spec.ArgoCD.Enabled) || m.Spec.ArgoCD.TrackingMethod == TrackingAnnotation {
+	// annotation+label cuts the label to fit (Argo CD 3's SetAppInstanceLabel
+	// truncates it there); label alone refuses a longer name.
+	if !IsEnabled(m.Spec.ArgoCD.Enabled) || m.Spec.ArgoCD.TrackingMethod != TrackingLabel {
 		return nil
 	}
 	var el field.ErrorList

@@ -79,7 +79,7 @@ func runCheck(streams IOStreams, version string, paths []string, f *checkFlags) 
 		}
 		in.AddValues(file, chart, raw)
 	}
-	if len(in.Docs) == 0 && len(f.values) == 0 {
+	if len(in.Docs) == 0 && len(in.Problems) == 0 && len(f.values) == 0 {
 		// A wrong path in a CI job (an empty directory, a directory of
 		// other files) must not pass for a clean check.
 		names := slices.Clone(paths)

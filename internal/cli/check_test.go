@@ -108,3 +108,12 @@ func TestCheck_nothingToCheck(t *testing.T) {
 		}
 	}
 }
+
+// Input that does not parse is a finding (MTLS000) with its line, not
+// "nothing to check".
+func TestCheck_unparseableIsAFinding(t *testing.T) {
+	out, errOut, code := run(t, "apiVersion: v1\nkind: [\n", "check", "-")
+	if code != ExitInvalid || !strings.Contains(out, "MTLS000") || strings.Contains(errOut, "nothing to check") {
+		t.Errorf("exit %d, stdout %q: %s", code, out, errOut)
+	}
+}

@@ -203,8 +203,8 @@ func TestParse_invalid(t *testing.T) {
 		"an Application name one character too long": {
 			// 21 + 1 + 20 + 1 + len("linkerd-control-plane") = 64
 			spec: "apiVersion: mtlsgen.dev/v1alpha1\nkind: MeshTLS\nmetadata:\n  name: abcdefghijklmnopqrstu\nspec:\n" + anchors +
-				"  argocd: {repoURL: https://git.example.com/x.git, path: x, trackingMethod: annotation+label}\n  clusters:\n    - {name: abcdefghijklmnopqrst, server: \"https://a:6443\"}\n",
-			want: []string{`spec.yaml:11: spec.clusters[0].name: with metadata.name "abcdefghijklmnopqrstu" the Argo CD Application "abcdefghijklmnopqrstu-abcdefghijklmnopqrst-linkerd-control-plane" would be 64 characters, more than the 63 a label value allows (argocd.trackingMethod annotation+label); shorten one of them`},
+				"  argocd: {repoURL: https://git.example.com/x.git, path: x, trackingMethod: label}\n  clusters:\n    - {name: abcdefghijklmnopqrst, server: \"https://a:6443\"}\n",
+			want: []string{`spec.yaml:11: spec.clusters[0].name: with metadata.name "abcdefghijklmnopqrstu" the Argo CD Application "abcdefghijklmnopqrstu-abcdefghijklmnopqrst-linkerd-control-plane" would be 64 characters, more than the 63 a label value allows (argocd.trackingMethod label); shorten one of them`},
 		},
 		"an unknown tracking method": {
 			spec: header + "spec:\n" + anchors + "  argocd: {repoURL: https://git.example.com/x.git, path: x, trackingMethod: labels}\n",

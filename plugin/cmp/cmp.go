@@ -113,8 +113,10 @@ func RequestFromEnv(environ []string) (Request, error) {
 		dec := json.NewDecoder(strings.NewReader(raw))
 		dec.DisallowUnknownFields()
 		err := dec.Decode(&params)
-		if err == nil && dec.More() {
-			err = errors.New("more after the list")
+		if err == nil {
+			if _, tail := dec.Token(); tail != io.EOF {
+				err = errors.New("more after the list")
+			}
 		}
 		if err != nil {
 			return Request{}, fmt.Errorf("ARGOCD_APP_PARAMETERS is not a JSON list of plugin parameters: %v", err)

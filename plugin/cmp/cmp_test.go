@@ -148,6 +148,10 @@ func TestRequestFromEnv(t *testing.T) {
 			env:     []string{`ARGOCD_APP_PARAMETERS=[{"name":"cluster","string":"east"}] trailing`},
 			wantErr: "ARGOCD_APP_PARAMETERS is not a JSON list of plugin parameters",
 		},
+		"a bracket after the list": {
+			env:     []string{`ARGOCD_APP_PARAMETERS=[{"name":"cluster","string":"east"}]]`},
+			wantErr: "ARGOCD_APP_PARAMETERS is not a JSON list of plugin parameters",
+		},
 		"a parameter twice": {
 			env:     []string{`ARGOCD_APP_PARAMETERS=[{"name":"cluster","string":"east"},{"name":"cluster","string":"west"}]`},
 			wantErr: `plugin parameter "cluster" is set twice`,

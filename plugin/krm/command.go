@@ -2,6 +2,7 @@ package krm
 
 import (
 	"errors"
+	"os"
 
 	"github.com/spf13/cobra"
 	"sigs.k8s.io/kustomize/kyaml/fn/framework/command"
@@ -35,8 +36,12 @@ func NewCommand(version string) *cobra.Command {
 			if args[0] == "-" {
 				return errors.New("CONFIG must be a spec file: standard input is for the inputs (krm CONFIG -)")
 			}
-			if _, err := load.LoadFile(args[0], nil, load.Options{}); err != nil {
-				return err
+			// Only a regular file: a pipe (a process substitution) can be
+			// read once, and kyaml must be the one to read it.
+			if fi, err := os.Stat(args[0]); err == nil && fi.Mode().IsRegular() {
+				if _, err := load.LoadFile(args[0], nil, load.Options{}); err != nil {
+					return err
+				}
 			}
 		}
 		return run(c, args)
