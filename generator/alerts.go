@@ -237,33 +237,37 @@ func certificateRules(s *v1alpha1.MeshTLSSpec) []monitoringv1.Rule {
 	for _, k := range kinds {
 		rules = append(rules, kindRules(k, nsl, ref, describe)...)
 		if k.Kind == certificateKindIdentityIssuer {
-			rules = append(rules, issuerLoadedRule(s, k, nsl))
+			rules = append(rules, issuerLoadedRule(s, k))
 		}
 	}
 	return rules
 }
 
-// issuerLoadGrace is how much sooner than cert-manager's identity issuer
-// the one Linkerd's identity controller signs with may expire: it reloads
-// the issuer from its mounted Secret, which the kubelet refreshes a minute
-// or two after cert-manager renews it.
+// issuerLoadGrace is how long past the identity issuer's renewal time an
+// identity controller may still sign with the old issuer: it reloads the
+// issuer from its mounted Secret, which the kubelet refreshes a minute or
+// two after cert-manager renews it.
 const issuerLoadGrace = 10 * time.Minute
 
-// issuerLoadedRule fires when an identity controller still signs with an
-// older issuer than cert-manager issued. cert-manager's alerts cannot see
-// it (the new certificate is fine), and when the old one expires every
-// proxy loses its certificate.
-func issuerLoadedRule(s *v1alpha1.MeshTLSSpec, k CertificateKind, nsl string) monitoringv1.Rule {
+// issuerLoadedRule fires when an identity controller signs with an issuer
+// that should have been replaced: less than renewBefore (less the grace) is
+// left on it. Each pod is judged on its own series, so a Prometheus that
+// holds several clusters compares no cluster with another. cert-manager's
+// alerts do not see an issuer renewed but not loaded, and when the old one
+// expires every proxy loses its certificate.
+func issuerLoadedRule(s *v1alpha1.MeshTLSSpec, k CertificateKind) monitoringv1.Rule {
 	ns := s.Linkerd.Namespace
+	renew := k.Lifetime.RenewBefore.MustParse()
 	return alert(AlertIdentityIssuerNotLoaded, severityCritical, maxDebounce,
-		fmt.Sprintf("scalar(max(%s)) - time() - max by (namespace, pod) (%s{namespace=%q}) > %s",
-			certSelector(metricExpiry, nsl, k.Certificates, ""), metricIssuerTTL, ns, seconds(issuerLoadGrace)),
-		"Linkerd identity {{ $labels.namespace }}/{{ $labels.pod }} signs with an identity issuer older than cert-manager's",
-		fmt.Sprintf("The identity issuer this identity controller signs proxy certificates with expires {{ $value | humanizeDuration }} before the one "+
-			"cert-manager issued: it did not load the renewed issuer from its Secret (an IssuerUpdateSkipped event says why: most often a new "+
-			"issuer that does not verify against the trust roots the controller read when it started). cert-manager's alerts stay quiet, and when "+
-			"the old issuer expires every proxy loses its certificate. First run: kubectl get events -n %s --field-selector reason=IssuerUpdateSkipped; "+
-			"then kubectl rollout restart -n %s deployment/linkerd-identity", ns, ns))
+		fmt.Sprintf("max by (namespace, pod) (%s{namespace=%q}) < %s", metricIssuerTTL, ns, seconds(renew-issuerLoadGrace)),
+		"Linkerd identity {{ $labels.namespace }}/{{ $labels.pod }} signs with an identity issuer due for replacement",
+		fmt.Sprintf("The identity issuer this identity controller signs proxy certificates with has {{ $value | humanizeDuration }} left, less than "+
+			"its renewBefore (%s) minus %s: either cert-manager has not renewed it (the renewal alerts say so), or the controller did not load "+
+			"the renewed issuer from its Secret (an IssuerUpdateSkipped event says why: most often a new issuer that does not verify against the "+
+			"trust roots the controller read when it started; cert-manager's alerts then stay quiet). When it expires every proxy loses its "+
+			"certificate. First run: kubectl get events -n %s --field-selector reason=IssuerUpdateSkipped; kubectl get certificate -n %s %s; "+
+			"then kubectl rollout restart -n %s deployment/linkerd-identity",
+			k.Lifetime.RenewBefore, v1alpha1.DurationOf(issuerLoadGrace), ns, ns, IdentityIssuerName, ns))
 }
 
 // kindRules are the renewal-overdue warning and the expiry alert of one kind

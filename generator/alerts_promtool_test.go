@@ -188,13 +188,13 @@ func TestAlerts_promtoolUnitTests(t *testing.T) {
 		check("12h10m", generator.AlertRestarterStatusNotExported, labels("severity", "warning", "namespace", "linkerd", "configmap", "mtlsgen-trust-status")),
 	}
 
-	// Two identity pods: one signs with the issuer cert-manager holds
-	// (200000s from 0), one still with the previous issuer, which expires
-	// 90000s earlier. Their TTLs fall one second a second.
+	// Two identity pods: one signs with a fresh issuer (200000s left), one
+	// with an issuer that has 80000s left, less than prod's renewBefore
+	// (25h, 90000s) minus 10m: it should have been replaced. Their TTLs fall
+	// one second a second.
 	issuerLoaded := []map[string]string{
-		{"series": cert("certmanager_certificate_expiration_timestamp_seconds", "linkerd", "linkerd-identity-issuer"), "values": fmt.Sprintf("200000x%d", steps)},
 		{"series": `issuer_cert_ttl_seconds{namespace="linkerd", pod="linkerd-identity-a", job="linkerd-identity"}`, "values": fmt.Sprintf("200000-60x%d", steps)},
-		{"series": `issuer_cert_ttl_seconds{namespace="linkerd", pod="linkerd-identity-b", job="linkerd-identity"}`, "values": fmt.Sprintf("110000-60x%d", steps)},
+		{"series": `issuer_cert_ttl_seconds{namespace="linkerd", pod="linkerd-identity-b", job="linkerd-identity"}`, "values": fmt.Sprintf("80000-60x%d", steps)},
 	}
 	issuerLoadedTests := []map[string]any{
 		check("10m", generator.AlertIdentityIssuerNotLoaded),
