@@ -1,6 +1,7 @@
 package generator
 
 import (
+	"math"
 	"time"
 
 	cmapi "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
@@ -113,8 +114,21 @@ const IdentityIssuerReloadAllowance = 5 * time.Minute
 // allowance), the revision just before them, and two unscheduled ones: a
 // switch of anchor and its revert.
 func IdentityIssuerRevisionHistory(ii *v1alpha1.IdentityIssuerSpec) int32 {
-	window := ii.IssuanceLifetime.MustParse() + ii.ClockSkewAllowance.MustParse() + IdentityIssuerReloadAllowance
+	// Validated: issuance + skew < renewBefore < duration, all positive,
+	// so only the reload allowance can overflow the window.
+	window := ii.IssuanceLifetime.MustParse() + ii.ClockSkewAllowance.MustParse()
+	window = min(window, math.MaxInt64-IdentityIssuerReloadAllowance) + IdentityIssuerReloadAllowance
 	interval := ii.Duration.MustParse() - ii.RenewBefore.MustParse()
-	renewals := (window + interval - 1) / interval
-	return int32(min(renewals, 100)) + 4
+	renewals := window / interval
+	if window%interval != 0 {
+		renewals++
+	}
+	// Bounded, so the requests stay few: an issuer renewed every few
+	// minutes keeps a shorter history, and status then falls back on the
+	// restarter's runs for an older switch.
+	return int32(min(renewals, maxIssuanceRenewals)) + 4
 }
+
+// maxIssuanceRenewals bounds the renewals IdentityIssuerRevisionHistory
+// keeps.
+const maxIssuanceRenewals = 100

@@ -22,6 +22,8 @@ func TestIdentityIssuerRevisionHistory(t *testing.T) {
 		{"frequent renewals", "3h", "2h50m", "2h", "20s", 17},
 		// Renewed every minute: bounded, so the CertificateRequests stay few.
 		{"bounded", "26h", "25h59m", "24h", "0s", 104},
+		// Near the largest durations: no overflow.
+		{"huge", "2562047h47m16s", "10m", "9m", "30s", 5},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ii := &v1alpha1.IdentityIssuerSpec{

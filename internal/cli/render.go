@@ -178,7 +178,8 @@ func runRender(streams IOStreams, version, file string, f *renderFlags) error {
 	if err != nil {
 		return err
 	}
-	defer output.AbortOnSignal(sink)()
+	stopSignals := output.AbortOnSignal(sink)
+	defer stopSignals()
 	if hyd != nil {
 		if sink, err = hyd.sink(sink); err != nil {
 			return err
@@ -198,6 +199,7 @@ func runRender(streams IOStreams, version, file string, f *renderFlags) error {
 		sink.Abort()
 		return err
 	}
+	stopSignals()
 	return sink.Close()
 }
 

@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -172,7 +173,9 @@ type dirSink struct {
 // AbortOnSignal makes an interrupt or a termination signal stop a
 // directory sink at its next write: the render then fails, Abort removes
 // the temporary tree, and no half-written directory is left beside the
-// output. For other sinks it does nothing. stop ends the watch.
+// output. For other sinks it does nothing. stop ends the watch; call it
+// before Close, so that a signal while the new tree is put in place has its
+// usual effect rather than a late one.
 func AbortOnSignal(s Sink) (stop func()) {
 	d, ok := s.(*dirSink)
 	if !ok {
@@ -182,21 +185,32 @@ func AbortOnSignal(s Sink) (stop func()) {
 	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
 	done := make(chan struct{})
 	go func() {
+		var sig os.Signal
 		select {
-		case sig := <-ch:
+		case sig = <-ch:
 			d.interrupted.Store(sig)
-			// A render that writes nothing more (waiting on Helm, say)
-			// must still end, as the signal asked.
-			time.AfterFunc(signalGrace, func() {
-				os.RemoveAll(d.tmp)
-				os.Exit(1)
-			})
+		case <-done:
+			return
+		}
+		// A render that writes nothing more (waiting on Helm, say) must
+		// still end, as the signal asked: remove the temporary tree and
+		// let the signal do what it does by default.
+		select {
+		case <-time.After(signalGrace):
+			os.RemoveAll(d.tmp)
+			signal.Stop(ch)
+			if p, err := os.FindProcess(os.Getpid()); err == nil {
+				p.Signal(sig)
+			}
 		case <-done:
 		}
 	}()
+	var once sync.Once
 	return func() {
-		signal.Stop(ch)
-		close(done)
+		once.Do(func() {
+			signal.Stop(ch)
+			close(done)
+		})
 	}
 }
 
