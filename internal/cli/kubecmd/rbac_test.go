@@ -24,15 +24,16 @@ import (
 )
 
 // rbacWorld is a cluster in which a run does everything it can: the control
-// plane holds the current roots, and the shop namespace (labelled for the
-// selector) holds a Deployment and a Rollout with stale pods.
+// plane holds the current roots, an extension (viz) is stamped with them but
+// has a pod the injector gave stale ones, and the shop namespace (labelled
+// for the selector) holds a Deployment and a Rollout with stale pods.
 func rbacWorld(t *testing.T) []runtime.Object {
 	hash := restarter.TrustRootsHash(testBundle)
 	ctrl := func(apiVersion, kind, name string) []metav1.OwnerReference {
 		return []metav1.OwnerReference{{APIVersion: apiVersion, Kind: kind, Name: name, Controller: ptr.To(true)}}
 	}
-	pod := func(name string, owners []metav1.OwnerReference) runtime.Object {
-		return testutil.Unstructured(t, "v1", "Pod", &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: name, OwnerReferences: owners,
+	pod := func(ns, name string, owners []metav1.OwnerReference) runtime.Object {
+		return testutil.Unstructured(t, "v1", "Pod", &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, OwnerReferences: owners,
 			Labels:      map[string]string{restarter.LabelControlPlaneNS: "linkerd"},
 			Annotations: map[string]string{restarter.AnnotationProxyTrustRoot: "stale"}},
 			Status: corev1.PodStatus{Phase: corev1.PodRunning}})
@@ -48,11 +49,17 @@ func rbacWorld(t *testing.T) []runtime.Object {
 			Status: appsv1.DeploymentStatus{Replicas: 1, UpdatedReplicas: 1, AvailableReplicas: 1}}),
 		testutil.Unstructured(t, "apps/v1", "Deployment", &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "web"}}),
 		testutil.Unstructured(t, "apps/v1", "ReplicaSet", &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "web-1", OwnerReferences: ctrl("apps/v1", "Deployment", "web")}}),
-		pod("web-1-a", ctrl("apps/v1", "ReplicaSet", "web-1")),
+		pod("shop", "web-1-a", ctrl("apps/v1", "ReplicaSet", "web-1")),
 		&unstructured.Unstructured{Object: map[string]any{"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
 			"metadata": map[string]any{"namespace": "shop", "name": "canary"}}},
 		testutil.Unstructured(t, "apps/v1", "ReplicaSet", &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "canary-1", OwnerReferences: ctrl("argoproj.io/v1alpha1", "Rollout", "canary")}}),
-		pod("canary-1-a", ctrl("apps/v1", "ReplicaSet", "canary-1")),
+		pod("shop", "canary-1-a", ctrl("apps/v1", "ReplicaSet", "canary-1")),
+		testutil.Unstructured(t, "apps/v1", "Deployment", &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "linkerd-viz", Name: "web"},
+			Spec: appsv1.DeploymentSpec{Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{
+				Annotations: map[string]string{restarter.AnnotationTrustRootsHash: hash}}}},
+			Status: appsv1.DeploymentStatus{Replicas: 1, UpdatedReplicas: 1, AvailableReplicas: 1}}),
+		testutil.Unstructured(t, "apps/v1", "ReplicaSet", &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Namespace: "linkerd-viz", Name: "web-1", OwnerReferences: ctrl("apps/v1", "Deployment", "web")}}),
+		pod("linkerd-viz", "web-1-a", ctrl("apps/v1", "ReplicaSet", "web-1")),
 		&unstructured.Unstructured{Object: map[string]any{"apiVersion": "cert-manager.io/v1", "kind": "Certificate",
 			"metadata": map[string]any{"namespace": "linkerd", "name": "linkerd-identity-issuer"}}},
 	}
@@ -123,8 +130,8 @@ func TestRestarter_renderedRBACCoversEveryRequest(t *testing.T) {
 					t.Errorf("not granted: %s %s.%s %s/%s", a.GetVerb(), res.Resource, res.Group, a.GetNamespace(), objName)
 				}
 			}
-			if patched != 2 {
-				t.Errorf("%d workloads restarted, want the Deployment and the Rollout", patched)
+			if patched != 3 {
+				t.Errorf("%d workloads restarted, want the Deployment, the Rollout and the viz extension's", patched)
 			}
 		})
 	}

@@ -343,7 +343,15 @@ func TestRun_selectorModeActsOnlyInSelectedNamespaces(t *testing.T) {
 
 func TestRun_controlPlaneFirstThenDataPlane(t *testing.T) {
 	dyn, _ := world(t, false)
+	// An extension: restarted only once the Linkerd namespace has rolled
+	// out (its pods get their roots from the proxy injector), and not
+	// waited for.
+	if _, err := dyn.Resource(cluster.Deployments).Namespace("linkerd-viz").Create(context.Background(),
+		deploy(t, "linkerd-viz", "web", ""), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
 	cfg := baseConfig()
+	cfg.ExtensionNamespaces = []string{"linkerd-viz"}
 	cfg.ControlPlaneTimeout = time.Minute
 	r := runner(dyn, cfg, false, io.Discard, io.Discard)
 	// While the run sleeps, the Deployment controller rolls out what the
@@ -368,7 +376,7 @@ func TestRun_controlPlaneFirstThenDataPlane(t *testing.T) {
 	for _, ref := range res.Restarted {
 		got = append(got, ref.String())
 	}
-	want := "Deployment linkerd/linkerd-destination,Deployment linkerd/linkerd-identity,Deployment shop/web,Rollout shop/canary"
+	want := "Deployment linkerd/linkerd-destination,Deployment linkerd/linkerd-identity,Deployment linkerd-viz/web,Deployment shop/web,Rollout shop/canary"
 	if strings.Join(got, ",") != want || sleeps != 1 {
 		t.Errorf("restarted %v (slept %d), want %s", got, sleeps, want)
 	}
