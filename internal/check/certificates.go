@@ -219,6 +219,13 @@ func checkAnchors(c *cluster) []Finding {
 		sources = max(sources, len(b.sources))
 	}
 	for _, a := range c.anchors() {
+		// Go's verification, which Linkerd's identity controller and
+		// proxies use, asks every certificate of a chain for server auth.
+		if ekus := extendedUsages(a.usages); len(ekus) > 0 && !slices.Contains(ekus, "server auth") && !slices.Contains(ekus, "any") {
+			out = append(out, at(RuleIssuerNoServerAuth, a.doc, "spec.usages",
+				fmt.Sprintf("anchor %s lists extended key usages %v without server auth: Go's verification asks every certificate of the chain for it, so the identity issuer signed under it is refused", a.name, ekus),
+				"add server auth to usages, or list no extended usage (cert sign and crl sign are enough for an anchor)"))
+		}
 		if a.rotatesKey() && sources <= 1 {
 			policy := "unset (Always since cert-manager 1.18)"
 			if a.rotationPolicy != "" {

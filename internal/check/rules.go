@@ -57,8 +57,8 @@ var (
 		"linkerd check refuses an issuer key other than ECDSA P-256. Set privateKey.algorithm: ECDSA and size: 256."}
 	RuleIssuerCertSign = &Rule{"MTLS013", "Identity issuer usages lack cert sign", Warning, 3,
 		"cert-manager adds cert sign to CA certificates it signs itself, but an external issuer may issue exactly the usages listed (a leaf, see linkerd2#6428). List cert sign and crl sign."}
-	RuleIssuerNoServerAuth = &Rule{"MTLS015", "Identity issuer's extended key usages lack server auth", Error, 3,
-		"Linkerd's identity controller verifies its issuer with Go's defaults, which ask for the server auth extended key usage whenever the certificate lists any: an issuer with only client auth, say, is refused at start and skipped on renewal. List server auth (with client auth, as Linkerd's own issuers carry both), or no extended usage at all."}
+	RuleIssuerNoServerAuth = &Rule{"MTLS015", "Identity issuer or anchor whose extended key usages lack server auth", Error, 3,
+		"Linkerd's identity controller verifies its issuer's chain with Go's defaults, which ask every certificate in it for the server auth extended key usage whenever it lists any: an issuer or anchor with only client auth, say, is refused at start and skipped on renewal. List server auth (an issuer with client auth too, as Linkerd's own issuers carry both), or no extended usage at all."}
 	RuleIssuerUntrusted = &Rule{"MTLS014", "Identity issuer signed by a CA the bundle does not publish", Error, 3,
 		"The identity controller rejects an issuer that does not chain to the trust roots, and proxies would not trust its certificates. Publish the signing CA in the bundle, or sign with a CA that is published."}
 
