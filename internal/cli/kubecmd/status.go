@@ -124,6 +124,6 @@ func newStatusCommandWith(streams cli.IOStreams, version string, connect connect
 	fl.StringVar(&f.kubeContext, "context", "", "kubeconfig context (default: the current one)")
 	fl.StringVar(&f.linkerdNamespace, restarter.FlagLinkerdNamespace, "linkerd", "namespace of the Linkerd control plane")
 	fl.DurationVar(&f.proxyLifetime, flagProxyLifetime, 24*time.Hour+20*time.Second,
-		"longest life of a proxy certificate: spec.identityIssuer.issuanceLifetime plus clockSkewAllowance (default: read from the ConfigMap linkerd-config, else 24h0m20s)")
+		"longest life of a proxy certificate: spec.identityIssuer.issuanceLifetime plus clockSkewAllowance; when not given, read from the ConfigMap linkerd-config, falling back on the default")
 	return cmd
 }

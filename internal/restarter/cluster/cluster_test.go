@@ -573,3 +573,28 @@ func TestRun_keepsTheIssuerRecordWhenUnreadable(t *testing.T) {
 		t.Errorf("after an unreadable issuer: %+v, want the previous %+v", got, first.IdentityIssuer)
 	}
 }
+
+// ProxyLifetime reads what Linkerd's chart recorded: issuanceLifetime plus
+// clockSkewAllowance, 0 skew counting as Linkerd's 10s, and refuses what
+// Linkerd would not run with.
+func TestClient_ProxyLifetime(t *testing.T) {
+	for values, want := range map[string]string{
+		"identity:\n  issuer:\n    issuanceLifetime: 1h0m0s\n    clockSkewAllowance: 20s\n": "1h0m20s",
+		"identity:\n  issuer:\n    issuanceLifetime: 1h0m0s\n    clockSkewAllowance: 0s\n":  "1h0m10s",
+		"identity:\n  issuer:\n    issuanceLifetime: soon\n    clockSkewAllowance: 20s\n":   `issuanceLifetime "soon"`,
+		"identity:\n  issuer:\n    issuanceLifetime: -1h\n    clockSkewAllowance: 20s\n":    "is not positive",
+		"identity: [": "values:",
+	} {
+		cm := testutil.Unstructured(t, "v1", "ConfigMap", &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "linkerd", Name: cluster.LinkerdConfig},
+			Data: map[string]string{"values": values}})
+		dyn := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), listKinds, cm)
+		d, err := cluster.New(dyn).ProxyLifetime(context.Background(), "linkerd")
+		got := d.String()
+		if err != nil {
+			got = err.Error()
+		}
+		if !strings.Contains(got, want) {
+			t.Errorf("values %q: got %s, want %s", values, got, want)
+		}
+	}
+}
