@@ -87,28 +87,3 @@ func TestDirSink_clusterNameNotADirectory(t *testing.T) {
 		t.Errorf("left in %s: %v", root, entries)
 	}
 }
-
-// A signal during a render stops it at the next write: the render fails,
-// and neither the output directory nor a temporary tree beside it is left
-// changed.
-func TestDirSink_interrupted(t *testing.T) {
-	root := t.TempDir()
-	s, err := newDirSink(filepath.Join(root, "out"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	stop := AbortOnSignal(s)
-	defer stop()
-	if err := s.Write(generator.Object{Cluster: "east", Component: generator.ComponentMesh, Object: configMap("one")}); err != nil {
-		t.Fatal(err)
-	}
-	s.interrupted.Store(os.Interrupt) // as the signal handler does
-	err = s.Write(generator.Object{Cluster: "east", Component: generator.ComponentMesh, Object: configMap("two")})
-	if err == nil || !strings.Contains(err.Error(), "interrupted (interrupt)") {
-		t.Fatalf("write after the signal: %v", err)
-	}
-	s.Abort()
-	if entries, _ := os.ReadDir(root); len(entries) != 0 {
-		t.Errorf("left in %s: %v", root, entries)
-	}
-}
