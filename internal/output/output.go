@@ -228,6 +228,16 @@ func (s *dirSink) checkInterrupted() error {
 
 func newDirSink(target string) (*dirSink, error) {
 	target = filepath.Clean(target)
+	// A symbolic link names the tree to replace, not itself: the rename
+	// below would put a directory where the link was and leave its target
+	// stale.
+	if fi, err := os.Lstat(target); err == nil && fi.Mode()&os.ModeSymlink != 0 {
+		real, err := filepath.EvalSymlinks(target)
+		if err != nil {
+			return nil, fmt.Errorf("output directory %s: %w", target, err)
+		}
+		target = real
+	}
 	if err := checkReplaceable(target); err != nil {
 		return nil, err
 	}

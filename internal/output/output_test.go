@@ -87,3 +87,38 @@ func TestDirSink_clusterNameNotADirectory(t *testing.T) {
 		t.Errorf("left in %s: %v", root, entries)
 	}
 }
+
+// An output directory given as a symbolic link is replaced where the link
+// points; the link stays.
+func TestDirSink_symlinkedOutput(t *testing.T) {
+	root := t.TempDir()
+	real, link := filepath.Join(root, "real"), filepath.Join(root, "link")
+	for i := range 2 { // the second render replaces the first
+		if i == 1 {
+			if err := os.Symlink(real, link); err != nil {
+				t.Skipf("no symbolic links here: %v", err)
+			}
+		}
+		dir := real
+		if i == 1 {
+			dir = link
+		}
+		s, err := newDirSink(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Write(generator.Object{Cluster: "east", Component: generator.ComponentMesh, Object: configMap("v" + string(rune('1'+i)))}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("the link was replaced: %v %v", fi, err)
+	}
+	got, err := os.ReadFile(filepath.Join(real, "clusters", "east", "mesh", "manifests.yaml"))
+	if err != nil || !strings.Contains(string(got), "name: v2") {
+		t.Errorf("the link's target holds %q (%v), want the second render", got, err)
+	}
+}
