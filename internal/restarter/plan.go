@@ -196,7 +196,26 @@ type staleInfo struct {
 
 // classify sorts meshed, running, in-scope pods by owner and by hash.
 func classify(s *Snapshot, cfg *Config, hash string) dataPlaneView {
-	return classifyPods(s, s.Pods, func(ns string) bool { return inScope(ns, s.DataPlaneNamespaces, cfg) }, cfg, hash)
+	return classifyPods(s, s.Pods, s.inDataPlane(cfg), cfg, hash)
+}
+
+// inDataPlane reports a namespace whose pods the data plane judges.
+func (s *Snapshot) inDataPlane(cfg *Config) func(ns string) bool {
+	return func(ns string) bool { return inScope(ns, s.DataPlaneNamespaces, cfg) }
+}
+
+// eachJudgedPod calls each for the meshed, running pods of the namespaces
+// keep accepts: the pods whose trust-root annotation the restarter judges.
+func eachJudgedPod(pods []corev1.Pod, keep func(ns string) bool, each func(p *corev1.Pod)) {
+	for i := range pods {
+		if p := &pods[i]; keep(p.Namespace) && MeshedPod(p) && runningPod(p) {
+			each(p)
+		}
+	}
+}
+
+func comparePodRefs(a, b PodRef) int {
+	return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
 }
 
 // classifyExtensions sorts the extensions' meshed, running pods by owner
@@ -210,36 +229,29 @@ func classifyExtensions(s *Snapshot, cfg *Config, hash string) dataPlaneView {
 func classifyPods(s *Snapshot, pods []corev1.Pod, keep func(ns string) bool, cfg *Config, hash string) dataPlaneView {
 	v := dataPlaneView{stale: map[Ref]staleInfo{}, current: map[Ref]bool{}}
 	rss := IndexReplicaSets(s.ReplicaSets)
-	for i := range pods {
-		p := &pods[i]
-		if !keep(p.Namespace) || !MeshedPod(p) || !runningPod(p) {
-			continue
-		}
+	eachJudgedPod(pods, keep, func(p *corev1.Pod) {
 		podHash := p.Annotations[AnnotationProxyTrustRoot]
 		ref, ok, reason := ResolveOwner(p, rss, cfg.ArgoRollouts)
-		if podHash == hash {
+		switch {
+		case podHash == hash:
 			if ok {
 				v.current[ref] = true
 			}
-			continue
-		}
-		if !ok {
+		case !ok:
 			v.unmanaged = append(v.unmanaged, PodRef{Namespace: p.Namespace, Name: p.Name, Owner: ownerString(p), Reason: reason})
-			continue
+		default:
+			si := v.stale[ref]
+			si.pods++
+			if si.hash == "" || podHash < si.hash {
+				si.hash = podHash // the smallest, so the report is deterministic
+			}
+			v.stale[ref] = si
 		}
-		si := v.stale[ref]
-		si.pods++
-		if si.hash == "" || podHash < si.hash {
-			si.hash = podHash // the smallest, so the report is deterministic
-		}
-		v.stale[ref] = si
-	}
+	})
 	for ref := range v.stale {
 		delete(v.current, ref)
 	}
-	slices.SortFunc(v.unmanaged, func(a, b PodRef) int {
-		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
-	})
+	slices.SortFunc(v.unmanaged, comparePodRefs)
 	return v
 }
 
@@ -283,19 +295,13 @@ func ReplicaSetNamespaces(s *Snapshot, cfg *Config) []string {
 			out = append(out, p.Namespace)
 		}
 	}
-	for i := range s.Pods {
-		p := &s.Pods[i]
-		if !inScope(p.Namespace, s.DataPlaneNamespaces, cfg) || !MeshedPod(p) || !runningPod(p) || p.Annotations[AnnotationProxyTrustRoot] == hash {
-			continue
-		}
-		add(p)
-	}
-	for i := range s.ExtensionPods {
-		p := &s.ExtensionPods[i]
-		if cfg.IsExtension(p.Namespace) && MeshedPod(p) && runningPod(p) && p.Annotations[AnnotationProxyTrustRoot] != hash {
+	addStale := func(p *corev1.Pod) {
+		if p.Annotations[AnnotationProxyTrustRoot] != hash {
 			add(p)
 		}
 	}
+	eachJudgedPod(s.Pods, s.inDataPlane(cfg), addStale)
+	eachJudgedPod(s.ExtensionPods, cfg.IsExtension, addStale)
 	for i := range s.MeshPods {
 		p := &s.MeshPods[i]
 		if inject, ok := s.MeshNamespaces[p.Namespace]; ok && runningPod(p) && WantsProxy(p, inject) != HasProxy(p) {
@@ -372,9 +378,7 @@ func Decide(s *Snapshot, cfg *Config, budget int) Plan {
 
 	v := classify(s, cfg, hash)
 	p.Unmanaged = append(v.unmanaged, ext.unmanaged...)
-	slices.SortFunc(p.Unmanaged, func(a, b PodRef) int {
-		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
-	})
+	slices.SortFunc(p.Unmanaged, comparePodRefs)
 	p.CurrentDataPlane = len(v.current)
 	found := map[Ref]Workload{}
 	for _, w := range s.Workloads {
