@@ -37,8 +37,6 @@ type IssuerHistory struct {
 	// under the active anchor only. Zero when the kept requests cannot
 	// tell: all chain to the active anchor and older ones were deleted.
 	Since time.Time
-	// Oldest is the oldest signed request kept.
-	Oldest *Issuance
 }
 
 // ReadIssuerHistory orders the requests by revision and finds, by
@@ -51,7 +49,7 @@ func ReadIssuerHistory(requests []Issuance, anchors []Anchor) IssuerHistory {
 	if len(signed) == 0 {
 		return h
 	}
-	h.Newest, h.Oldest = &signed[len(signed)-1], &signed[0]
+	h.Newest = &signed[len(signed)-1]
 	h.Active = chainsTo(h.Newest.Chain, anchors)
 	if h.Active < 0 {
 		return h

@@ -58,7 +58,7 @@ func newStatusCommandWith(streams cli.IOStreams, version string, connect connect
 			}
 			if f.proxyLifetime <= 0 {
 				// Zero would make removing an anchor look safe at once.
-				return cli.Usage(fmt.Errorf("--proxy-certificate-lifetime %s: must be positive: spec.identityIssuer.issuanceLifetime plus clockSkewAllowance", f.proxyLifetime))
+				return cli.Usage(fmt.Errorf("--%s %s: must be positive: spec.identityIssuer.issuanceLifetime plus clockSkewAllowance", flagProxyLifetime, f.proxyLifetime))
 			}
 			dyn, _, err := connect(f.kubeconfig, f.kubeContext, "mtlsgen-status/"+version)
 			if err != nil {
@@ -86,7 +86,7 @@ func newStatusCommandWith(streams cli.IOStreams, version string, connect connect
 			hash := restarter.TrustRootsHash(bundle)
 			o := &restarter.Observation{
 				Now: now(), BundleHash: hash, BundleVersion: version, Anchors: anchors,
-				Status: st, Certificates: certs, ProxyLifetime: f.proxyLifetime, ProxyLifetimeFrom: "--proxy-certificate-lifetime",
+				Status: st, Certificates: certs, ProxyLifetime: f.proxyLifetime, ProxyLifetimeFrom: "--" + flagProxyLifetime,
 			}
 			if !cmd.Flags().Changed(flagProxyLifetime) {
 				// What Linkerd was installed with, rather than a default
