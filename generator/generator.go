@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"unicode"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -117,7 +116,7 @@ func RenderAll(m *v1alpha1.MeshTLS, opts Options) ([]Object, error) {
 // YAML of its own into the output.
 func CheckOptions(m *v1alpha1.MeshTLS, opts Options) error {
 	if opts.Cluster != "" && m.Spec.ArgoCD.ClusterSelector != nil {
-		if i := strings.IndexFunc(opts.Cluster, func(r rune) bool { return !unicode.IsPrint(r) }); i >= 0 || len(opts.Cluster) > maxClusterName {
+		if v1alpha1.HasControl(opts.Cluster) || len(opts.Cluster) > maxClusterName {
 			return fmt.Errorf("cluster %q: a cluster name must be at most %d bytes of printable characters (no line break, tab or other control character)", opts.Cluster, maxClusterName)
 		}
 	}

@@ -31,11 +31,14 @@ func validateChartVersion(v string, p *field.Path) field.ErrorList {
 // hasSpaceOrControl reports a whitespace or control character (a line
 // break, a tab, NUL, U+2028...).
 func hasSpaceOrControl(s string) bool {
-	return strings.ContainsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || !unicode.IsPrint(r) })
+	return strings.ContainsFunc(s, unicode.IsSpace) || HasControl(s)
 }
 
-func hasControl(s string) bool {
-	return strings.ContainsFunc(s, func(r rune) bool { return !unicode.IsPrint(r) && r != ' ' })
+// HasControl reports a character that is not printable (the ASCII space
+// is): a line break, a tab, NUL, U+2028... In a name that goes into YAML
+// or a comment, it could end the line and write YAML of its own.
+func HasControl(s string) bool {
+	return strings.ContainsFunc(s, func(r rune) bool { return !unicode.IsPrint(r) })
 }
 
 // validateArgoCDText checks the Argo CD fields that are free text.
@@ -53,7 +56,7 @@ func validateArgoCDText(a *ArgoCDSpec, p *field.Path) field.ErrorList {
 		el = append(el, field.Invalid(p.Child("targetRevision"), r, "must be a branch, tag or commit, without spaces or control characters"))
 	}
 	for _, f := range []struct{ name, value string }{{"path", a.Path}, {"specFile", a.SpecFile}} {
-		if hasControl(f.value) {
+		if HasControl(f.value) {
 			el = append(el, field.Invalid(p.Child(f.name), f.value, "must not hold a line break or another control character"))
 		}
 	}
