@@ -244,10 +244,10 @@ func certificateRules(s *v1alpha1.MeshTLSSpec) []monitoringv1.Rule {
 }
 
 // issuerLoadGrace is how long past the identity issuer's renewal time an
-// identity controller may still sign with the old issuer: it reloads the
-// issuer from its mounted Secret, which the kubelet refreshes a minute or
-// two after cert-manager renews it.
-const issuerLoadGrace = 10 * time.Minute
+// identity controller may still sign with the old issuer before the alert
+// counts: twice the reload allowance status works with, so a slow kubelet
+// sync pages no one.
+const issuerLoadGrace = 2 * IdentityIssuerReloadAllowance
 
 // issuerLoadedRule fires when an identity controller signs with an issuer
 // that should have been replaced: less than renewBefore (less the grace) is
