@@ -174,7 +174,7 @@ func checkIdentityIssuer(c *cluster) []Finding {
 					crt.usages, crt.issuerGroup, crt.issuerName),
 				"add cert sign and crl sign to usages"))
 		}
-		if ekus := extendedUsages(crt.usages); len(ekus) > 0 && !slices.Contains(ekus, "server auth") && !slices.Contains(ekus, "any") {
+		if lacksServerAuth(crt.usages) {
 			out = append(out, at(RuleIssuerNoServerAuth, d, "spec.usages",
 				fmt.Sprintf("usages %v list extended key usages without server auth: Linkerd's identity controller refuses an issuer that does not allow server auth (pkg/tls/cred.go verifies with Go's defaults)", crt.usages),
 				"add server auth to usages (Linkerd's issuers carry server auth and client auth)"))
@@ -221,9 +221,9 @@ func checkAnchors(c *cluster) []Finding {
 	for _, a := range c.anchors() {
 		// Go's verification, which Linkerd's identity controller and
 		// proxies use, asks every certificate of a chain for server auth.
-		if ekus := extendedUsages(a.usages); len(ekus) > 0 && !slices.Contains(ekus, "server auth") && !slices.Contains(ekus, "any") {
+		if lacksServerAuth(a.usages) {
 			out = append(out, at(RuleIssuerNoServerAuth, a.doc, "spec.usages",
-				fmt.Sprintf("anchor %s lists extended key usages %v without server auth: Go's verification asks every certificate of the chain for it, so the identity issuer signed under it is refused", a.name, ekus),
+				fmt.Sprintf("anchor %s lists extended key usages %v without server auth: Go's verification asks every certificate of the chain for it, so the identity issuer signed under it is refused", a.name, extendedUsages(a.usages)),
 				"add server auth to usages, or list no extended usage (cert sign and crl sign are enough for an anchor)"))
 		}
 		if a.rotatesKey() && sources <= 1 {
@@ -264,6 +264,14 @@ func checkAnchors(c *cluster) []Finding {
 // add its dependencies to mtlsgen's start-up.
 var extendedKeyUsages = []string{"any", "server auth", "client auth", "code signing", "email protection", "s/mime",
 	"ipsec end system", "ipsec tunnel", "ipsec user", "timestamping", "ocsp signing", "microsoft sgc", "netscape sgc"}
+
+// lacksServerAuth reports usages that list extended key usages, none of
+// them server auth or any: Go's default verification then refuses the
+// certificate in a chain.
+func lacksServerAuth(usages []string) bool {
+	ekus := extendedUsages(usages)
+	return len(ekus) > 0 && !slices.Contains(ekus, "server auth") && !slices.Contains(ekus, "any")
+}
 
 // extendedUsages picks the extended key usages out of a Certificate's usages.
 func extendedUsages(usages []string) []string {

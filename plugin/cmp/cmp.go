@@ -24,6 +24,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -169,12 +170,7 @@ func RequestFromEnv(environ []string) (Request, error) {
 func pluginEnv(env map[string]string) (map[string]string, error) {
 	out := map[string]string{}
 	var errs []error
-	keys := make([]string, 0, len(env))
-	for k := range env {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(env)) {
 		suffix, ok := strings.CutPrefix(k, "ARGOCD_ENV_")
 		if !ok {
 			continue
