@@ -2,14 +2,7 @@ package kubecmd
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
-	"math/big"
 	"strings"
 	"testing"
 	"time"
@@ -32,6 +25,7 @@ import (
 	"github.com/mtlsgen/mtlsgen/generator"
 	"github.com/mtlsgen/mtlsgen/internal/cli"
 	"github.com/mtlsgen/mtlsgen/internal/load"
+	"github.com/mtlsgen/mtlsgen/internal/pkitest"
 	"github.com/mtlsgen/mtlsgen/internal/restarter"
 	"github.com/mtlsgen/mtlsgen/internal/restarter/cluster"
 	"github.com/mtlsgen/mtlsgen/internal/testutil"
@@ -243,7 +237,11 @@ func TestStatusCommand(t *testing.T) {
 				Conditions: []cmapi.CertificateRequestCondition{{Type: cmapi.CertificateRequestConditionReady, Status: cmmeta.ConditionTrue}},
 			}})
 	}
-	otherCA := selfSignedPEM(t, "root-2025.linkerd.cluster.local")
+	ca, err := pkitest.NewCA("root-2025.linkerd.cluster.local", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherCA := string(ca.TLSCrt)
 	strayIssuer := request(generator.IdentityIssuerName, "3", "issuer-uid", otherCA)
 	unrelated := []runtime.Object{
 		request("linkerd-proxy-injector", "1", "injector-uid", otherCA),
@@ -285,20 +283,4 @@ func TestStatusCommand(t *testing.T) {
 			}
 		})
 	}
-}
-
-// selfSignedPEM is a throwaway self-signed CA certificate.
-func selfSignedPEM(t testing.TB, cn string) string {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: cn},
-		NotBefore: fixedNow().Add(-time.Hour), NotAfter: fixedNow().Add(time.Hour), IsCA: true, BasicConstraintsValid: true}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
 }
