@@ -112,6 +112,16 @@ type Input struct {
 	Values []*Values
 	// Problems are inputs that could not be read (MTLS000).
 	Problems []Finding
+	// Specs are the MeshTLS specs found among the manifests: check reads
+	// what a spec renders, not the spec, so they are set aside rather than
+	// checked as objects nothing else refers to.
+	Specs []SpecRef
+}
+
+// SpecRef is where a MeshTLS spec starts.
+type SpecRef struct {
+	File string
+	Line int
 }
 
 var (
@@ -119,6 +129,9 @@ var (
 	pathCluster   = regexp.MustCompile(`(?:^|/)clusters/([^/]+)/`)
 	separator     = regexp.MustCompile(`(?m)^---[ \t]*(?:#.*)?$`)
 )
+
+// StdinName names standard input in findings.
+const StdinName = "<stdin>"
 
 // ReadPaths reads files, directories (recursively: *.yaml, *.yml, *.json)
 // and "-" (stdin).
@@ -129,7 +142,7 @@ func ReadPaths(in *Input, paths []string, stdin io.Reader) error {
 			if err != nil {
 				return err
 			}
-			in.AddManifests("<stdin>", raw)
+			in.AddManifests(StdinName, raw)
 			continue
 		}
 		info, err := os.Stat(p)
@@ -199,6 +212,10 @@ func (in *Input) AddManifests(file string, raw []byte) {
 			continue
 		}
 		d := &Doc{File: file, Line: chunk.line + root.Line - 1, Cluster: c, Obj: m, pos: map[string]int{}}
+		if d.Group() == v1alpha1.GroupName {
+			in.Specs = append(in.Specs, SpecRef{file, d.Line})
+			continue
+		}
 		positions(root, "", chunk.line-1, d.pos)
 		if kind, _ := m["kind"].(string); kind == "List" {
 			// kubectl's List: check each item (line numbers of the items).

@@ -79,6 +79,17 @@ func runCheck(streams IOStreams, version string, paths []string, f *checkFlags) 
 		}
 		in.AddValues(file, chart, raw)
 	}
+	if len(in.Docs) == 0 && len(in.Problems) == 0 && len(f.values) == 0 && len(in.Specs) > 0 {
+		// "no findings" would read as a verdict on the spec.
+		s, arg := in.Specs[0], in.Specs[0].File
+		if arg == check.StdinName {
+			arg = "-"
+		}
+		return fmt.Errorf("nothing to check: %s:%d is a MeshTLS spec, and check reads manifests: validate it with `mtlsgen validate %s`, and check what it renders with `mtlsgen render %[3]s | mtlsgen check -`", s.File, s.Line, arg)
+	}
+	for _, s := range in.Specs {
+		fmt.Fprintf(streams.ErrOut, "mtlsgen check: %s:%d: skipped a MeshTLS spec (check reads what it renders; `mtlsgen validate` reads the spec)\n", s.File, s.Line)
+	}
 	if len(in.Docs) == 0 && len(in.Problems) == 0 && len(f.values) == 0 {
 		// A wrong path in a CI job (an empty directory, a directory of
 		// other files) must not pass for a clean check.

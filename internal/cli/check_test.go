@@ -109,6 +109,28 @@ func TestCheck_nothingToCheck(t *testing.T) {
 	}
 }
 
+// A spec given to check is not judged as if it were the manifests: alone it
+// is "nothing to check" with the commands that do read it; among manifests
+// it is skipped with a note, and the manifests are checked.
+func TestCheck_specIsNotAManifest(t *testing.T) {
+	spec, err := os.ReadFile(filepath.Join("..", "..", "examples", "dev.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := run(t, string(spec), "check", "-")
+	if want := "`mtlsgen render - | mtlsgen check -`"; code != ExitInvalid || !strings.Contains(errOut, "nothing to check: <stdin>:") || !strings.Contains(errOut, want) || out != "" {
+		t.Errorf("spec alone: exit %d, stdout %q, stderr %q; want exit %d and %s", code, out, errOut, ExitInvalid, want)
+	}
+	rendered, _, code := run(t, string(spec), "render", "-")
+	if code != 0 {
+		t.Fatalf("render exit %d", code)
+	}
+	out, errOut, code = run(t, string(spec)+"\n---\n"+rendered, "check", "-")
+	if code != 0 || !strings.Contains(out, "no findings") || strings.Contains(out, "MeshTLS") || !strings.Contains(errOut, "skipped a MeshTLS spec") {
+		t.Errorf("spec among manifests: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}
+
 // Input that does not parse is a finding (MTLS000) with its line, not
 // "nothing to check".
 func TestCheck_unparseableIsAFinding(t *testing.T) {
