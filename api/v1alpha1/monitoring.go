@@ -137,9 +137,10 @@ func (m *MonitoringSpec) CertificateNamespaceLabelOrDefault() string {
 // leap-day schedules.
 const scheduleHorizon = 8 * 366 * 24 * time.Hour
 
-// scheduleEpoch is where the search starts: a fixed instant, so the result
-// does not depend on when mtlsgen runs.
-var scheduleEpoch = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+// scheduleEpochYear is when the search starts, at midnight on 1 January in
+// the schedule's zone: a fixed date, so the result does not depend on when
+// mtlsgen runs.
+const scheduleEpochYear = 2025
 
 // ErrScheduleNeverRuns is returned by ScheduleGap for a schedule that
 // parses but names no date that exists, such as "0 0 30 2 *": a CronJob
@@ -157,44 +158,73 @@ func LongestScheduleGap(schedule string) time.Duration {
 
 // ScheduleGap is LongestScheduleGap with the reason when there is no gap:
 // the parse error, or ErrScheduleNeverRuns.
+func ScheduleGap(schedule string) (time.Duration, error) {
+	return ScheduleGapIn(schedule, "")
+}
+
+// ScheduleGapIn is ScheduleGap for a CronJob whose spec.timeZone is
+// timeZone ("" for UTC). The CronJob controller reads the schedule as
+// "TZ=ZONE SCHEDULE", with the cron library used here, so across a daylight
+// saving change a run can be skipped (02:30 on the night clocks jump from
+// 02:00 to 03:00) or repeated: a daily schedule can then wait 47 hours.
 //
 // It walks the schedule day by day, not run by run: every day a five-field
-// schedule runs, it runs at the same times (in UTC), so the times of the
+// schedule runs, it runs at the same times of day, so the times of the
 // first such day give the gaps within a day, and one step per day from the
-// day's last run to the next day's first gives the gaps between days. A
-// schedule every few minutes on a few days of the month thus shows its gap
-// of weeks, whatever the number of runs in between.
-func ScheduleGap(schedule string) (time.Duration, error) {
-	s, err := cron.ParseStandard(schedule)
+// day's last run to the next day's first gives the gaps between days. Days
+// on which the zone's offset changes are walked run by run. A schedule
+// every few minutes on a few days of the month thus shows its gap of weeks,
+// whatever the number of runs in between.
+func ScheduleGapIn(schedule, timeZone string) (time.Duration, error) {
+	spec := schedule
+	if timeZone != "" {
+		spec = "TZ=" + timeZone + " " + schedule
+	}
+	s, err := cron.ParseStandard(spec)
 	if err != nil {
 		return 0, err
 	}
 	if every, ok := s.(cron.ConstantDelaySchedule); ok {
 		return every.Delay, nil // @every: no calendar
 	}
+	loc := time.UTC
+	if ss, ok := s.(*cron.SpecSchedule); ok && ss.Location != time.Local {
+		loc = ss.Location // TZ= or CRON_TZ=, in timeZone or the schedule
+	}
 	// A schedule that names no day, month or weekday repeats every day, and
 	// one that names only weekdays every week: scanning two periods finds
-	// its longest gap (wrap-around included) without years of days.
+	// its longest gap (wrap-around included) without years of days. In a
+	// zone other than UTC, a year, for its daylight saving changes.
 	horizon := scheduleHorizon
 	if f := strings.Fields(schedule); len(f) == 5 && f[2] == "*" && f[3] == "*" {
 		horizon = 2 * 24 * time.Hour
 		if f[4] != "*" {
 			horizon = 15 * 24 * time.Hour
 		}
+		if loc != time.UTC {
+			horizon += 366 * 24 * time.Hour
+		}
 	}
-	end := scheduleEpoch.Add(horizon)
+	epoch := time.Date(scheduleEpochYear, 1, 1, 0, 0, 0, 0, loc)
+	end := epoch.Add(horizon)
 	// cron's Next looks five years ahead and returns the zero time when
 	// nothing matches: longer than any date that exists takes to come
 	// round (29 February, every four years). From a second before
 	// midnight, so that the first day's runs are all there.
-	first := s.Next(scheduleEpoch.Add(-time.Second))
+	first := s.Next(epoch.Add(-time.Second))
 	if first.IsZero() {
 		return 0, ErrScheduleNeverRuns
 	}
+	first = first.In(loc)
 	longest, span := dayGaps(s, first)
 	days := 0
 	for day := first; ; days++ {
 		last := day.Add(span)
+		if offsetChanges(day) {
+			within, daySpan := dayGaps(s, day)
+			longest = max(longest, within)
+			last = day.Add(daySpan)
+		}
 		next := s.Next(last) // the first run of the next day it runs
 		if next.IsZero() || next.After(end) {
 			break
@@ -206,6 +236,16 @@ func ScheduleGap(schedule string) (time.Duration, error) {
 		return horizon, nil // it runs on one day only: the gap is longer than we looked
 	}
 	return longest, nil
+}
+
+// offsetChanges reports whether t's zone changes its offset from UTC
+// between the start of the day before t's and the start of the day after:
+// on such a day a schedule's runs are not at the usual instants.
+func offsetChanges(t time.Time) bool {
+	y, m, d := t.Date()
+	_, before := time.Date(y, m, d-1, 0, 0, 0, 0, t.Location()).Zone()
+	_, after := time.Date(y, m, d+1, 0, 0, 0, 0, t.Location()).Zone()
+	return before != after
 }
 
 // dayGaps returns the longest gap between the runs of s on the day of its

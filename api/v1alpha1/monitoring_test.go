@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/robfig/cron/v3"
+
 	_ "github.com/mtlsgen/mtlsgen/internal/testutil"
 )
 
@@ -50,6 +52,63 @@ func TestScheduleGap(t *testing.T) {
 	if _, err := ScheduleGap("not a schedule"); err == nil || errors.Is(err, ErrScheduleNeverRuns) {
 		t.Errorf("not a schedule: %v, want a parse error", err)
 	}
+}
+
+// In a zone with daylight saving, the CronJob controller's cron library
+// skips a run that falls in the hour clocks jump over and repeats one in the
+// hour they go back over: a daily run at 02:30 in New York then waits 47
+// hours in March. Zones without daylight saving, and runs outside those
+// hours, keep their gap.
+func TestScheduleGapIn(t *testing.T) {
+	for _, tc := range []struct {
+		schedule, zone string
+		want           time.Duration
+	}{
+		{"30 2 * * *", "America/New_York", 47 * time.Hour},
+		{"30 2 * * *", "Europe/Berlin", 47 * time.Hour},
+		{"30 2 * * *", "", 24 * time.Hour},
+		{"30 2 * * *", "Etc/UTC", 24 * time.Hour},
+		{"30 2 * * *", "Asia/Tokyo", 24 * time.Hour},
+		{"30 4 * * *", "America/New_York", 25 * time.Hour}, // 04:30 EST to 04:30 EDT is 23h, back is 25h
+		{"*/30 * * * *", "America/New_York", 30 * time.Minute},
+		{"0 */6 * * *", "Europe/Berlin", 7 * time.Hour}, // 00:00 to 06:00 the night clocks go back
+		{"0 2 * * 0", "Europe/Berlin", 14*24*time.Hour - time.Hour}, // clocks jump from 02:00 on a Sunday
+		{"0 4 * * 0", "Europe/Berlin", 7*24*time.Hour + time.Hour},
+		{"30 2 * * 0", "America/New_York", 14*24*time.Hour - time.Hour}, // the Sunday it is skipped
+		{"0 0 1 * *", "Europe/Berlin", 31*24*time.Hour + time.Hour},     // October has 31 days and an extra hour
+		{"30 2 * * *", "CRON_TZ=bad", 0},
+	} {
+		got, err := ScheduleGapIn(tc.schedule, tc.zone)
+		if got != tc.want || (err != nil) != (tc.want == 0) {
+			t.Errorf("%q in %q: %s, %v; want %s", tc.schedule, tc.zone, got, err, tc.want)
+		}
+		if err == nil && tc.want < 30*24*time.Hour {
+			if walked := walkedGap(t, tc.schedule, tc.zone); walked != got {
+				t.Errorf("%q in %q: %s, but run by run over the year %s", tc.schedule, tc.zone, got, walked)
+			}
+		}
+	}
+}
+
+// walkedGap is the longest gap between runs of schedule in zone over 2025,
+// walked run by run: slow, and what ScheduleGapIn's day steps must equal.
+func walkedGap(t *testing.T, schedule, zone string) time.Duration {
+	t.Helper()
+	if zone != "" {
+		schedule = "TZ=" + zone + " " + schedule
+	}
+	s, err := cron.ParseStandard(schedule)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var longest time.Duration
+	end := time.Date(2026, 1, 15, 0, 0, 0, 0, time.UTC)
+	for prev := s.Next(time.Date(2024, 12, 31, 0, 0, 0, 0, time.UTC)); prev.Before(end); {
+		next := s.Next(prev)
+		longest = max(longest, next.Sub(prev))
+		prev = next
+	}
+	return longest
 }
 
 // Thresholds derive from renewBefore, within their bounds, unless set; the

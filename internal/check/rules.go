@@ -122,7 +122,7 @@ var (
 		"Linked clusters must share a trust anchor; bundles with different anchors make cross-cluster mTLS fail. Publish the same anchors in every cluster."}
 
 	RuleCadence = &Rule{"MTLS090", "Restarts too rare for an automatically renewed anchor", Warning, 0,
-		"When an anchor renews on its own, every workload must restart onto the new bundle before the identity issuer is re-signed under the new key (within the issuer's duration minus renewBefore). Restart more often than that (a restart job that is suspended, or whose schedule never fires, restarts nothing), or keep anchor keys (rotationPolicy: Never)."}
+		"When an anchor renews on its own, every workload must restart onto the new bundle before the identity issuer is re-signed under the new key (within the issuer's duration minus renewBefore). Restart more often than that (a restart job that is suspended, or whose schedule never fires, restarts nothing; the gap between runs is counted in the CronJob's timeZone, where a daylight saving change can skip a run), or keep anchor keys (rotationPolicy: Never)."}
 
 	RulePrivateKey = &Rule{"MTLS099", "Private key in the manifests", Error, 7,
 		"A private key in git is a key everyone with read access holds. Let cert-manager make keys in the cluster; deliver your own CA keypair with External Secrets."}

@@ -6,6 +6,10 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	// The CronJob controller judges spec.timeZone with the zone database
+	// built into kube-controller-manager; check carries one too, so that
+	// MTLS090 says the same on a machine (or image) without one.
+	_ "time/tzdata"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -145,11 +149,16 @@ func checkCadence(c *cluster) []Finding {
 		if d.Group() != "batch" || d.Kind() != "CronJob" || !strings.Contains(d.Name(), "restart") {
 			continue
 		}
-		schedule := str(d.Obj, "spec", "schedule")
+		schedule, zone := str(d.Obj, "spec", "schedule"), str(d.Obj, "spec", "timeZone")
 		// The spec's own computation: it scans years, so yearly and leap-day
-		// schedules show their gaps. A schedule that does not parse is the
-		// API server's to reject, not a cadence.
-		gap, err := v1alpha1.ScheduleGap(schedule)
+		// schedules show their gaps, and in the CronJob's time zone, so a
+		// run skipped by a daylight saving change counts. A schedule or zone
+		// that does not parse is the API server's to reject, not a cadence.
+		gap, err := v1alpha1.ScheduleGapIn(schedule, zone)
+		every := gap.String() + " at most"
+		if zone != "" {
+			every += " (in time zone " + zone + ")"
+		}
 		switch {
 		case get(d.Obj, "spec", "suspend") == true:
 			out = append(out, at(RuleCadence, d, "spec.suspend",
@@ -163,8 +172,8 @@ func checkCadence(c *cluster) []Finding {
 				fmt.Sprintf("use a schedule that runs at least every %s, or set rotationPolicy: Never on the anchor and rotate explicitly", window)))
 		case err == nil && gap > window:
 			out = append(out, at(RuleCadence, d, "spec.schedule",
-				fmt.Sprintf("restarts every %s at most, but anchor %s renews with a new key and the identity issuer is re-signed under it within %s: workloads still holding the old bundle then reject the new certificates",
-					gap, rotating[0].doc.Ref(), window),
+				fmt.Sprintf("restarts every %s, but anchor %s renews with a new key and the identity issuer is re-signed under it within %s: workloads still holding the old bundle then reject the new certificates",
+					every, rotating[0].doc.Ref(), window),
 				fmt.Sprintf("run at least every %s, or set rotationPolicy: Never on the anchor and rotate explicitly", window)))
 		}
 	}

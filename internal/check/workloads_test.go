@@ -64,6 +64,29 @@ func TestCheckCadence_rareSchedules(t *testing.T) {
 	}
 }
 
+// The gap is the CronJob controller's, in the CronJob's timeZone: a daily
+// run at 02:30 in New York is skipped the night clocks jump to 03:00.
+func TestCheckCadence_timeZone(t *testing.T) {
+	for zone, want := range map[string]string{
+		"":                 "restarts every 24h0m0s at most, but",
+		"Etc/UTC":          "restarts every 24h0m0s at most (in time zone Etc/UTC), but",
+		"America/New_York": "restarts every 47h0m0s at most (in time zone America/New_York), but",
+		"Not/AZone":        "", // the API server refuses it
+	} {
+		lines := `schedule: "30 2 * * *"`
+		if zone != "" {
+			lines += "\n  timeZone: " + zone
+		}
+		var got []string
+		for _, f := range Run(cadenceSpec(t, lines), Options{}) {
+			got = append(got, f.Message)
+		}
+		if want == "" && len(got) > 0 || want != "" && (len(got) != 1 || !strings.HasPrefix(got[0], want)) {
+			t.Errorf("timeZone %q: got %q, want one finding starting %q", zone, got, want)
+		}
+	}
+}
+
 // A suspended restart job runs on no schedule at all.
 func TestCheckCadence_suspended(t *testing.T) {
 	fs := Run(cadenceSpec(t, "schedule: \"0 */6 * * *\"\n  suspend: true"), Options{})
