@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -72,6 +73,10 @@ func ReadLock(path string) (*Lock, error) {
 	if errors.Is(err, os.ErrNotExist) {
 		return &Lock{APIVersion: lockAPIVersion, Kind: lockKind}, nil
 	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return nil, fmt.Errorf("%s: %w", path, pe.Err) // "adir: is a directory"
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -83,7 +88,7 @@ func ReadLock(path string) (*Lock, error) {
 func ParseLock(name string, raw []byte) (*Lock, error) {
 	var l Lock
 	if err := yaml.UnmarshalStrict(raw, &l); err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return nil, fmt.Errorf("%s: not a lock file as `mtlsgen charts pull` writes it: %s", name, decodeReason(err))
 	}
 	var errs []error
 	if l.APIVersion != lockAPIVersion || l.Kind != lockKind {
@@ -177,4 +182,15 @@ func writeAtomic(path string, b []byte) error {
 		return err
 	}
 	return nil
+}
+
+// decodeReason is what a sigs.k8s.io/yaml error says without the layers it
+// went through ("error converting YAML to JSON: yaml: line 1: ..." says
+// "line 1: ..."), so that the file and the reason read as one message.
+func decodeReason(err error) string {
+	msg := err.Error()
+	for _, layer := range []string{"error converting YAML to JSON: ", "error unmarshaling JSON: ", "while decoding JSON: ", "yaml: ", "json: "} {
+		msg = strings.TrimPrefix(msg, layer)
+	}
+	return strings.NewReplacer("Go value of type charts.Lock", "a lock file", "Go struct field Lock.", "field ").Replace(msg)
 }

@@ -73,7 +73,9 @@ kind: ChartLock
 func TestLock_problems(t *testing.T) {
 	head := "apiVersion: mtlsgen.dev/v1alpha1\nkind: ChartLock\n"
 	for name, tc := range map[string]struct{ in, want string }{
-		"unknown field": {head + "charts: []\nextra: 1\n", `mtlsgen.lock: error unmarshaling JSON: while decoding JSON: json: unknown field "extra"`},
+		"unknown field": {head + "charts: []\nextra: 1\n", "mtlsgen.lock: not a lock file as `mtlsgen charts pull` writes it: unknown field \"extra\""},
+		"not YAML":      {"x: [\n", "mtlsgen.lock: not a lock file as `mtlsgen charts pull` writes it: line 1: did not find expected node content"},
+		"a list":        {"- a\n", "mtlsgen.lock: not a lock file as `mtlsgen charts pull` writes it: cannot unmarshal array into a lock file"},
 		"wrong kind":    {"apiVersion: v1\nkind: ConfigMap\ncharts: []\n", `mtlsgen.lock: apiVersion "v1", kind "ConfigMap": want mtlsgen.dev/v1alpha1, ChartLock (a lock file mtlsgen charts pull wrote)`},
 		"bad digest": {head + "charts:\n- {repo: r, chart: c, version: '1', digest: md5:00}\n",
 			`mtlsgen.lock: charts[0].digest: "md5:00" must be sha256: followed by 64 lowercase hex digits`},
@@ -91,6 +93,10 @@ func TestLock_problems(t *testing.T) {
 	l, err := charts.ReadLock(filepath.Join(t.TempDir(), "absent.lock"))
 	if err != nil || len(l.Charts) != 0 {
 		t.Errorf("a missing lock file is an empty lock: %v %v", l, err)
+	}
+	dir := t.TempDir()
+	if _, err := charts.ReadLock(dir); err == nil || err.Error() != dir+": is a directory" {
+		t.Errorf("a directory as the lock file: %v", err)
 	}
 }
 

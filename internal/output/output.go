@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -226,6 +227,24 @@ func (s *dirSink) checkInterrupted() error {
 	return nil
 }
 
+// checkNotWorkingDir refuses a target that is the working directory or
+// holds it: the tree is replaced by renaming, and "." cannot be renamed
+// (the shell would be left in a deleted directory if it could).
+func checkNotWorkingDir(target string) error {
+	abs, err := filepath.Abs(target)
+	if err != nil {
+		return err
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return nil // nothing to compare with; the rename will tell
+	}
+	if wd == abs || strings.HasPrefix(wd, abs+string(filepath.Separator)) || abs == string(filepath.Separator) {
+		return fmt.Errorf("output directory %s: is the working directory or holds it, and a render replaces the directory whole: name a directory of its own, such as rendered", target)
+	}
+	return nil
+}
+
 func newDirSink(target string) (*dirSink, error) {
 	target = filepath.Clean(target)
 	// A symbolic link names the tree to replace, not itself: the rename
@@ -241,13 +260,21 @@ func newDirSink(target string) (*dirSink, error) {
 	if err := checkReplaceable(target); err != nil {
 		return nil, err
 	}
+	if err := checkNotWorkingDir(target); err != nil {
+		return nil, err
+	}
 	parent := filepath.Dir(target)
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return nil, err
 	}
 	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(target)+".tmp-")
 	if err != nil {
-		return nil, err
+		// The temporary name means nothing to the user; the place does.
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, fmt.Errorf("output directory %s: cannot write the new tree next to it, in %s: %w", target, parent, err)
 	}
 	// MkdirTemp makes it private; renamed into place, it is the output
 	// directory, as readable as the directories made under it.

@@ -122,3 +122,55 @@ func TestDirSink_symlinkedOutput(t *testing.T) {
 		t.Errorf("the link's target holds %q (%v), want the second render", got, err)
 	}
 }
+
+// A render into the working directory (or a directory holding it) is
+// refused before anything is written: the tree is replaced by renaming, and
+// "." cannot be renamed. A directory beside it is fine.
+func TestDirSink_workingDirectory(t *testing.T) {
+	root := t.TempDir()
+	work := filepath.Join(root, "rendered", "clusters")
+	if err := os.MkdirAll(work, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{work, filepath.Dir(work)} { // earlier renders, so replaceable
+		if err := os.WriteFile(filepath.Join(d, markerFile), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Chdir(work)
+	for _, dir := range []string{".", "..", work, filepath.Dir(work)} {
+		s, err := newDirSink(dir)
+		if err == nil {
+			s.Abort()
+			t.Errorf("%s: accepted", dir)
+			continue
+		}
+		if !strings.Contains(err.Error(), "is the working directory or holds it") {
+			t.Errorf("%s: %v", dir, err)
+		}
+	}
+	s, err := newDirSink(filepath.Join(root, "beside"))
+	if err != nil {
+		t.Fatalf("a directory beside the working one: %v", err)
+	}
+	s.Abort()
+	if entries, _ := os.ReadDir(root); len(entries) != 1 {
+		t.Errorf("a refused render left %d entries next to the working directory", len(entries))
+	}
+}
+
+// A parent the user cannot write to is named, not the temporary tree mtlsgen
+// would have made in it.
+func TestDirSink_unwritableParent(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root writes anywhere")
+	}
+	parent := filepath.Join(t.TempDir(), "ro")
+	if err := os.Mkdir(parent, 0o555); err != nil {
+		t.Fatal(err)
+	}
+	_, err := newDirSink(filepath.Join(parent, "out"))
+	if err == nil || !strings.Contains(err.Error(), "in "+parent+": permission denied") || strings.Contains(err.Error(), ".tmp-") {
+		t.Errorf("got %v", err)
+	}
+}
