@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -110,7 +111,22 @@ func (c Cache) Put(file string) (string, error) {
 // an archive into place is a rename on the same file system.
 func (c Cache) TempDir() (string, error) {
 	if err := os.MkdirAll(c.Dir, 0o755); err != nil {
-		return "", err
+		return "", fmt.Errorf("chart cache %s: %w (set --cache DIR or XDG_CACHE_HOME)", c.Dir, unwrapPath(err))
 	}
-	return os.MkdirTemp(c.Dir, "pull-")
+	dir, err := os.MkdirTemp(c.Dir, "pull-")
+	if err != nil {
+		return "", fmt.Errorf("chart cache %s: %w (set --cache DIR or XDG_CACHE_HOME)", c.Dir, unwrapPath(err))
+	}
+	return dir, nil
+}
+
+// unwrapPath is a file system error without the operation and path, for a
+// message that names the path in the user's terms: "mkdir /root/.cache:
+// permission denied" becomes "permission denied".
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }

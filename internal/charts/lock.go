@@ -5,7 +5,6 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -73,12 +72,8 @@ func ReadLock(path string) (*Lock, error) {
 	if errors.Is(err, os.ErrNotExist) {
 		return &Lock{APIVersion: lockAPIVersion, Kind: lockKind}, nil
 	}
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return nil, fmt.Errorf("%s: %w", path, pe.Err) // "adir: is a directory"
-	}
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", path, unwrapPath(err)) // "adir: is a directory"
 	}
 	return ParseLock(path, raw)
 }

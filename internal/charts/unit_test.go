@@ -177,3 +177,17 @@ func TestFindPrivateKeys(t *testing.T) {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
+
+// A cache that cannot be made is named with the way to choose another, not
+// with the mkdir that failed.
+func TestCache_unusable(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "a-file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(file, "charts")
+	_, err := charts.Cache{Dir: dir}.TempDir()
+	if want := "chart cache " + dir + ": not a directory (set --cache DIR or XDG_CACHE_HOME)"; err == nil || err.Error() != want {
+		t.Errorf("got %v\nwant %s", err, want)
+	}
+}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"strings"
@@ -43,7 +44,7 @@ func newCheckCommand(streams IOStreams, version string) *cobra.Command {
 			return runCheck(streams, version, paths, f)
 		},
 	}
-	cmd.Flags().StringArrayVar(&f.values, "values", nil, "a Linkerd Helm values file (one document per chart, as render --only linkerd-values writes), or CHART=FILE (linkerd-crds, linkerd-control-plane, linkerd-viz, linkerd-multicluster, linkerd-jaeger); repeatable")
+	cmd.Flags().StringArrayVar(&f.values, "values", nil, "a Linkerd Helm values file (one document per chart, as render --only linkerd-values writes; - for standard input), or CHART=FILE (linkerd-crds, linkerd-control-plane, linkerd-viz, linkerd-multicluster, linkerd-jaeger); repeatable")
 	cmd.Flags().StringVar(&f.linkerdVersion, "linkerd-version", "", "the Linkerd version the values target, e.g. 2.18 (otherwise read from Argo CD Applications' chart versions)")
 	cmd.Flags().StringVarP(&f.output, "output", "o", "text", "output format: text, json or sarif")
 	cmd.Flags().BoolVar(&f.strict, "strict", false, "exit 1 on warnings too")
@@ -66,6 +67,7 @@ func runCheck(streams IOStreams, version string, paths []string, f *checkFlags) 
 	if err := check.ReadPaths(in, paths, streams.In); err != nil {
 		return usageError{err}
 	}
+	readValuesStdin := false
 	for _, v := range f.values {
 		chart, file, named := strings.Cut(v, "=")
 		if !named {
@@ -73,9 +75,24 @@ func runCheck(streams IOStreams, version string, paths []string, f *checkFlags) 
 		} else if !slices.Contains(check.ValuesCharts, chart) {
 			return usagef("--values %s: unknown chart %q (allowed: %s)", v, chart, strings.Join(check.ValuesCharts, ", "))
 		}
-		raw, err := os.ReadFile(file)
+		var raw []byte
+		var err error
+		switch file {
+		case "":
+			return usagef("--values %q: names no file (--values FILE or --values CHART=FILE)", v)
+		case "-":
+			// Standard input, once, and not also a manifest path.
+			if slices.Contains(paths, "-") || readValuesStdin {
+				return usagef("--values %s: standard input is read once, and it is already named", v)
+			}
+			readValuesStdin = true
+			raw, err = io.ReadAll(streams.In)
+			file = check.StdinName
+		default:
+			raw, err = os.ReadFile(file)
+		}
 		if err != nil {
-			return usagef("--values %s: %v", file, err)
+			return usagef("--values: %v", err)
 		}
 		in.AddValues(file, chart, raw)
 	}

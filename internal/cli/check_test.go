@@ -131,6 +131,33 @@ func TestCheck_specIsNotAManifest(t *testing.T) {
 	}
 }
 
+// --values - reads the values from standard input, which can be read once;
+// an empty file name is a usage error naming the flag, not "open : ...".
+func TestCheck_valuesFromStdin(t *testing.T) {
+	manifests := filepath.Join(t.TempDir(), "empty.yaml")
+	if err := os.WriteFile(manifests, []byte("apiVersion: v1\nkind: Namespace\nmetadata: {name: linkerd}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// A values document for the control plane that MTLS05x flags: no
+	// externalCA with a trust anchor from the bundle.
+	values := "identity:\n  externalCA: false\n  issuer:\n    scheme: kubernetes.io/tls\n"
+	out, errOut, code := run(t, values, "check", "--values", "linkerd-control-plane=-", manifests)
+	if code != ExitInvalid || !strings.Contains(out, "<stdin>") {
+		t.Errorf("--values CHART=-: exit %d, stdout %q, stderr %q; want findings in <stdin>", code, out, errOut)
+	}
+	for _, args := range [][]string{
+		{"check", "--values", "-", "-"},
+		{"check", "--values", "-", "--values", "linkerd-viz=-", manifests},
+		{"check", "--values", "linkerd-viz=", manifests},
+		{"check", "--values", "", manifests},
+	} {
+		out, errOut, code := run(t, values, args...)
+		if code != ExitUsage || out != "" || !strings.Contains(errOut, "--values") || strings.Contains(errOut, "open") {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want a usage error naming --values", args, code, out, errOut)
+		}
+	}
+}
+
 // Input that does not parse is a finding (MTLS000) with its line, not
 // "nothing to check".
 func TestCheck_unparseableIsAFinding(t *testing.T) {

@@ -120,7 +120,7 @@ func RequestFromEnv(environ []string) (Request, error) {
 			}
 		}
 		if err != nil {
-			return Request{}, fmt.Errorf("ARGOCD_APP_PARAMETERS is not a JSON list of plugin parameters: %v", err)
+			return Request{}, fmt.Errorf(`ARGOCD_APP_PARAMETERS is not a JSON list of plugin parameters, such as [{"name":"cluster","string":"east"}]: %s`, jsonReason(raw, err))
 		}
 		var errs []error
 		seen := map[string]bool{}
@@ -374,4 +374,25 @@ func redactSyntax(err error, name string) error {
 		}
 	}
 	return le
+}
+
+// jsonReason says what is wrong with ARGOCD_APP_PARAMETERS in JSON's terms
+// rather than Go's ("cannot unmarshal object into Go value of type
+// []cmp.parameter").
+func jsonReason(raw string, err error) string {
+	var typeErr *json.UnmarshalTypeError
+	var syntaxErr *json.SyntaxError
+	switch {
+	case errors.As(err, &typeErr) && typeErr.Field == "" && strings.HasPrefix(strings.TrimSpace(raw), "["):
+		return "an item is a JSON " + typeErr.Value
+	case errors.As(err, &typeErr) && typeErr.Field == "":
+		return "it is a JSON " + typeErr.Value
+	case errors.As(err, &typeErr):
+		return fmt.Sprintf("%s is a JSON %s", typeErr.Field, typeErr.Value)
+	case errors.As(err, &syntaxErr):
+		return fmt.Sprintf("not JSON at byte %d: %s", syntaxErr.Offset, syntaxErr)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "it ends before the list does"
+	}
+	return strings.TrimPrefix(err.Error(), "json: ")
 }

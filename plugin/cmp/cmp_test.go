@@ -142,7 +142,23 @@ func TestRequestFromEnv(t *testing.T) {
 		},
 		"not JSON": {
 			env:     []string{`ARGOCD_APP_PARAMETERS={cluster: east}`},
-			wantErr: "ARGOCD_APP_PARAMETERS is not a JSON list of plugin parameters",
+			wantErr: "ARGOCD_APP_PARAMETERS is not a JSON list of plugin parameters, such as [{\"name\":\"cluster\",\"string\":\"east\"}]: not JSON at byte 2: invalid character 'c'",
+		},
+		"an object, not a list": {
+			env:     []string{`ARGOCD_APP_PARAMETERS={"name":"cluster","string":"east"}`},
+			wantErr: "plugin parameters, such as [{\"name\":\"cluster\",\"string\":\"east\"}]: it is a JSON object",
+		},
+		"a list of strings": {
+			env:     []string{`ARGOCD_APP_PARAMETERS=["east"]`},
+			wantErr: "plugin parameters, such as [{\"name\":\"cluster\",\"string\":\"east\"}]: an item is a JSON string",
+		},
+		"a number for a string": {
+			env:     []string{`ARGOCD_APP_PARAMETERS=[{"name":"cluster","string":3}]`},
+			wantErr: "plugin parameters, such as [{\"name\":\"cluster\",\"string\":\"east\"}]: string is a JSON number",
+		},
+		"cut short": {
+			env:     []string{`ARGOCD_APP_PARAMETERS=[{"name":"cluster"`},
+			wantErr: "plugin parameters, such as [{\"name\":\"cluster\",\"string\":\"east\"}]: it ends before the list does",
 		},
 		"trailing text after the list": {
 			env:     []string{`ARGOCD_APP_PARAMETERS=[{"name":"cluster","string":"east"}] trailing`},
@@ -158,7 +174,7 @@ func TestRequestFromEnv(t *testing.T) {
 		},
 		"unknown key in a parameter": {
 			env:     []string{`ARGOCD_APP_PARAMETERS=[{"name":"cluster","value":"east"}]`},
-			wantErr: "ARGOCD_APP_PARAMETERS is not a JSON list of plugin parameters",
+			wantErr: `plugin parameters, such as [{"name":"cluster","string":"east"}]: unknown field "value"`,
 		},
 	} {
 		t.Run(name, func(t *testing.T) {

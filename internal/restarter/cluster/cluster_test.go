@@ -14,6 +14,8 @@ import (
 	"io"
 	"log/slog"
 	"math/big"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -596,5 +598,18 @@ func TestClient_ProxyLifetime(t *testing.T) {
 		if !strings.Contains(got, want) {
 			t.Errorf("values %q: got %s, want %s", values, got, want)
 		}
+	}
+}
+
+// A YAML file that is not a kubeconfig (a spec, a manifest) is named as what
+// it is, not by client-go's scheme.
+func TestConnect_notAKubeconfig(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "out.yaml")
+	if err := os.WriteFile(file, []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := cluster.Connect(file, "", "test")
+	if want := "it is a v1 ConfigMap, not a kubeconfig (apiVersion: v1, kind: Config)"; err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "scheme") {
+		t.Errorf("got %v, want %q", err, want)
 	}
 }

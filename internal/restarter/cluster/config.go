@@ -2,11 +2,17 @@ package cluster
 
 import (
 	"fmt"
+	"regexp"
 
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 )
+
+// notAKubeconfig is client-go's message for a YAML file of another kind (it
+// wraps the error as text, so there is no error to match), naming its
+// scheme's source line rather than what the file is.
+var notAKubeconfig = regexp.MustCompile(`no kind "([^"]*)" is registered for version "([^"]*)" in scheme "[^"]*"`)
 
 // Connect builds a dynamic client. With an empty kubeconfig it follows
 // kubectl's rules ($KUBECONFIG, then ~/.kube/config) and, inside a pod with
@@ -18,7 +24,7 @@ func Connect(kubeconfig, context, userAgent string) (dynamic.Interface, string, 
 	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: context})
 	cfg, err := cc.ClientConfig()
 	if err != nil {
-		return nil, "", fmt.Errorf("loading kubeconfig: %w", err)
+		return nil, "", fmt.Errorf("loading kubeconfig: %s", notAKubeconfig.ReplaceAllString(err.Error(), "it is a $2 $1, not a kubeconfig (apiVersion: v1, kind: Config)"))
 	}
 	cfg = rest.CopyConfig(cfg)
 	cfg.UserAgent = userAgent
