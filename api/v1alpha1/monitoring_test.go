@@ -71,7 +71,7 @@ func TestScheduleGapIn(t *testing.T) {
 		{"30 2 * * *", "Asia/Tokyo", 24 * time.Hour},
 		{"30 4 * * *", "America/New_York", 25 * time.Hour}, // 04:30 EST to 04:30 EDT is 23h, back is 25h
 		{"*/30 * * * *", "America/New_York", 30 * time.Minute},
-		{"0 */6 * * *", "Europe/Berlin", 7 * time.Hour}, // 00:00 to 06:00 the night clocks go back
+		{"0 */6 * * *", "Europe/Berlin", 7 * time.Hour},             // 00:00 to 06:00 the night clocks go back
 		{"0 2 * * 0", "Europe/Berlin", 14*24*time.Hour - time.Hour}, // clocks jump from 02:00 on a Sunday
 		{"0 4 * * 0", "Europe/Berlin", 7*24*time.Hour + time.Hour},
 		{"30 2 * * 0", "America/New_York", 14*24*time.Hour - time.Hour}, // the Sunday it is skipped
