@@ -18,6 +18,7 @@ import (
 	"github.com/mtlsgen/mtlsgen/internal/charts"
 	"github.com/mtlsgen/mtlsgen/internal/helmengine"
 	"github.com/mtlsgen/mtlsgen/internal/load"
+	"github.com/mtlsgen/mtlsgen/internal/output"
 	"github.com/mtlsgen/mtlsgen/internal/testutil"
 )
 
@@ -316,8 +317,18 @@ func TestRenderHydrate_problems(t *testing.T) {
 	// with the chart, the key and the rule; nothing written.
 	schema := `{"type": "object", "properties": {"identity": {"type": "object", "properties": {"externalCA": {"const": false}}}, "heartbeatSchedule": {"type": "integer"}}}`
 	local := localCharts(t, m, map[string]map[string]string{v1alpha1.ChartControlPlane: {"values.schema.json": schema}})
-	dir := filepath.Join(t.TempDir(), "out")
-	out, errOut, code := run(t, "", "render", file, "--hydrate", "--charts", local, "--lock", filepath.Join(t.TempDir(), "l"), "-o", "dir="+dir)
+	// A copy of the spec, so that the tree is where the Applications read
+	// it and render has nothing to warn about.
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := filepath.Join(t.TempDir(), "mtlsgen.yaml")
+	if err := os.WriteFile(spec, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(filepath.Dir(spec), generator.RenderedDir)
+	out, errOut, code := run(t, "", "render", spec, "--hydrate", "--charts", local, "--lock", filepath.Join(t.TempDir(), "l"), "-o", "dir="+dir)
 	want := "mtlsgen: chart linkerd-control-plane 2026.6.3: values.heartbeatSchedule: got string, want integer (values.schema.json of linkerd-control-plane: #/properties/heartbeatSchedule/type)\n" +
 		"mtlsgen: chart linkerd-control-plane 2026.6.3: values.identity.externalCA: value must be false (values.schema.json of linkerd-control-plane: #/properties/identity/properties/externalCA/const)\n"
 	if code != ExitInvalid || out != "" || errOut != want {
@@ -356,5 +367,45 @@ func TestRenderHydrate_problems(t *testing.T) {
 				t.Errorf("exit %d, stderr:\n%s\nwant %d and a start of\n%s", code, errOut, tc.code, tc.want)
 			}
 		})
+	}
+}
+
+// With source: rendered the Applications read the directory rendered next
+// to the spec: a tree written anywhere else is warned about (it may be for
+// review), a tree written there, by any path to it, is not.
+func TestUnreadTree(t *testing.T) {
+	_, m := renderedSpec(t)
+	repo := t.TempDir()
+	specDir := filepath.Join(repo, "clusters", "shop")
+	if err := os.MkdirAll(specDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(repo, "shop-link")
+	if err := os.Symlink(specDir, link); err != nil {
+		t.Fatal(err)
+	}
+	spec := filepath.Join(specDir, "mtlsgen.yaml")
+	t.Chdir(repo)
+	for _, tc := range []struct {
+		file, dir, component string
+		warn                 bool
+	}{
+		{spec, filepath.Join(specDir, "rendered"), "", false},
+		{"clusters/shop/mtlsgen.yaml", "clusters/shop/rendered", "", false},
+		{spec, filepath.Join(link, "rendered"), "", false},
+		{spec, "rendered", "", true}, // from the repository's root
+		{spec, filepath.Join(specDir, "out"), "", true},
+		{spec, "rendered", "mesh", false}, // one component is not the tree
+		{"-", "rendered", "", false},      // no place to compare with
+	} {
+		got := unreadTree(m, tc.file, output.Format{Kind: "dir", Dir: tc.dir}, tc.component)
+		if tc.warn != (got != "") || tc.warn && !strings.Contains(got, "which no Application reads (run -o dir=") {
+			t.Errorf("%s, -o dir=%s, component %q: %q", tc.file, tc.dir, tc.component, got)
+		}
+	}
+	plugin := *m
+	plugin.Spec.ArgoCD.Source = v1alpha1.SourcePlugin
+	if got := unreadTree(&plugin, spec, output.Format{Kind: "dir", Dir: "elsewhere"}, ""); got != "" {
+		t.Errorf("source: plugin reads no tree, but: %q", got)
 	}
 }

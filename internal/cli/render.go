@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -158,6 +159,9 @@ func runRender(streams IOStreams, version, file string, f *renderFlags) error {
 		return fmt.Errorf("%s: spec.argocd.source is rendered, so Argo CD reads every chart from %s/clusters/CLUSTER/COMPONENT: "+
 			"render with --hydrate to write them (or use source: plugin)", displayName(file), format.Dir)
 	}
+	if where := unreadTree(m, file, format, f.component); where != "" {
+		fmt.Fprintf(streams.ErrOut, "mtlsgen: warning: %s\n", where)
+	}
 	var hyd *hydration
 	if f.hydrate {
 		if hyd, err = hydrate(streams, file, m, f); err != nil {
@@ -201,6 +205,37 @@ func runRender(streams IOStreams, version, file string, f *renderFlags) error {
 	}
 	stopSignals()
 	return sink.Close()
+}
+
+// unreadTree says why a rendered tree will not be what Argo CD reads, or
+// "": with source: rendered, the Applications read argocd.path/rendered,
+// the directory named rendered next to the spec, whatever -o dir= names
+// and wherever mtlsgen runs. A tree elsewhere may be for review, so this
+// warns rather than refuses.
+func unreadTree(m *v1alpha1.MeshTLS, file string, format output.Format, component string) string {
+	a := m.Spec.ArgoCD
+	if format.Kind != "dir" || component != "" || file == "-" || a.Source != v1alpha1.SourceRendered || !v1alpha1.IsEnabled(a.Enabled) {
+		return ""
+	}
+	beside := filepath.Join(filepath.Dir(file), generator.RenderedDir)
+	if resolvedPath(beside) == resolvedPath(format.Dir) {
+		return ""
+	}
+	return fmt.Sprintf("spec.argocd.source is rendered, so Argo CD reads %s/%s, the directory %s next to %s; this render writes %s, which no Application reads (run -o dir=%s)",
+		a.Path, generator.RenderedDir, generator.RenderedDir, file, format.Dir, beside)
+}
+
+// resolvedPath is p made absolute, through the symbolic links of the
+// directory holding it (p itself need not exist yet).
+func resolvedPath(p string) string {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return p
+	}
+	if dir, err := filepath.EvalSymlinks(filepath.Dir(abs)); err == nil {
+		return filepath.Join(dir, filepath.Base(abs))
+	}
+	return abs
 }
 
 // loadOptions checks the --profile flag.
