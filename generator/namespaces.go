@@ -37,7 +37,7 @@ func namespaces(c *clusterContext) []Object {
 		labelAdmissionWebhooks:  "disabled",
 		labelControlPlaneNS:     l.Namespace,
 		labelPodSecurityEnforce: psaPrivileged,
-	}, map[string]string{annotationInject: "disabled"})}
+	}, linkerdNamespaceAnnotations(c))}
 
 	// The extensions' namespaces carry only their extension label and the
 	// Pod Security level, as their charts' templates set them.
@@ -51,6 +51,19 @@ func namespaces(c *clusterContext) []Object {
 		}
 	}
 	return out
+}
+
+// linkerdNamespaceAnnotations: the control plane's namespace is never
+// pruned. Every running proxy reaches identity and destination in it, so a
+// render without it (a moved namespace, an edit gone wrong) must leave it
+// running, and Argo CD showing it as to be pruned, rather than take the
+// mesh down with it.
+func linkerdNamespaceAnnotations(c *clusterContext) map[string]string {
+	a := map[string]string{annotationInject: "disabled"}
+	if v1alpha1.IsEnabled(c.spec.ArgoCD.Enabled) {
+		a[AnnotationSyncOptions] = "Prune=false,Delete=false"
+	}
+	return a
 }
 
 func nsObject(name string, labels, annotations map[string]string) Object {

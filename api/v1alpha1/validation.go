@@ -77,7 +77,7 @@ func ValidateSpec(s *MeshTLSSpec, p *field.Path) field.ErrorList {
 	el = append(el, validateMonitoring(s, p.Child("monitoring"))...)
 	el = append(el, validateMesh(s, p.Child("mesh"))...)
 	el = append(el, validateArgoCD(&s.ArgoCD, p.Child("argocd"))...)
-	el = append(el, validateClusters(s.Clusters, p.Child("clusters"))...)
+	el = append(el, validateClusters(s.Clusters, IsEnabled(s.ArgoCD.Enabled), p.Child("clusters"))...)
 	el = append(el, validateCommonNames(s, p)...)
 	if len(s.Clusters) > 0 && s.ArgoCD.ClusterSelector != nil {
 		el = append(el, field.Invalid(p.Child("argocd", "clusterSelector"), s.ArgoCD.ClusterSelector,
@@ -470,9 +470,12 @@ func ApplicationName(spec, cluster, component string) string {
 	return spec + "-" + cluster + "-" + component
 }
 
-func validateClusters(cs []Cluster, p *field.Path) field.ErrorList {
+// validateClusters checks the fleet's list; argo says whether Argo CD
+// deploys to it, which tells clusters apart by server.
+func validateClusters(cs []Cluster, argo bool, p *field.Path) field.ErrorList {
 	var el field.ErrorList
 	seen := map[string]bool{}
+	servers := map[string]string{} // URL, as Argo CD tells clusters apart, to the first cluster's name
 	for i, c := range cs {
 		ip := p.Index(i)
 		el = append(el, validateName(c.Name, ip.Child("name"))...)
@@ -484,6 +487,13 @@ func validateClusters(cs []Cluster, p *field.Path) field.ErrorList {
 			el = append(el, field.Required(ip.Child("server"), "the API server URL Argo CD deploys to, e.g. https://east.example:6443"))
 		} else if u, err := url.Parse(c.Server); err != nil || u.Scheme != "https" || u.Host == "" {
 			el = append(el, field.Invalid(ip.Child("server"), c.Server, "must be an https:// URL"))
+		} else if key := "https://" + strings.ToLower(u.Host) + strings.TrimRight(u.Path, "/"); argo && servers[key] != "" {
+			// Two sets of Applications would manage the same objects in
+			// one cluster, each undoing the other's changes.
+			el = append(el, field.Invalid(ip.Child("server"), c.Server,
+				fmt.Sprintf("the API server of cluster %s too: one cluster is listed once (to rename it, change its name in place)", servers[key])))
+		} else {
+			servers[key] = c.Name
 		}
 	}
 	return el

@@ -76,6 +76,16 @@ func TestValidate(t *testing.T) {
 			},
 			errs: field.ErrorList{field.Invalid(spec.Child("trust", "anchors").Index(0).Child("external", "ca"), "", "")},
 		},
+		// Argo CD tells clusters apart by server URL, without a trailing
+		// slash and whatever the host's case: one cluster listed twice gets
+		// two sets of Applications managing the same objects.
+		"invalid with one API server under two cluster names": {
+			mutate: func(m *MeshTLS) {
+				m.Spec.Trust.Anchors[0] = TrustAnchor{Name: "root", Active: true, Secret: &SecretAnchor{Name: "my-root"}}
+				m.Spec.Clusters = []Cluster{{Name: "east", Server: "https://east.example:6443"}, {Name: "west", Server: "https://west.example:6443"}, {Name: "east2", Server: "https://EAST.example:6443/"}}
+			},
+			errs: field.ErrorList{field.Invalid(spec.Child("clusters").Index(2).Child("server"), "https://EAST.example:6443/", "")},
+		},
 		"invalid with Ed25519 webhook keys": {
 			mutate: func(m *MeshTLS) { m.Spec.Webhooks.KeyAlgorithm = "Ed25519" },
 			errs:   field.ErrorList{field.NotSupported(spec.Child("webhooks", "keyAlgorithm"), KeyAlgorithm("Ed25519"), []KeyAlgorithm{KeyAlgorithmECDSA, KeyAlgorithmRSA})},

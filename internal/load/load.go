@@ -33,6 +33,9 @@ const StdinName = "<stdin>"
 type Options struct {
 	// Profile, when set, replaces spec.profile (the CLI's --profile).
 	Profile v1alpha1.Profile
+	// Previous, when set, is the spec this one replaces (validate
+	// --previous): the change from it is validated too.
+	Previous *v1alpha1.MeshTLS
 }
 
 // Problem is one thing wrong with a spec.
@@ -171,6 +174,11 @@ func Parse(name string, raw []byte, opts Options) (*v1alpha1.MeshTLS, error) {
 			if !underAny(e.Field, decodeErrs) {
 				errs = append(errs, e)
 			}
+		}
+		if opts.Previous != nil && len(errs) == 0 {
+			// A transition between valid specs only: on an invalid one it
+			// would mostly repeat what is wrong with it.
+			errs = append(errs, v1alpha1.ValidateTransition(opts.Previous, &m)...)
 		}
 	}
 	if len(errs) > 0 {

@@ -1,0 +1,126 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mtlsgen/mtlsgen/internal/testutil"
+)
+
+// validate --previous passes the documented rotation steps, one at a time,
+// and refuses each change a sync cannot carry out safely, at its field.
+func TestValidate_previous(t *testing.T) {
+	examples := filepath.Join(testutil.RepoRoot(t), "examples")
+	read := func(name string) string {
+		raw, err := os.ReadFile(filepath.Join(examples, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(raw)
+	}
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	prod, step1, step2, step3 := read("prod.yaml"), read("rotation-1-add.yaml"), read("rotation-2-activate.yaml"), read("rotation-3-remove.yaml")
+	edit := func(spec string, pairs ...string) string {
+		t.Helper()
+		for i := 0; i < len(pairs); i += 2 {
+			if !strings.Contains(spec, pairs[i]) {
+				t.Fatalf("no %q to replace", pairs[i])
+			}
+			spec = strings.Replace(spec, pairs[i], pairs[i+1], 1)
+		}
+		return spec
+	}
+	for _, tc := range []struct {
+		name, prev, next string
+		want             string // "" for valid; else the path and a phrase of each problem, a line each
+	}{
+		{"unchanged", prod, prod, ""},
+		{"rotation step 1", prod, step1, ""},
+		{"rotation step 2", step1, step2, ""},
+		{"rotation step 3", step2, step3, ""},
+		{"steps 1 to 3 at once", step1, step3, `spec.trust.anchors: anchor "root-2026", active in the previous spec, is removed`},
+		{"an anchor renamed", prod, edit(prod, "name: root-2026", "name: mesh-root"), `spec.trust.anchors: anchor "root-2026", active in the previous spec, is removed` + "\n" +
+			`spec.trust.anchors[0].active: anchor "mesh-root" is new and already active`},
+		{"a key source changed", prod, edit(prod, "selfSigned: {}", "secret: {name: corp-root}"),
+			"spec.trust.anchors[0]: its key source changed from selfSigned to secret corp-root under the same name"},
+		{"the trust namespace moved", prod, edit(prod, "  trust:\n", "  trust:\n    namespace: pki\n"), `spec.trust.namespace: moved from "cert-manager"`},
+		{"the Linkerd namespace moved", prod, edit(prod, "  linkerd:\n", "  linkerd:\n    namespace: linkerd-system\n"), `spec.linkerd.namespace: moved from "linkerd"`},
+		{"a new trust domain", prod, edit(prod, "  linkerd:\n", "  linkerd:\n    trustDomain: mesh.example\n"), `spec.linkerd.trustDomain: changed from "cluster.local"`},
+		{"the spec renamed", prod, edit(prod, "name: payments", "name: checkout"), `metadata.name: renamed from "payments"`},
+		{"without Argo CD, a rename is harmless", edit(prod, "  argocd:\n", "  argocd:\n    enabled: false\n"),
+			edit(prod, "  argocd:\n", "  argocd:\n    enabled: false\n", "name: payments", "name: checkout"), ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			prev, next := write("prev.yaml", tc.prev), write("next.yaml", tc.next)
+			out, errOut, code := run(t, "", "validate", "--previous", prev, next)
+			switch {
+			case tc.want == "" && (code != 0 || out != next+": valid\n"):
+				t.Errorf("exit %d, stdout %q, stderr:\n%s", code, out, errOut)
+			case tc.want != "":
+				wants := strings.Split(tc.want, "\n")
+				lines := strings.Split(strings.TrimSuffix(errOut, "\n"), "\n")
+				ok := code == ExitInvalid && out == "" && len(lines) == len(wants)
+				for i := 0; ok && i < len(wants); i++ {
+					ok = strings.Contains(lines[i], ": "+wants[i])
+				}
+				if !ok {
+					t.Errorf("exit %d, stdout %q, stderr:\n%s\nwant these problems, a line each:\n%s", code, out, errOut, tc.want)
+				}
+			}
+		})
+	}
+}
+
+// Crossing from Linkerd 2.18 to 2.19 needs the live Gateway API CRDs kept
+// from a prune first, which no spec shows: a warning, and exit 0.
+func TestValidate_previousGatewayAPI(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(testutil.RepoRoot(t), "examples", "prod.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	version := func(v string) string {
+		p := filepath.Join(dir, v+".yaml")
+		body := strings.Replace(string(raw), "  linkerd:\n", "  linkerd:\n    version: \""+v+"\"\n", 1)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	v218, v219, v220 := version("2.18"), version("2.19"), version("2.20")
+	out, errOut, code := run(t, "", "validate", "--previous", v218, v219)
+	if want := "mtlsgen: warning: " + v219 + ": spec.linkerd.version: from 2.18, whose linkerd-crds installs the Gateway API CRDs, to 2.19"; code != 0 || out != v219+": valid\n" || !strings.HasPrefix(errOut, want) {
+		t.Errorf("2.18 to 2.19: exit %d, stdout %q, stderr %q; want %q", code, out, errOut, want)
+	}
+	for _, pair := range [][2]string{{v219, v220}, {v218, v218}} {
+		if out, errOut, code := run(t, "", "validate", "--previous", pair[0], pair[1]); code != 0 || errOut != "" || out != pair[1]+": valid\n" {
+			t.Errorf("%s to %s: exit %d, stdout %q, stderr %q", pair[0], pair[1], code, out, errOut)
+		}
+	}
+}
+
+// The deployed spec must itself be valid, and standard input is read once.
+func TestValidate_previousProblems(t *testing.T) {
+	file := filepath.Join(testutil.RepoRoot(t), "examples", "prod.yaml")
+	bad := filepath.Join(t.TempDir(), "old.yaml")
+	if err := os.WriteFile(bad, []byte("apiVersion: mtlsgen.dev/v1alpha1\nkind: MeshTLS\nmetadata: {name: x}\nspec: {profle: prod}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code := run(t, "", "validate", "--previous", bad, file)
+	if code != ExitInvalid || !strings.Contains(errOut, "--previous "+bad+" is not a valid spec") || !strings.Contains(errOut, "spec.profle") {
+		t.Errorf("an invalid previous spec: exit %d: %s", code, errOut)
+	}
+	_, errOut, code = run(t, "", "validate", "--previous", "-", "-")
+	if code != ExitUsage || !strings.Contains(errOut, "standard input is read once") {
+		t.Errorf("stdin twice: exit %d: %s", code, errOut)
+	}
+}
