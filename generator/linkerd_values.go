@@ -3,6 +3,7 @@ package generator
 import (
 	"fmt"
 	"hash/fnv"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -23,6 +24,10 @@ type ChartValues struct {
 	Namespace string
 	// Values are the values, as plain data.
 	Values map[string]any
+	// Before lists what must be in the cluster before the chart is
+	// installed, for whoever installs it without the ApplicationSet (whose
+	// stages and waves see to it).
+	Before []string
 }
 
 // LinkerdValues returns the values of every Linkerd chart the spec installs,
@@ -39,8 +44,9 @@ func LinkerdValues(s *v1alpha1.MeshTLSSpec, specName string) []ChartValues {
 	r := s.Linkerd.Release()
 	l := s.Linkerd
 	out := []ChartValues{
-		{Chart: v1alpha1.ChartCRDs, Version: r.Charts.CRDs, Repo: r.HelmRepo, Namespace: l.Namespace, Values: crdsValues(r)},
-		{Chart: v1alpha1.ChartControlPlane, Version: r.Charts.ControlPlane, Repo: r.HelmRepo, Namespace: l.Namespace, Values: controlPlaneValues(s, r, specName)},
+		{Chart: v1alpha1.ChartCRDs, Version: r.Charts.CRDs, Repo: r.HelmRepo, Namespace: l.Namespace, Values: crdsValues(r), Before: crdsBefore(s, r)},
+		{Chart: v1alpha1.ChartControlPlane, Version: r.Charts.ControlPlane, Repo: r.HelmRepo, Namespace: l.Namespace, Values: controlPlaneValues(s, r, specName),
+			Before: []string{"cert-manager and trust-manager, then the mesh objects (mtlsgen render FILE --component mesh): its namespace, identity issuer, trust roots and webhook certificates"}},
 	}
 	webhooks := webhooksByChart(s)
 	ext := l.Extensions
@@ -69,6 +75,20 @@ func LinkerdValues(s *v1alpha1.MeshTLSSpec, specName string) []ChartValues {
 		out = append(out, ChartValues{Chart: v1alpha1.ChartJaeger, Version: r.Charts.Jaeger, Repo: r.HelmRepo, Namespace: ext.Jaeger.Namespace, Values: v})
 	}
 	return out
+}
+
+// crdsBefore: from 2.19 linkerd-crds leaves out the Gateway API CRDs, which
+// Linkerd needs installed first (its CLI prints the same command).
+func crdsBefore(s *v1alpha1.MeshTLSSpec, r v1alpha1.LinkerdRelease) []string {
+	if r.BundlesGatewayAPI {
+		return nil
+	}
+	version := s.ArgoCD.GatewayAPI.Version
+	if version == "" {
+		version = r.GatewayAPIVersion
+	}
+	return []string{fmt.Sprintf("the Gateway API CRDs %s, unless the cluster has them: kubectl apply --server-side -f %s/releases/download/%s/standard-install.yaml",
+		version, strings.TrimSuffix(GatewayAPIRepo, ".git"), version)}
 }
 
 func crdsValues(r v1alpha1.LinkerdRelease) map[string]any {

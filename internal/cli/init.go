@@ -34,6 +34,7 @@ spec:
     repoURL: https://git.example.com/platform.git   # the repository holding this file
     path: mesh                                      # this file's directory in it
     targetRevision: main
+  # kubeVersion: "1.33"   # your clusters' Kubernetes version (the oldest): render --hydrate needs it
 `
 
 func newInitCommand(streams IOStreams) *cobra.Command {

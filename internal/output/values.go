@@ -22,6 +22,9 @@ func WriteValues(w io.Writer, charts []generator.ChartValues) error {
 		fmt.Fprintf(bw, "# %s %s from %s, release %s in namespace %s:\n", c.Chart, c.Version, c.Repo, c.Chart, c.Namespace)
 		fmt.Fprintf(bw, "#   helm upgrade --install %s %s --repo %s --version %s --namespace %s --values FILE\n",
 			c.Chart, c.Chart, c.Repo, c.Version, c.Namespace)
+		for _, b := range c.Before {
+			fmt.Fprintf(bw, "# before it: %s\n", b)
+		}
 		if len(c.Values) == 0 {
 			bw.WriteString("{}\n")
 			continue
