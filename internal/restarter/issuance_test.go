@@ -193,7 +193,7 @@ func TestJudge_issuerHistory(t *testing.T) {
 			safe: true,
 			lines: []string{
 				"note: the identity issuer's CertificateRequests could not be listed (certificaterequests.cert-manager.io is forbidden): its anchor is known only by its issuer's name",
-				"also safe: remove root-2027, keeping the active root-2026 (step 3 if root-2026 is the new anchor, else undoing step 1): proxy certificates signed under root-2027 expired before 2026-08-21T12:00:20Z",
+				"also safe: remove root-2027, keeping the active root-2026 (step 3 if root-2026 is the new anchor, else undoing step 1): proxy certificates signed under root-2027 expired before 2026-08-21T12:05:20Z",
 			},
 		},
 	} {

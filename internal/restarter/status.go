@@ -55,26 +55,34 @@ type Status struct {
 }
 
 // IssuerObservation records which issuer signs the identity issuer
-// certificate, and the first run that saw it. The real switch happened
-// earlier, at most one schedule interval before, so Since is a conservative
-// (late) bound for "every proxy certificate signed before the switch has
-// expired".
+// certificate, and the first run that saw the certificate issued by it: the
+// Certificate Ready for a spec naming that issuer. Naming it is not enough:
+// cert-manager may sign hours later (a new ClusterIssuer not ready yet), and
+// until then proxy certificates are signed under the previous anchor. The
+// real issuance happened earlier, at most one schedule interval before, so
+// Since is a late bound; the identity controller's reload comes on top.
+// Since is zero while the named issuer has not issued it yet.
 type IssuerObservation struct {
 	Kind  string    `json:"kind"`
 	Name  string    `json:"name"`
-	Since time.Time `json:"since"`
+	Since time.Time `json:"since,omitzero"`
 }
 
 // ObserveIssuer carries Since over from the previous status when the issuer
-// is the same one.
-func ObserveIssuer(prev *Status, kind, name string, now time.Time) *IssuerObservation {
+// is the same one and was seen issuing; issued says the Certificate is Ready
+// for the spec that names it.
+func ObserveIssuer(prev *Status, kind, name string, issued bool, now time.Time) *IssuerObservation {
 	if name == "" {
 		return nil
 	}
-	if prev != nil && prev.IdentityIssuer != nil && prev.IdentityIssuer.Kind == kind && prev.IdentityIssuer.Name == name {
-		return &IssuerObservation{Kind: kind, Name: name, Since: prev.IdentityIssuer.Since}
+	o := &IssuerObservation{Kind: kind, Name: name}
+	switch {
+	case prev != nil && prev.IdentityIssuer != nil && prev.IdentityIssuer.Kind == kind && prev.IdentityIssuer.Name == name && !prev.IdentityIssuer.Since.IsZero():
+		o.Since = prev.IdentityIssuer.Since
+	case issued:
+		o.Since = now.UTC()
 	}
-	return &IssuerObservation{Kind: kind, Name: name, Since: now.UTC()}
+	return o
 }
 
 // NewStatus records a plan. restarted are the workloads the whole run

@@ -77,7 +77,11 @@ func Judge(o *Observation) Verdict {
 	active := ""
 	if issuer != nil {
 		active = strings.TrimPrefix(issuer.Name, AnchorIssuerPrefix)
-		say("identity issuer signed by %s %s (seen since %s)", issuer.Kind, issuer.Name, issuer.Since.Format(time.RFC3339))
+		if issuer.Since.IsZero() {
+			say("identity issuer named for %s %s, not yet issued by it", issuer.Kind, issuer.Name)
+		} else {
+			say("identity issuer signed by %s %s (seen issued since %s)", issuer.Kind, issuer.Name, issuer.Since.Format(time.RFC3339))
+		}
 	}
 
 	h := ReadIssuerHistory(o.Issuances, o.Anchors)
@@ -220,6 +224,9 @@ func Judge(o *Observation) Verdict {
 	}
 	say("SAFE: all %d workloads trust anchors %s; safe to make %s active (step 2)", c.Total(), strings.Join(names, ", "), strings.Join(others, " or "))
 	since, ok := activeSince(o, issuer, h)
+	if act >= 0 && !ok && issuer != nil {
+		say("not yet: removing the anchors but %s (step 3) waits until the identity issuer is issued by %s %s", names[act], issuer.Kind, issuer.Name)
+	}
 	if act < 0 || !ok {
 		return v
 	}
@@ -239,24 +246,30 @@ func Judge(o *Observation) Verdict {
 	return v
 }
 
-// activeSince is a late bound on when the identity issuer was last signed
+// activeSince is a late bound on when the identity controller last signed
 // under another anchor than the active one: the later of the restarter's
-// first sight of the issuer it names and, when the CertificateRequests show
-// it, the signing of the first request in the active anchor's run plus the
-// identity controller's reload. The requests catch what the restarter's
-// runs miss: a switch to another anchor and back between two runs, or a
-// bring-your-own anchor's Secret replaced under the same issuer name.
+// first sight of the identity issuer issued by the issuer it names and,
+// when the CertificateRequests show it, the signing of the first request in
+// the active anchor's run; plus the identity controller's reload. The
+// requests catch what the restarter's runs miss: a switch to another anchor
+// and back between two runs, or a bring-your-own anchor's Secret replaced
+// under the same issuer name. It is unknown (false) while the named issuer
+// has not issued it.
 func activeSince(o *Observation, issuer *IssuerObservation, h IssuerHistory) (time.Time, bool) {
+	if issuer != nil && issuer.Since.IsZero() {
+		return time.Time{}, false
+	}
 	var since time.Time
 	if issuer != nil {
 		since = issuer.Since
 	}
-	if !h.Since.IsZero() {
-		if t := h.Since.Add(o.ReloadAllowance); t.After(since) {
-			since = t
-		}
+	if h.Since.After(since) {
+		since = h.Since
 	}
-	return since, !since.IsZero()
+	if since.IsZero() {
+		return since, false
+	}
+	return since.Add(o.ReloadAllowance), true
 }
 
 func unique(names []string) bool {
@@ -285,7 +298,11 @@ func namedBySpec(anchors []Anchor, names []string, active string) bool {
 func judgeUnnamedActive(o *Observation, issuer *IssuerObservation, names []string, say func(string, ...any)) {
 	say("SAFE: all %d workloads trust anchors %s; safe to make another anchor active (step 2)", o.Status.Counts.Total(), strings.Join(names, ", "))
 	activeOne := fmt.Sprintf("the active one (the anchor of %s %s)", issuer.Kind, issuer.Name)
-	if until := issuer.Since.Add(o.ProxyLifetime); o.Now.After(until) {
+	if issuer.Since.IsZero() {
+		say("not yet: removing the anchors but %s (step 3) waits until the identity issuer is issued by it", activeOne)
+		return
+	}
+	if until := issuer.Since.Add(o.ReloadAllowance + o.ProxyLifetime); o.Now.After(until) {
 		say("also safe: remove every anchor but %s (step 3 if it is the new anchor, else undoing step 1): proxy certificates signed under the others expired before %s",
 			activeOne, until.Format(time.RFC3339))
 	} else {

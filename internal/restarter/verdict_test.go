@@ -18,7 +18,7 @@ func TestStatus_configMapRoundTrip(t *testing.T) {
 	p := restarter.Decide(s, cfg, 20)
 	now := time.Date(2026, 8, 22, 10, 25, 0, 0, time.UTC)
 	st := restarter.NewStatus(&p, []restarter.Anchor{{Subject: "CN=a", KeySHA256: "ab", NotAfter: now}}, now, 3)
-	st.IdentityIssuer = restarter.ObserveIssuer(nil, "ClusterIssuer", "linkerd-anchor-a", now)
+	st.IdentityIssuer = restarter.ObserveIssuer(nil, "ClusterIssuer", "linkerd-anchor-a", true, now)
 	data, err := st.ConfigMapData()
 	if err != nil {
 		t.Fatal(err)
@@ -41,12 +41,22 @@ func TestStatus_configMapRoundTrip(t *testing.T) {
 	}
 
 	// The issuer's "since" survives runs that see the same issuer.
-	later := restarter.ObserveIssuer(&st, "ClusterIssuer", "linkerd-anchor-a", now.Add(6*time.Hour))
+	later := restarter.ObserveIssuer(&st, "ClusterIssuer", "linkerd-anchor-a", true, now.Add(6*time.Hour))
 	if !later.Since.Equal(now) {
 		t.Errorf("since moved to %s", later.Since)
 	}
-	if other := restarter.ObserveIssuer(&st, "ClusterIssuer", "linkerd-anchor-b", now.Add(6*time.Hour)); !other.Since.Equal(now.Add(6 * time.Hour)) {
+	if other := restarter.ObserveIssuer(&st, "ClusterIssuer", "linkerd-anchor-b", true, now.Add(6*time.Hour)); !other.Since.Equal(now.Add(6 * time.Hour)) {
 		t.Errorf("a new issuer keeps the old since %s", other.Since)
+	}
+	// Named but not issued by it yet: not dated, and dated by the first
+	// run that sees it issued.
+	pending := restarter.ObserveIssuer(&st, "ClusterIssuer", "linkerd-anchor-b", false, now.Add(6*time.Hour))
+	if !pending.Since.IsZero() {
+		t.Errorf("an issuer that has not issued is dated %s", pending.Since)
+	}
+	st.IdentityIssuer = pending
+	if issued := restarter.ObserveIssuer(&st, "ClusterIssuer", "linkerd-anchor-b", true, now.Add(9*time.Hour)); !issued.Since.Equal(now.Add(9 * time.Hour)) {
+		t.Errorf("issued after a pending run: dated %s, want the run that saw it issued", issued.Since)
 	}
 }
 
@@ -189,6 +199,17 @@ func TestJudge_anchorsNotNamedBySpec(t *testing.T) {
 				"also safe: remove every anchor but the active one (the anchor of ClusterIssuer linkerd-anchor-fleet-root-2026) (step 3 if it is the new anchor, else undoing step 1): proxy certificates signed under the others expired before 2026-08-21T12:00:20Z",
 			},
 		},
+		"bring your own, named but not issued yet": {
+			o: func() *restarter.Observation {
+				o := byo("linkerd-anchor-fleet-root-2027", 0)
+				o.Status.IdentityIssuer.Since = time.Time{}
+				return o
+			}(),
+			lines: []string{
+				"identity issuer named for ClusterIssuer linkerd-anchor-fleet-root-2027, not yet issued by it",
+				"not yet: removing the anchors but the active one (the anchor of ClusterIssuer linkerd-anchor-fleet-root-2027) (step 3) waits until the identity issuer is issued by it",
+			},
+		},
 		"external issuer, just switched": {
 			o: byo("vault-linkerd", time.Hour),
 			lines: []string{
@@ -208,6 +229,27 @@ func TestJudge_anchorsNotNamedBySpec(t *testing.T) {
 				t.Errorf("safe %v; names an anchor to remove:\n%s", v.Safe, text)
 			}
 		})
+	}
+}
+
+// Self-signed anchors named by the spec: while the identity issuer is named
+// for the new anchor but not yet issued by it, step 3 waits, however long
+// ago the spec changed; once issued, it waits a proxy lifetime and the
+// identity controller's reload from then.
+func TestJudge_step3WaitsForTheIssuance(t *testing.T) {
+	now := time.Date(2026, 8, 22, 12, 0, 0, 0, time.UTC)
+	o := observation(now, "root-2026", "root-2027")
+	o.ReloadAllowance = 5 * time.Minute
+	o.Status.IdentityIssuer = &restarter.IssuerObservation{Kind: "ClusterIssuer", Name: "linkerd-anchor-root-2027"}
+	want := "not yet: removing the anchors but root-2027 (step 3) waits until the identity issuer is issued by ClusterIssuer linkerd-anchor-root-2027"
+	v := restarter.Judge(o)
+	if text := strings.Join(v.Lines, "\n"); !v.Safe || !slices.Contains(v.Lines, want) || strings.Contains(text, "also safe") {
+		t.Errorf("not issued: safe %v, want the line %q in:\n%s", v.Safe, want, text)
+	}
+	o.Status.IdentityIssuer.Since = now.Add(-24*time.Hour - 20*time.Second - 4*time.Minute)
+	want = "not yet: removing root-2026 (step 3) is safe only after 2026-08-22T12:01:00Z, when the last proxy certificate signed under it before root-2027 became active has expired"
+	if v := restarter.Judge(o); !slices.Contains(v.Lines, want) {
+		t.Errorf("issued a proxy lifetime ago, within the reload: want %q in:\n%s", want, strings.Join(v.Lines, "\n"))
 	}
 }
 

@@ -485,23 +485,34 @@ func (c *Client) WriteStatus(ctx context.Context, namespace string, s *restarter
 	return nil
 }
 
-// IdentityIssuerRef reads the issuerRef of the identity issuer Certificate;
-// empty names when there is none (cert-manager not installed, or a
+// IdentityIssuerRef reads the issuerRef of the identity issuer Certificate,
+// and whether the certificate in its Secret is issued for that spec: Ready,
+// as of the Certificate's current generation (a changed issuerRef is a new
+// generation, and cert-manager is Ready for it only once the new issuer has
+// signed). Empty names when there is none (cert-manager not installed, or a
 // Certificate not made by mtlsgen).
-func (c *Client) IdentityIssuerRef(ctx context.Context, namespace, name string) (kind, issuer string, err error) {
+func (c *Client) IdentityIssuerRef(ctx context.Context, namespace, name string) (kind, issuer string, issued bool, err error) {
 	u, err := c.dyn.Resource(Certificates).Namespace(namespace).Get(ctx, name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) { // no such Certificate, or no cert-manager CRD
-		return "", "", nil
+		return "", "", false, nil
 	}
 	if err != nil {
-		return "", "", fmt.Errorf("reading Certificate %s/%s: %w", namespace, name, err)
+		return "", "", false, fmt.Errorf("reading Certificate %s/%s: %w", namespace, name, err)
 	}
-	kind, _, _ = unstructured.NestedString(u.Object, "spec", "issuerRef", "kind")
-	issuer, _, _ = unstructured.NestedString(u.Object, "spec", "issuerRef", "name")
+	var crt cmapi.Certificate
+	if err := fromUnstructured(u, &crt); err != nil {
+		return "", "", false, fmt.Errorf("reading Certificate %s/%s: %w", namespace, name, err)
+	}
+	kind, issuer = crt.Spec.IssuerRef.Kind, crt.Spec.IssuerRef.Name
 	if kind == "" {
 		kind = "Issuer" // cert-manager's default
 	}
-	return kind, issuer, nil
+	for _, cond := range crt.Status.Conditions {
+		if cond.Type == cmapi.CertificateConditionReady {
+			issued = cond.Status == cmmeta.ConditionTrue && cond.ObservedGeneration == crt.Generation
+		}
+	}
+	return kind, issuer, issued, nil
 }
 
 // Issuances lists the CertificateRequests cert-manager keeps for a

@@ -114,8 +114,9 @@ func world(t testing.TB, settledControlPlane bool) (*dynamicfake.FakeDynamicClie
 		testutil.Unstructured(t, "v1", "Secret", &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "linkerd", Name: "linkerd-identity-issuer"}}),
 		&unstructured.Unstructured{Object: map[string]any{
 			"apiVersion": "cert-manager.io/v1", "kind": "Certificate",
-			"metadata": map[string]any{"namespace": "linkerd", "name": "linkerd-identity-issuer"},
+			"metadata": map[string]any{"namespace": "linkerd", "name": "linkerd-identity-issuer", "generation": int64(2)},
 			"spec":     map[string]any{"issuerRef": map[string]any{"kind": "ClusterIssuer", "name": "linkerd-anchor-root-2026"}},
+			"status":   readyFor(2),
 		}},
 		deploy(t, "linkerd", "linkerd-destination", cpStamp),
 		deploy(t, "linkerd", "linkerd-identity", cpStamp),
@@ -611,5 +612,53 @@ func TestConnect_notAKubeconfig(t *testing.T) {
 	_, _, err := cluster.Connect(file, "", "test")
 	if want := "it is a v1 ConfigMap, not a kubeconfig (apiVersion: v1, kind: Config)"; err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "scheme") {
 		t.Errorf("got %v, want %q", err, want)
+	}
+}
+
+// readyFor is a Certificate's status: Ready as of generation g.
+func readyFor(g int64) map[string]any {
+	return map[string]any{"conditions": []any{map[string]any{"type": "Ready", "status": "True", "observedGeneration": g}}}
+}
+
+// The issuer's clock starts when cert-manager has issued the identity
+// issuer for the spec that names it, not when the spec names it: a new
+// ClusterIssuer may sign hours later, and until then proxy certificates are
+// signed under the old anchor.
+func TestRun_issuerDatedWhenIssued(t *testing.T) {
+	dyn, _ := world(t, true)
+	crt := get(t, dyn, cluster.Certificates, "linkerd", "linkerd-identity-issuer")
+	// Step 2: the spec names the new anchor's issuer (generation 3);
+	// cert-manager is Ready only for generation 2.
+	unstructured.SetNestedField(crt.Object, "linkerd-anchor-root-2027", "spec", "issuerRef", "name")
+	crt.SetGeneration(3)
+	if _, err := dyn.Resource(cluster.Certificates).Namespace("linkerd").Update(context.Background(), crt, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	status := func() *restarter.Status {
+		t.Helper()
+		if _, err := runner(dyn, baseConfig(), false, io.Discard, io.Discard).Run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		data, _, _ := unstructured.NestedStringMap(get(t, dyn, cluster.ConfigMaps, "linkerd", restarter.StatusConfigMap).Object, "data")
+		st, ok, err := restarter.StatusFromConfigMapData(data)
+		if err != nil || !ok || st.IdentityIssuer == nil {
+			t.Fatalf("status %+v, %v, %v", st, ok, err)
+		}
+		return st
+	}
+	if st := status(); st.IdentityIssuer.Name != "linkerd-anchor-root-2027" || !st.IdentityIssuer.Since.IsZero() {
+		t.Errorf("before cert-manager issued it: %+v, want the new issuer, not dated", st.IdentityIssuer)
+	}
+	crt = get(t, dyn, cluster.Certificates, "linkerd", "linkerd-identity-issuer")
+	unstructured.SetNestedField(crt.Object, readyFor(3)["conditions"], "status", "conditions")
+	if _, err := dyn.Resource(cluster.Certificates).Namespace("linkerd").Update(context.Background(), crt, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	first := status()
+	if first.IdentityIssuer.Since.IsZero() {
+		t.Fatalf("issued, but not dated: %+v", first.IdentityIssuer)
+	}
+	if again := status(); !again.IdentityIssuer.Since.Equal(first.IdentityIssuer.Since) {
+		t.Errorf("a later run moved the date from %s to %s", first.IdentityIssuer.Since, again.IdentityIssuer.Since)
 	}
 }

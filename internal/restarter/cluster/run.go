@@ -128,7 +128,7 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 
 	res.Status = restarter.NewStatus(&res.Plan, anchors, start, len(res.Restarted))
 	res.Status.BundleVersion = version
-	kind, name, err := r.Client.IdentityIssuerRef(ctx, cfg.LinkerdNamespace, IdentityIssuerCertificate)
+	kind, name, issued, err := r.Client.IdentityIssuerRef(ctx, cfg.LinkerdNamespace, IdentityIssuerCertificate)
 	switch {
 	case err != nil:
 		// The status is still worth writing. The previous record stands:
@@ -140,7 +140,7 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 	default:
 		// Seen now, not at the run's start: a switch while the run waited
 		// for the control plane must not be dated earlier than it was.
-		res.Status.IdentityIssuer = restarter.ObserveIssuer(prev, kind, name, r.Now())
+		res.Status.IdentityIssuer = restarter.ObserveIssuer(prev, kind, name, issued, r.Now())
 	}
 	if err := r.Client.WriteStatus(ctx, cfg.LinkerdNamespace, &res.Status); err != nil {
 		return nil, err
