@@ -121,6 +121,16 @@ func (p *Plan) Restarts() []Decision {
 	return out
 }
 
+// Refuse records that restarting ref failed: blocked, for reason, so that
+// the status names it rather than count it as rolling out.
+func (p *Plan) Refuse(ref Ref, reason string) {
+	for i := range p.Decisions {
+		if p.Decisions[i].Ref == ref {
+			p.Decisions[i].State, p.Decisions[i].Reason = StateBlocked, reason
+		}
+	}
+}
+
 // Counts summarise a run. Current, Pending, Stale and Blocked partition the
 // workloads by the state they are left in; a workload the run restarted is
 // pending (its restart is rolling out) and also counted in Restarted.

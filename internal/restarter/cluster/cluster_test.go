@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"github.com/google/go-cmp/cmp"
 	"io"
@@ -22,6 +23,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -660,5 +662,40 @@ func TestRun_issuerDatedWhenIssued(t *testing.T) {
 	}
 	if again := status(); !again.IdentityIssuer.Since.Equal(first.IdentityIssuer.Since) {
 		t.Errorf("a later run moved the date from %s to %s", first.IdentityIssuer.Since, again.IdentityIssuer.Since)
+	}
+}
+
+// An admission policy refuses every update of one Deployment: the run
+// restarts the workloads after it anyway, writes a status naming it as
+// blocked with the API's reason, and fails (so the Job's failure alerts).
+func TestRun_refusedRestartBlocksOnlyItsWorkload(t *testing.T) {
+	dyn, hash := world(t, true)
+	dyn.PrependReactor("patch", "deployments", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		if a.(k8stesting.PatchAction).GetName() == "web" {
+			return true, nil, apierrors.NewForbidden(schema.GroupResource{Group: "apps", Resource: "deployments"}, "web",
+				errors.New(`admission webhook "validate.kyverno.svc" denied the request: resources.limits are required`))
+		}
+		return false, nil, nil
+	})
+	_, err := runner(dyn, baseConfig(), false, io.Discard, io.Discard).Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "1 restarts refused") || !strings.Contains(err.Error(), "validate.kyverno.svc") {
+		t.Errorf("run: %v, want it to fail naming the refusal", err)
+	}
+	if canary := get(t, dyn, cluster.Rollouts, "shop", "canary"); canary.GetAnnotations()[restarter.AnnotationTrustRootsHash] != hash {
+		t.Error("Rollout shop/canary, after the refused Deployment, was not restarted")
+	}
+	data, _, _ := unstructured.NestedStringMap(get(t, dyn, cluster.ConfigMaps, "linkerd", restarter.StatusConfigMap).Object, "data")
+	st, ok, err := restarter.StatusFromConfigMapData(data)
+	if err != nil || !ok {
+		t.Fatalf("no status written: %v %v", ok, err)
+	}
+	var web *restarter.Decision
+	for i, d := range st.Workloads {
+		if d.Ref.Namespace == "shop" && d.Ref.Name == "web" {
+			web = &st.Workloads[i]
+		}
+	}
+	if web == nil || web.State != restarter.StateBlocked || !strings.Contains(web.Reason, "restart refused: ") || !strings.Contains(web.Reason, "resources.limits are required") {
+		t.Errorf("shop/web in the status: %+v, want blocked with the refusal", web)
 	}
 }

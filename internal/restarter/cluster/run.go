@@ -2,11 +2,14 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"text/tabwriter"
 	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
 	"github.com/mtlsgen/mtlsgen/internal/restarter"
 )
@@ -67,6 +70,7 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 	}
 
 	res := &Result{}
+	var failed []error
 	budget := cfg.MaxRestarts
 	for round := 1; ; round++ {
 		snap, err := r.Client.Snapshot(ctx, cfg, bundle)
@@ -83,7 +87,18 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 			if r.DryRun {
 				msg = "would restart"
 			} else if err := r.Client.Restart(ctx, d, hash, r.Now()); err != nil {
-				return nil, err
+				if ctx.Err() != nil {
+					return nil, err
+				}
+				// One workload refused (an admission policy, deleted since
+				// the snapshot) must not hold up every workload after it,
+				// run after run, nor the status that would name it.
+				res.Plan.Refuse(d.Ref, "restart refused: "+err.Error())
+				r.Log.Warn("restart refused", "kind", d.Ref.Kind, "namespace", d.Ref.Namespace, "name", d.Ref.Name, "error", err.Error())
+				if !apierrors.IsNotFound(err) {
+					failed = append(failed, err)
+				}
+				continue
 			}
 			r.Log.Info(msg, "kind", d.Ref.Kind, "namespace", d.Ref.Namespace, "name", d.Ref.Name,
 				"controlPlane", d.ControlPlane, "reason", d.Reason, "dryRun", r.DryRun)
@@ -144,6 +159,10 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 	}
 	if err := r.Client.WriteStatus(ctx, cfg.LinkerdNamespace, &res.Status); err != nil {
 		return nil, err
+	}
+	if len(failed) > 0 {
+		// The Job fails, so MtlsgenRestarterJobFailed says so.
+		return res, fmt.Errorf("%d restarts refused: %w", len(failed), errors.Join(failed...))
 	}
 	return res, nil
 }
