@@ -96,8 +96,17 @@ func InjectionStamp(inject, templateHash string) string { return inject + "/" + 
 // DeploymentWorkload describes a Deployment. It has settled as kubectl
 // rollout status decides: the controller has seen the latest generation,
 // every replica is updated and available, and no old replica is left.
+//
+// A paused Deployment is not restartable: the controller records a template
+// change and rolls nothing out until someone resumes it, so a restart would
+// wait, pending, for ever.
 func DeploymentWorkload(d *appsv1.Deployment) Workload {
 	w := newWorkload(Ref{KindDeployment, d.Namespace, d.Name}, d.Spec.Template.Annotations, &d.Spec.Template)
+	if d.Spec.Paused {
+		w.Restartable = false
+		w.Progress = "paused: resume it (kubectl rollout resume) to restart it"
+		return w
+	}
 	replicas := int32(1)
 	if d.Spec.Replicas != nil {
 		replicas = *d.Spec.Replicas
@@ -132,7 +141,9 @@ func hasCondition(cs []appsv1.DeploymentCondition, t appsv1.DeploymentConditionT
 // StatefulSetWorkload describes a StatefulSet, settled as kubectl rollout
 // status decides. One with the OnDelete strategy is not restartable: a
 // template change waits for someone to delete its pods, which the restarter
-// never does.
+// never does. Nor is one with a rollingUpdate partition: its pods below the
+// partition keep their roots through any restart, which would then be
+// repeated every run and never converge.
 func StatefulSetWorkload(s *appsv1.StatefulSet) Workload {
 	w := newWorkload(Ref{KindStatefulSet, s.Namespace, s.Name}, s.Spec.Template.Annotations, &s.Spec.Template)
 	if s.Spec.UpdateStrategy.Type == appsv1.OnDeleteStatefulSetStrategyType {
@@ -140,26 +151,21 @@ func StatefulSetWorkload(s *appsv1.StatefulSet) Workload {
 		w.Progress = "updateStrategy OnDelete: delete its pods to restart them"
 		return w
 	}
+	if ru := s.Spec.UpdateStrategy.RollingUpdate; ru != nil && ru.Partition != nil && *ru.Partition > 0 {
+		w.Restartable = false
+		w.Progress = fmt.Sprintf("rollingUpdate.partition %d: its pods below it are never updated; lower the partition to 0 to restart them", *ru.Partition)
+		return w
+	}
 	replicas := int32(1)
 	if s.Spec.Replicas != nil {
 		replicas = *s.Spec.Replicas
 	}
 	st := s.Status
-	partition := int32(0)
-	if ru := s.Spec.UpdateStrategy.RollingUpdate; ru != nil && ru.Partition != nil {
-		partition = *ru.Partition
-	}
 	switch {
 	case st.ObservedGeneration == 0 || s.Generation > st.ObservedGeneration:
 		w.Progress = "waiting for the controller to observe the new generation"
 	case st.ReadyReplicas < replicas:
 		w.Progress = fmt.Sprintf("%d of %d pods ready", st.ReadyReplicas, replicas)
-	case partition > 0:
-		if st.UpdatedReplicas < replicas-partition {
-			w.Progress = fmt.Sprintf("%d of %d pods updated (partition %d)", st.UpdatedReplicas, replicas-partition, partition)
-		} else {
-			w.Settled = true
-		}
 	case st.UpdateRevision != st.CurrentRevision:
 		w.Progress = fmt.Sprintf("%d of %d pods updated", st.UpdatedReplicas, replicas)
 	default:

@@ -49,10 +49,9 @@ func TestWorkloadSettled(t *testing.T) {
 			s.Status.UpdateRevision, s.Status.UpdatedReplicas = "r2", 1
 			return s
 		}()), progress: "1 of 3 pods updated"},
-		"statefulset partitioned and done": {w: restarter.StatefulSetWorkload(func() *appsv1.StatefulSet {
+		"statefulset with partition 0": {w: restarter.StatefulSetWorkload(func() *appsv1.StatefulSet {
 			s := statefulSet("a", "s", "")
-			s.Spec.UpdateStrategy.RollingUpdate = &appsv1.RollingUpdateStatefulSetStrategy{Partition: ptr.To(int32(2))}
-			s.Status.UpdateRevision, s.Status.UpdatedReplicas = "r2", 1
+			s.Spec.UpdateStrategy.RollingUpdate = &appsv1.RollingUpdateStatefulSetStrategy{Partition: ptr.To(int32(0))}
 			return s
 		}()), settled: true},
 		"daemonset rolled out": {w: restarter.DaemonSetWorkload(daemonSet("a", "d", "")), settled: true},
@@ -78,6 +77,19 @@ func TestWorkloadSettled(t *testing.T) {
 	ds.Spec.UpdateStrategy.Type = appsv1.OnDeleteDaemonSetStrategyType
 	if w := restarter.DaemonSetWorkload(ds); w.Restartable {
 		t.Error("an OnDelete DaemonSet is not restartable by a template patch")
+	}
+	// A restart cannot reach the pods below a StatefulSet's partition, nor
+	// any pod of a paused Deployment: restarting either would be repeated
+	// (or pending) for ever, so each is blocked, saying what to do.
+	sts := statefulSet("a", "s", "")
+	sts.Spec.UpdateStrategy.RollingUpdate = &appsv1.RollingUpdateStatefulSetStrategy{Partition: ptr.To(int32(2))}
+	if w := restarter.StatefulSetWorkload(sts); w.Restartable || !strings.Contains(w.Progress, "rollingUpdate.partition 2") {
+		t.Errorf("a partitioned StatefulSet: restartable %v, %q", w.Restartable, w.Progress)
+	}
+	d := deployment("a", "d", "")
+	d.Spec.Paused = true
+	if w := restarter.DeploymentWorkload(d); w.Restartable || !strings.Contains(w.Progress, "kubectl rollout resume") {
+		t.Errorf("a paused Deployment: restartable %v, %q", w.Restartable, w.Progress)
 	}
 }
 
