@@ -12,6 +12,12 @@ import (
 // in the spec.
 const AnchorIssuerPrefix = "linkerd-anchor-"
 
+// Flag names of `mtlsgen status` the verdict names in its advice.
+const (
+	FlagProxyLifetime           = "proxy-certificate-lifetime"
+	FlagOnlyRestarterNamespaces = "only-restarter-namespaces"
+)
+
 // CertificateReadiness is a cert-manager Certificate's Ready condition.
 type CertificateReadiness struct {
 	Namespace, Name string
@@ -33,7 +39,8 @@ type Observation struct {
 	// Certificates are the cert-manager Certificates of the mesh.
 	Certificates []CertificateReadiness
 	// ProxyLifetime is how long a proxy certificate can live: Linkerd's
-	// issuanceLifetime plus its clock skew allowance. ProxyLifetimeFrom
+	// issuanceLifetime plus its clock skew allowance; zero when it is not
+	// known, and then no removal is called safe. ProxyLifetimeFrom
 	// says where it was read.
 	ProxyLifetime     time.Duration
 	ProxyLifetimeFrom string
@@ -43,6 +50,13 @@ type Observation struct {
 	// they could not be listed, if they could not.
 	StalePods       map[string]int
 	StalePodsUnread string
+	// OnlyRestarterNamespaces accepts a verdict on the restarter's
+	// namespaces alone when StalePods could not be listed; otherwise that
+	// is not safe.
+	OnlyRestarterNamespaces bool
+	// LinkerdNamespace is where the status ConfigMap is, for the commands
+	// the verdict suggests.
+	LinkerdNamespace string
 	// Issuances are the identity issuer's CertificateRequests;
 	// IssuancesUnread says why they could not be listed, if they could
 	// not. ReloadAllowance is how long after a new identity issuer is
@@ -101,7 +115,10 @@ func Judge(o *Observation) Verdict {
 		}
 	}
 	say("certificates: %d of %d Ready", len(o.Certificates)-notReady, len(o.Certificates))
-	if o.ProxyLifetimeFrom != "" {
+	switch {
+	case o.ProxyLifetime == 0:
+		say("proxy certificates live for an unknown time (%s)", o.ProxyLifetimeFrom)
+	case o.ProxyLifetimeFrom != "":
 		say("proxy certificates live at most %s (%s)", o.ProxyLifetime, o.ProxyLifetimeFrom)
 	}
 	for _, c := range o.Certificates {
@@ -141,7 +158,7 @@ func Judge(o *Observation) Verdict {
 			say("  enrollment blocked: %s: %s", d.Ref, d.Reason)
 		}
 	}
-	if o.StalePodsUnread != "" {
+	if o.StalePodsUnread != "" && o.OnlyRestarterNamespaces {
 		say("note: the meshed pods of other namespaces could not be listed (%s): this verdict knows only the restarter's namespaces", o.StalePodsUnread)
 	}
 	switch {
@@ -160,7 +177,7 @@ func Judge(o *Observation) Verdict {
 		say("NOT SAFE: %d of %d workloads do not hold the current roots yet, and %d pods need attention", c.Total()-c.Current, c.Total(), c.Unmanaged)
 		for i, d := range roots {
 			if i == 10 {
-				more := fmt.Sprintf("  ... and %d more (kubectl get configmap %s -o jsonpath='{.data.status\\.json}')", len(roots)-10, StatusConfigMap)
+				more := fmt.Sprintf("  ... and %d more (kubectl get configmap %s -n %s -o jsonpath='{.data.status\\.json}')", len(roots)-10, StatusConfigMap, o.LinkerdNamespace)
 				if s.Truncated > 0 {
 					// Workloads, injection and unmanaged pods alike.
 					more += fmt.Sprintf("; %d entries did not fit in the status", s.Truncated)
@@ -176,6 +193,13 @@ func Judge(o *Observation) Verdict {
 			}
 			say("  pod %s/%s: %s", u.Namespace, u.Name, u.Reason)
 		}
+		return v
+	case o.StalePodsUnread != "" && !o.OnlyRestarterNamespaces:
+		// A meshed pod outside the restarter's namespaces that holds the
+		// old roots breaks as much on the next step; a script reading the
+		// exit code would not see a note.
+		say("NOT SAFE: the meshed pods of every namespace could not be listed (%s), and pods outside the restarter's namespaces may hold the old roots; grant list on pods cluster-wide, or pass --%s to judge by the restarter's namespaces alone",
+			o.StalePodsUnread, FlagOnlyRestarterNamespaces)
 		return v
 	case len(o.StalePods) > 0:
 		var where []string
@@ -236,6 +260,10 @@ func Judge(o *Observation) Verdict {
 	// Which anchor is the new one only the spec's history knows, so both
 	// readings are named.
 	gone := strings.Join(others, ", ")
+	if o.ProxyLifetime == 0 {
+		say("not yet: removing %s (step 3) is safe a proxy certificate lifetime after %s, which is not known here (pass --%s)", gone, since.Format(time.RFC3339), FlagProxyLifetime)
+		return v
+	}
 	if until := since.Add(o.ProxyLifetime); o.Now.After(until) {
 		say("also safe: remove %s, keeping the active %s (step 3 if %s is the new anchor, else undoing step 1): proxy certificates signed under %s expired before %s",
 			gone, names[act], names[act], gone, until.Format(time.RFC3339))
@@ -300,6 +328,11 @@ func judgeUnnamedActive(o *Observation, issuer *IssuerObservation, names []strin
 	activeOne := fmt.Sprintf("the active one (the anchor of %s %s)", issuer.Kind, issuer.Name)
 	if issuer.Since.IsZero() {
 		say("not yet: removing the anchors but %s (step 3) waits until the identity issuer is issued by it", activeOne)
+		return
+	}
+	if o.ProxyLifetime == 0 {
+		say("not yet: removing the anchors but %s (step 3) is safe a proxy certificate lifetime after %s, which is not known here (pass --%s)",
+			activeOne, issuer.Since.Add(o.ReloadAllowance).Format(time.RFC3339), FlagProxyLifetime)
 		return
 	}
 	if until := issuer.Since.Add(o.ReloadAllowance + o.ProxyLifetime); o.Now.After(until) {

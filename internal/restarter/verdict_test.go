@@ -266,7 +266,8 @@ func TestJudge_longListIsCounted(t *testing.T) {
 	o.Status.Workloads = append(o.Status.Workloads, restarter.Decision{
 		Ref: restarter.Ref{Kind: restarter.KindDeployment, Namespace: "shop", Name: "enrolling"}, Injection: true, State: restarter.StatePending})
 	o.Status.Truncated = 3
-	want := "  ... and 2 more (kubectl get configmap mtlsgen-trust-status -o jsonpath='{.data.status\\.json}'); 3 entries did not fit in the status"
+	o.LinkerdNamespace = "linkerd"
+	want := "  ... and 2 more (kubectl get configmap mtlsgen-trust-status -n linkerd -o jsonpath='{.data.status\\.json}'); 3 entries did not fit in the status"
 	if v := restarter.Judge(o); !slices.Contains(v.Lines, want) {
 		t.Errorf("no line %q in:\n%s", want, strings.Join(v.Lines, "\n"))
 	}
@@ -310,10 +311,31 @@ func TestJudge_stalePodsElsewhere(t *testing.T) {
 	if v.Safe || !slices.Contains(v.Lines, want) {
 		t.Errorf("safe %v; want %q in:\n%s", v.Safe, want, strings.Join(v.Lines, "\n"))
 	}
+	// Unlisted: not safe (a script reads only the exit code), unless asked
+	// to judge by the restarter's namespaces alone.
 	o.StalePods, o.StalePodsUnread = nil, "pods is forbidden"
 	v = restarter.Judge(o)
+	if v.Safe || !slices.Contains(v.Lines, "NOT SAFE: the meshed pods of every namespace could not be listed (pods is forbidden), and pods outside the restarter's namespaces may hold the old roots; grant list on pods cluster-wide, or pass --only-restarter-namespaces to judge by the restarter's namespaces alone") {
+		t.Errorf("unlisted: safe %v:\n%s", v.Safe, strings.Join(v.Lines, "\n"))
+	}
+	o.OnlyRestarterNamespaces = true
+	v = restarter.Judge(o)
 	if !v.Safe || !slices.Contains(v.Lines, "note: the meshed pods of other namespaces could not be listed (pods is forbidden): this verdict knows only the restarter's namespaces") {
-		t.Errorf("safe %v:\n%s", v.Safe, strings.Join(v.Lines, "\n"))
+		t.Errorf("unlisted, judged by the restarter's namespaces: safe %v:\n%s", v.Safe, strings.Join(v.Lines, "\n"))
+	}
+}
+
+// Without the proxy lifetime (linkerd-config unreadable, no flag), no
+// removal is called safe, however long ago the switch was.
+func TestJudge_unknownProxyLifetime(t *testing.T) {
+	now := time.Date(2026, 8, 22, 12, 0, 0, 0, time.UTC)
+	o := observation(now, "root-2026", "root-2027")
+	o.ProxyLifetime, o.ProxyLifetimeFrom = 0, "linkerd-config could not be read: forbidden"
+	v := restarter.Judge(o)
+	text := strings.Join(v.Lines, "\n")
+	want := "not yet: removing root-2027 (step 3) is safe a proxy certificate lifetime after 2026-08-20T12:00:00Z, which is not known here (pass --proxy-certificate-lifetime)"
+	if !v.Safe || !slices.Contains(v.Lines, want) || strings.Contains(text, "also safe") || !strings.Contains(text, "proxy certificates live for an unknown time (linkerd-config could not be read: forbidden)") {
+		t.Errorf("safe %v; want %q in:\n%s", v.Safe, want, text)
 	}
 }
 

@@ -23,7 +23,8 @@ condition of every Certificate mtlsgen manages, the CertificateRequests of
 the identity issuer (which anchor signed it, by key, and since when), the
 proxy certificate lifetime Linkerd was installed with (ConfigMap
 linkerd-config), and the trust-root hash of every meshed pod in the cluster
-(also outside the restarter's namespaces).
+(also outside the restarter's namespaces: without the right to list them all,
+it is not safe, unless --only-restarter-namespaces).
 The next step is safe when the restarter has run since the bundle was last
 written, every workload holds the current roots, no meshed pod anywhere holds
 other roots and every Certificate is Ready. For
@@ -32,13 +33,15 @@ signed under them expires.
 
 Exit code 0 when safe, 1 when not (or on error), so a script can wait on it.`
 
-const flagProxyLifetime = "proxy-certificate-lifetime"
+const flagProxyLifetime = restarter.FlagProxyLifetime
 
 type statusFlags struct {
 	kubeconfig       string
 	kubeContext      string
 	linkerdNamespace string
 	proxyLifetime    time.Duration
+	// onlyRestarterNamespaces: see restarter.Observation.
+	onlyRestarterNamespaces bool
 }
 
 func newStatusCommand(streams cli.IOStreams, version string) *cobra.Command {
@@ -87,12 +90,16 @@ func newStatusCommandWith(streams cli.IOStreams, version string, connect connect
 			o := &restarter.Observation{
 				Now: now(), BundleHash: hash, BundleVersion: version, Anchors: anchors,
 				Status: st, Certificates: certs, ProxyLifetime: f.proxyLifetime, ProxyLifetimeFrom: "--" + flagProxyLifetime,
+				LinkerdNamespace: f.linkerdNamespace, OnlyRestarterNamespaces: f.onlyRestarterNamespaces,
 			}
 			if !cmd.Flags().Changed(flagProxyLifetime) {
 				// What Linkerd was installed with, rather than a default
 				// that may not be the spec's.
 				if d, err := c.ProxyLifetime(ctx, f.linkerdNamespace); err != nil {
-					o.ProxyLifetimeFrom = fmt.Sprintf("Linkerd's default, as %s could not be read: %v", cluster.LinkerdConfig, err)
+					// Not a default: the spec may give proxies days, and
+					// a shorter guess would call a removal safe too early.
+					o.ProxyLifetime = 0
+					o.ProxyLifetimeFrom = fmt.Sprintf("%s could not be read: %v", cluster.LinkerdConfig, err)
 				} else {
 					o.ProxyLifetime, o.ProxyLifetimeFrom = d, "issuanceLifetime plus clockSkewAllowance in "+cluster.LinkerdConfig
 				}
@@ -124,6 +131,8 @@ func newStatusCommandWith(streams cli.IOStreams, version string, connect connect
 	fl.StringVar(&f.kubeContext, "context", "", "kubeconfig context (default: the current one)")
 	fl.StringVar(&f.linkerdNamespace, restarter.FlagLinkerdNamespace, "linkerd", "namespace of the Linkerd control plane")
 	fl.DurationVar(&f.proxyLifetime, flagProxyLifetime, 24*time.Hour+20*time.Second,
-		"longest life of a proxy certificate: spec.identityIssuer.issuanceLifetime plus clockSkewAllowance; when not given, read from the ConfigMap linkerd-config, falling back on the default")
+		"longest life of a proxy certificate: spec.identityIssuer.issuanceLifetime plus clockSkewAllowance; when not given, read from the ConfigMap linkerd-config (unreadable, no removal is called safe)")
+	fl.BoolVar(&f.onlyRestarterNamespaces, restarter.FlagOnlyRestarterNamespaces, false,
+		"when the meshed pods of every namespace cannot be listed, judge by the restarter's namespaces alone (otherwise that is not safe)")
 	return cmd
 }
