@@ -1,8 +1,10 @@
 package restarter_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	appsv1 "k8s.io/api/apps/v1"
@@ -308,5 +310,59 @@ func TestWantsProxy(t *testing.T) {
 	p.Spec.InitContainers = []corev1.Container{{Name: restarter.ProxyContainer}}
 	if !restarter.HasProxy(&p) {
 		t.Error("a native-sidecar proxy (init container) is a proxy")
+	}
+}
+
+// More enrolled workloads than the status lists decline their injection:
+// each is restarted once for it, and never again, whether or not the
+// Workloads list (bounded, injection last) has room for it.
+func TestDecide_declinedEnrollmentBeyondTheListIsRemembered(t *testing.T) {
+	cfg := config()
+	cfg.DataPlane = restarter.DataPlane{Namespaces: []string{"shop"}}
+	cfg.MeshNamespaces = []string{"shop"}
+	const n = 210
+	s := &restarter.Snapshot{Bundle: newBundle, ControlPlane: settledControlPlane(newHash), DataPlaneNamespaces: []string{"shop"},
+		MeshNamespaces: map[string]string{"shop": "enabled"}}
+	name := func(i int) string { return fmt.Sprintf("s%03d", i) }
+	for i := range n {
+		p := pod("shop", name(i)+"-0", "", controller("apps/v1", "StatefulSet", name(i)))
+		p.Spec.Containers = []corev1.Container{{Name: "app"}}
+		s.MeshPods = append(s.MeshPods, p)
+	}
+	workloads := func(stamped bool) []restarter.Workload {
+		var out []restarter.Workload
+		for i := range n {
+			sts := statefulSet("shop", name(i), newHash)
+			if stamped {
+				sts.Spec.Template.Annotations[restarter.AnnotationRestartedForInjection] = restarter.InjectionStamp("enabled", restarter.TemplateHash(&sts.Spec.Template))
+			}
+			out = append(out, restarter.StatefulSetWorkload(sts))
+		}
+		return out
+	}
+	// The first run restarts them all; from then on they are stamped and
+	// rolled out, and their pods still have no proxy.
+	s.Workloads = workloads(false)
+	p := restarter.Decide(s, cfg, 1000)
+	if len(p.Restarts()) != n {
+		t.Fatalf("first run: %d restarts, want %d", len(p.Restarts()), n)
+	}
+	st := restarter.NewStatus(&p, nil, time.Time{}, len(p.Restarts()))
+	s.Workloads = workloads(true)
+	for run := 2; run <= 4; run++ {
+		back, err := st.ConfigMapData() // through the ConfigMap, as the next run reads it
+		if err != nil {
+			t.Fatal(err)
+		}
+		prev, _, err := restarter.StatusFromConfigMapData(back)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Enrolling = prev.EnrollingStates()
+		p = restarter.Decide(s, cfg, 1000)
+		if run > 2 && len(p.Restarts()) > 0 {
+			t.Errorf("run %d restarts %d declined workloads again (%s ...)", run, len(p.Restarts()), p.Restarts()[0].Ref)
+		}
+		st = restarter.NewStatus(&p, nil, time.Time{}, len(p.Restarts()))
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -24,6 +25,11 @@ const (
 // maxListed bounds the workloads and pods a status lists, so the ConfigMap
 // stays far below the API server's 1 MiB object limit in any cluster.
 const maxListed = 200
+
+// maxEnrollment bounds the enrollment states a status keeps: each takes
+// about 60 bytes, so this many fit well within the ConfigMap beside the
+// lists. A workload past it is decided as if new: one more restart.
+const maxEnrollment = 5000
 
 // Status is what a run records in the status ConfigMap.
 type Status struct {
@@ -52,7 +58,16 @@ type Status struct {
 	IdentityIssuer *IssuerObservation `json:"identityIssuer,omitempty"`
 	// Mesh is the coverage of the enrolled namespaces (spec.mesh).
 	Mesh []Coverage `json:"mesh,omitempty"`
+	// Enrollment is the state each workload not yet matching its
+	// injection was left in, by "Kind/namespace/name": what the next run
+	// needs to tell a declined injection from a new one, kept apart from
+	// the Workloads list, whose bound would cut exactly those (listed
+	// last), and have them restarted again every run.
+	Enrollment map[string]State `json:"enrollment,omitempty"`
 }
+
+// enrollmentKey is a Ref as a key of Status.Enrollment.
+func enrollmentKey(r Ref) string { return string(r.Kind) + "/" + r.Namespace + "/" + r.Name }
 
 // IssuerObservation records which issuer signs the identity issuer
 // certificate, and the first run that saw the certificate issued by it: the
@@ -95,6 +110,12 @@ func NewStatus(p *Plan, anchors []Anchor, now time.Time, restarted int) Status {
 		if d.State == StateCurrent {
 			continue
 		}
+		if d.Injection && len(s.Enrollment) < maxEnrollment {
+			if s.Enrollment == nil {
+				s.Enrollment = map[string]State{}
+			}
+			s.Enrollment[enrollmentKey(d.Ref)] = d.State
+		}
 		if len(s.Workloads) < maxListed {
 			s.Workloads = append(s.Workloads, d)
 		} else {
@@ -111,10 +132,9 @@ func NewStatus(p *Plan, anchors []Anchor, now time.Time, restarted int) Status {
 	return s
 }
 
-// EnrollingStates maps each workload the status lists for its injection to
-// the state it was left in; nil for no status. A workload cut from the list
-// (past maxListed) is missing: its next decision is made as if it were new,
-// which costs at most one more restart.
+// EnrollingStates maps each workload the status records for its injection
+// to the state it was left in; nil for no status. A status written before
+// Enrollment existed has them in its Workloads list.
 func (s *Status) EnrollingStates() map[Ref]State {
 	if s == nil {
 		return nil
@@ -123,6 +143,12 @@ func (s *Status) EnrollingStates() map[Ref]State {
 	for _, d := range s.Workloads {
 		if d.Injection {
 			out[d.Ref] = d.State
+		}
+	}
+	for k, st := range s.Enrollment {
+		parts := strings.SplitN(k, "/", 3)
+		if len(parts) == 3 {
+			out[Ref{Kind(parts[0]), parts[1], parts[2]}] = st
 		}
 	}
 	return out
