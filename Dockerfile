@@ -18,7 +18,9 @@ LABEL org.opencontainers.image.title="mtlsgen" \
 # uid 999 is the argocd user a CMP sidecar must run as; kustomize runs
 # container functions as "nobody", which must resolve.
 COPY passwd group /etc/
-# For chart pulls over HTTPS.
+# System roots. Nothing in the image calls out over HTTPS today (it has no
+# mtlsgen-helm, so it neither pulls nor hydrates charts); they serve status or
+# restarter run from the image with a kubeconfig whose server has a public CA.
 COPY ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
 # mtlsgen hands krm, restarter and status to mtlsgen-kube, next to it.
 COPY mtlsgen mtlsgen-kube /usr/local/bin/

@@ -332,7 +332,7 @@ func checkPKI(t *testing.T, m *v1alpha1.MeshTLS, c *pkitest.Cluster, objs typed)
 	}
 }
 
-// The three-step rotation of DESIGN.md, certificate by certificate: pods
+// The three-step rotation (README: Rotating the trust anchor), certificate by certificate: pods
 // keep working at every step, provided they restart between the second and
 // the third.
 func TestPKI_rotation(t *testing.T) {

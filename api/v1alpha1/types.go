@@ -523,8 +523,9 @@ type Addon struct {
 	// Install it; false for clusters that already run it.
 	// +optional
 	Install *bool `json:"install,omitempty"`
-	// Version of its Helm chart (for gatewayAPI: the release tag, e.g.
-	// v1.2.1).
+	// Version to install: for certManager and trustManager, the Helm chart
+	// version (e.g. v1.21.2); for gatewayAPI, the release tag of its git
+	// repository, whose config/crd/standard is applied (e.g. v1.2.1).
 	// +optional
 	Version string `json:"version,omitempty"`
 }

@@ -25,7 +25,7 @@ type Rule struct {
 	Title string
 	// Severity is the default severity of its findings.
 	Severity Severity
-	// Invariant is the DESIGN.md invariant it protects, or 0.
+	// Invariant is the README's invariant it protects, or 0.
 	Invariant int
 	// Help says what breaks and how to fix it, in general.
 	Help string

@@ -15,7 +15,7 @@ import (
 const chartsPullHelp = `Download every Helm chart a spec installs into the chart cache.
 
 Each chart (cert-manager, trust-manager, the Linkerd charts) is downloaded at
-the version the spec pins, from its Helm repository (or OCI repository), with
+the version the spec pins, from the project's Helm repository, with
 Helm's downloader, into a content-addressed cache: --cache DIR, by default
 $XDG_CACHE_HOME/mtlsgen/charts or ~/.cache/mtlsgen/charts.
 

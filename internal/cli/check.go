@@ -23,8 +23,8 @@ injects and trusts what, and reports each finding with its rule (MTLS001...),
 severity, object, field, what breaks and when, and the fix. Unparseable YAML
 is a finding too; the rest is still checked.
 
-Exit code: 0 without errors, 1 with errors (or with warnings and --strict),
-2 for a usage error.`
+Exit code: 0 without errors, 1 with errors (or with warnings and --strict, or
+with nothing to check), 2 for a usage error.`
 
 type checkFlags struct {
 	values         []string
@@ -36,10 +36,10 @@ type checkFlags struct {
 func newCheckCommand(streams IOStreams, version string) *cobra.Command {
 	f := &checkFlags{}
 	cmd := &cobra.Command{
-		Use:   "check FILE|DIR|- ...",
+		Use:   "check FILE|DIR|- ... (or only --values FILE)",
 		Short: "Find mistakes in Linkerd mTLS manifests, hand-written or generated",
 		Long:  checkHelp,
-		Args:  args(cobra.MinimumNArgs(1)),
+		Args:  args(cobra.ArbitraryArgs),
 		RunE: func(_ *cobra.Command, paths []string) error {
 			return runCheck(streams, version, paths, f)
 		},
@@ -57,6 +57,9 @@ func runCheck(streams IOStreams, version string, paths []string, f *checkFlags) 
 	case "text", "json", "sarif":
 	default:
 		return usagef("unknown output format %q (allowed: text, json, sarif)", f.output)
+	}
+	if len(paths) == 0 && len(f.values) == 0 {
+		return usagef("nothing named to check: give manifests (FILE, DIR, or - for standard input), or Linkerd values (--values FILE)")
 	}
 	if f.linkerdVersion != "" {
 		if _, ok := check.LinkerdMinor(f.linkerdVersion); !ok {

@@ -145,6 +145,13 @@ func TestCheck_valuesFromStdin(t *testing.T) {
 	if code != ExitInvalid || !strings.Contains(out, "<stdin>") {
 		t.Errorf("--values CHART=-: exit %d, stdout %q, stderr %q; want findings in <stdin>", code, out, errOut)
 	}
+	// Values alone are enough to check; nothing at all is a usage error.
+	if out, errOut, code := run(t, values, "check", "--values", "linkerd-control-plane=-"); code != ExitInvalid || !strings.Contains(out, "<stdin>") {
+		t.Errorf("--values alone: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	if _, errOut, code := run(t, "", "check"); code != ExitUsage || !strings.Contains(errOut, "nothing named to check") {
+		t.Errorf("no input named: exit %d: %s", code, errOut)
+	}
 	for _, args := range [][]string{
 		{"check", "--values", "-", "-"},
 		{"check", "--values", "-", "--values", "linkerd-viz=-", manifests},

@@ -23,9 +23,12 @@ mtlsgen.yaml in the current directory is read.
 
 Output goes to standard output as one YAML stream (-o yaml, the default), as a
 JSON List (-o json), or into a directory tree (-o dir=PATH):
-PATH/clusters/CLUSTER/COMPONENT/manifests.yaml and
-PATH/fleet/COMPONENT/manifests.yaml. A directory is written next to PATH and
-renamed into place, so PATH never holds half an output.
+PATH/clusters/CLUSTER/COMPONENT/manifests.yaml, PATH/fleet/COMPONENT/
+manifests.yaml, and one file per patch, PATH/clusters/CLUSTER/patches/
+kind_NAMESPACE_NAME.yaml (component patches: kustomize patches for objects
+other Applications own). A directory is written next to PATH and renamed into
+place, so PATH never holds half an output; PATH/.mtlsgen-output marks it as
+mtlsgen's, which a later render may replace whole (and nothing else).
 
 --only linkerd-values prints the Linkerd charts' Helm values instead, and
 --only alerts the PrometheusRule alerting on the certificates and the
@@ -41,7 +44,8 @@ the stream, after each cluster's objects). Charts come from --charts DIR
 fills, at the digests mtlsgen.lock records; rendering never uses the network.
 It runs Helm in the mtlsgen-helm binary (installed next to mtlsgen). With
 spec.argocd.source: rendered, the ApplicationSet's Applications read these
-directories, so -o dir= needs --hydrate.
+directories (PATH must be the directory named rendered next to the spec),
+so -o dir= needs --hydrate.
 
 If the spec has any problem, every problem is printed on standard error, one
 per line, nothing is written, and the exit code is 1.`
@@ -89,7 +93,7 @@ func newRenderCommand(streams IOStreams, version string) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&f.profile, "profile", "", "profile whose defaults apply, overriding spec.profile (dev, prod, ha)")
 	cmd.Flags().StringVar(&f.cluster, "cluster", "", "render only this cluster's objects")
-	cmd.Flags().StringVar(&f.component, "component", "", "render only this component (mesh, argocd; with --hydrate also a chart, e.g. linkerd-control-plane)")
+	cmd.Flags().StringVar(&f.component, "component", "", "render only this component (mesh, patches, argocd; with --hydrate also a chart, e.g. linkerd-control-plane)")
 	cmd.Flags().StringVarP(&f.output, "output", "o", "yaml", "output format: yaml, json or dir=PATH")
 	cmd.Flags().StringVar(&f.only, "only", onlyManifests, "what to render: manifests, linkerd-values (plain Helm values files, for installing the charts some other way) or alerts (the PrometheusRule)")
 	cmd.RegisterFlagCompletionFunc("only", fixedCompletion(onlyManifests, onlyLinkerdValues, onlyAlerts))

@@ -17,7 +17,8 @@ func newValidateCommand(streams IOStreams) *cobra.Command {
 		Short: "Check specs and report every problem",
 		Long: `Check one or more specs. Each valid spec is reported as "FILE: valid" on
 standard output; every problem of every spec is printed on standard error as
-FILE:LINE: FIELD.PATH: message. The exit code is 1 if any spec has a problem.
+"mtlsgen: FILE:LINE: FIELD.PATH: message". The exit code is 1 if any spec has
+a problem.
 Without a file it reads ` + DefaultSpecFile + `, as render does.
 
 --previous OLD also checks the change from OLD, the spec as it is deployed

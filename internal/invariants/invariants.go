@@ -1,4 +1,4 @@
-// Package invariants proves the promises of DESIGN.md ("Invariants") on a
+// Package invariants proves the promises of README.md ("Invariants") on a
 // set of objects: it runs mtlsgen check's rules that protect an invariant,
 // and adds what only a generator knows: which webhooks must have
 // certificates, and that the identity issuer and trust bundle exist at all.
@@ -17,7 +17,7 @@ import (
 
 // Violation is one broken invariant.
 type Violation struct {
-	// Invariant is its number in DESIGN.md (1-7).
+	// Invariant is its number in README.md's list (1-7).
 	Invariant int
 	// Rule is the check rule that found it ("" for an existence check).
 	Rule string

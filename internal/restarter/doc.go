@@ -4,7 +4,7 @@
 // with client-go, calls Decide, applies the plan and writes the status.
 //
 // Two kinds of workload are told apart, because they learn the trust roots
-// differently (shared/DESIGN.md, "Trust-anchor lifecycle"):
+// differently (README: The restarter):
 //
 //   - The control plane (the Linkerd namespace and the enabled extensions'
 //     namespaces) reads the linkerd-identity-trust-roots ConfigMap when a pod
@@ -17,9 +17,14 @@
 //     it injects, with the annotation linkerd.io/trust-root-sha256. A workload
 //     is restarted only if one of its running pods carries another hash.
 //
-// The data plane waits until every control-plane workload carries the current
-// hash and has rolled out, so that pods restarted there are injected with the
+// The extensions and the data plane wait until every workload of the Linkerd
+// namespace carries the current hash and has rolled out, so that their pods,
+// restarted then, are injected (by a restarted proxy injector) with the
 // current bundle.
+//
+// A workload a restart cannot reach (OnDelete, a StatefulSet partition, a
+// paused Deployment) is blocked, not restarted; so is one whose restart the
+// API server refused, for that run.
 //
 // In enrolled namespaces (spec.mesh) a workload is also restarted when its
 // pods' proxy does not match their injection. Such a restart is stamped

@@ -31,7 +31,7 @@ import (
 	"github.com/mtlsgen/mtlsgen/test/e2e/harness"
 )
 
-// The restarter's contract (DESIGN.md, issue 5).
+// The restarter's contract (README: The restarter).
 const (
 	restarterCronJob = "mtlsgen-restarter"
 	statusConfigMap  = "mtlsgen-trust-status"

@@ -32,7 +32,7 @@ spec:
     anchors:
 `
 
-// The three reviewed git changes of DESIGN.md's rotation, on a real API
+// The three reviewed git changes of a rotation (README), on a real API
 // server with the real trust-manager: v1 (A), v2 (A and B, A active), v3
 // (B active), v4 (A removed). Each version is rendered by the binary and
 // synced by Argo CD's sync engine, wave by wave, pruning what the version
