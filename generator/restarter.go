@@ -174,6 +174,10 @@ func restarterRBAC(cfg *restarter.Config) []KubeObject {
 		{APIGroups: []string{""}, Resources: []string{"configmaps"}, ResourceNames: []string{restarter.StatusConfigMap}, Verbs: []string{"update"}},
 		// Which anchor signs the identity issuer, recorded in the status.
 		{APIGroups: []string{"cert-manager.io"}, Resources: []string{"certificates"}, ResourceNames: []string{IdentityIssuerName}, Verbs: []string{"get"}},
+		// Which anchor the identity issuer in use chains to: while it is
+		// none of the bundle's, no restart is safe. Requests hold public
+		// certificates only; list cannot be narrowed by name.
+		{APIGroups: []string{"cert-manager.io"}, Resources: []string{"certificaterequests"}, Verbs: []string{"list"}},
 		ruleControlPlane,
 	})
 	for _, ext := range cfg.ExtensionNamespaces {

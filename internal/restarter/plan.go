@@ -40,6 +40,13 @@ type Snapshot struct {
 	// pods did not match their injection (from its status): what tells the
 	// pods of a restart for injection from pods recreated since.
 	Enrolling map[Ref]State
+	// IssuerOutsideBundle says why the identity issuer in use chains to no
+	// anchor of the bundle, "" when it does or that is not known. Every
+	// restart then waits: a restarted identity controller refuses that
+	// issuer and exits, and a restarted proxy rejects every certificate it
+	// signed (an anchor's key source changed under its name, or an anchor
+	// replaced in one step, before cert-manager re-issued the issuer).
+	IssuerOutsideBundle string
 }
 
 // State is what a run found, or did, for one workload.
@@ -479,6 +486,14 @@ func Decide(s *Snapshot, cfg *Config, budget int) Plan {
 			d.InjectionStamp = stamp
 		}
 		p.Decisions = append(p.Decisions, d)
+	}
+	if s.IssuerOutsideBundle != "" {
+		for i := range p.Decisions {
+			if d := &p.Decisions[i]; d.State == StateRestart {
+				d.State, d.InjectionStamp = StateBlocked, ""
+				d.Reason = "not restarted: " + s.IssuerOutsideBundle + "; it would load roots that reject the certificates the identity issuer signs, so every restart waits until cert-manager re-issues the identity issuer under an anchor of the bundle"
+			}
+		}
 	}
 	return p
 }

@@ -162,6 +162,15 @@ func (c *Client) ControlPlane(ctx context.Context, cfg *restarter.Config) ([]res
 func (c *Client) Snapshot(ctx context.Context, cfg *restarter.Config, bundle string) (*restarter.Snapshot, error) {
 	s := &restarter.Snapshot{Bundle: bundle}
 	var err error
+	// Unreadable requests (RBAC of an older release, no cert-manager) leave
+	// it unknown, as before this check.
+	if issuances, err := c.Issuances(ctx, cfg.LinkerdNamespace, IdentityIssuerCertificate); err == nil {
+		if anchors, err := restarter.ParseAnchors(bundle); err == nil {
+			if h := restarter.ReadIssuerHistory(issuances, anchors); h.Newest != nil && h.Active < 0 {
+				s.IssuerOutsideBundle = fmt.Sprintf("the identity issuer in use (CertificateRequest %s, revision %d) chains to no anchor of the trust bundle", h.Newest.Name, h.Newest.Revision)
+			}
+		}
+	}
 	if s.ControlPlane, err = c.ControlPlane(ctx, cfg); err != nil {
 		return nil, err
 	}

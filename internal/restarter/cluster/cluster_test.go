@@ -21,6 +21,8 @@ import (
 	"testing"
 	"time"
 
+	cmapi "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
+	cmmeta "github.com/cert-manager/cert-manager/pkg/apis/meta/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -32,6 +34,7 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 	"k8s.io/utils/ptr"
 
+	"github.com/mtlsgen/mtlsgen/internal/pkitest"
 	"github.com/mtlsgen/mtlsgen/internal/restarter"
 	"github.com/mtlsgen/mtlsgen/internal/restarter/cluster"
 	"github.com/mtlsgen/mtlsgen/internal/testutil"
@@ -41,6 +44,7 @@ var listKinds = map[schema.GroupVersionResource]string{
 	cluster.ConfigMaps: "ConfigMapList", cluster.Pods: "PodList", cluster.Namespaces: "NamespaceList",
 	cluster.Deployments: "DeploymentList", cluster.StatefulSets: "StatefulSetList", cluster.DaemonSets: "DaemonSetList",
 	cluster.ReplicaSets: "ReplicaSetList", cluster.Rollouts: "RolloutList", cluster.Certificates: "CertificateList",
+	cluster.CertificateRequests:          "CertificateRequestList",
 	{Version: "v1", Resource: "secrets"}: "SecretList",
 }
 
@@ -697,5 +701,54 @@ func TestRun_refusedRestartBlocksOnlyItsWorkload(t *testing.T) {
 	}
 	if web == nil || web.State != restarter.StateBlocked || !strings.Contains(web.Reason, "restart refused: ") || !strings.Contains(web.Reason, "resources.limits are required") {
 		t.Errorf("shop/web in the status: %+v, want blocked with the refusal", web)
+	}
+}
+
+// While the identity issuer in use chains to no anchor of the bundle (an
+// anchor's key source changed under its name, before cert-manager re-issued
+// the issuer), a restarted identity controller would refuse it and exit, and
+// a restarted proxy would reject every certificate it signs: the run
+// restarts nothing, says why in the status, and fails.
+func TestRun_noRestartWhileTheIssuerIsOutsideTheBundle(t *testing.T) {
+	dyn, _ := world(t, false)
+	crt := get(t, dyn, cluster.Certificates, "linkerd", "linkerd-identity-issuer")
+	crt.SetUID("issuer-uid")
+	unstructured.SetNestedField(crt.Object, int64(3), "status", "revision")
+	if _, err := dyn.Resource(cluster.Certificates).Namespace("linkerd").Update(context.Background(), crt, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	stray, err := pkitest.NewCA("root-2025.linkerd.cluster.local", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := testutil.Unstructured(t, "cert-manager.io/v1", "CertificateRequest", &cmapi.CertificateRequest{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "linkerd", Name: "linkerd-identity-issuer-3",
+			Annotations:     map[string]string{cmapi.CertificateNameKey: "linkerd-identity-issuer", cmapi.CertificateRequestRevisionAnnotationKey: "3"},
+			OwnerReferences: []metav1.OwnerReference{{APIVersion: "cert-manager.io/v1", Kind: "Certificate", Name: "linkerd-identity-issuer", UID: "issuer-uid"}}},
+		Status: cmapi.CertificateRequestStatus{Certificate: stray.TLSCrt, CA: stray.TLSCrt,
+			Conditions: []cmapi.CertificateRequestCondition{{Type: cmapi.CertificateRequestConditionReady, Status: cmmeta.ConditionTrue}}},
+	})
+	if _, err := dyn.Resource(cluster.CertificateRequests).Namespace("linkerd").Create(context.Background(), req, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	dyn.ClearActions()
+	_, err = runner(dyn, baseConfig(), false, io.Discard, io.Discard).Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "no restart: the identity issuer in use (CertificateRequest linkerd-identity-issuer-3, revision 3) chains to no anchor of the trust bundle") {
+		t.Errorf("run: %v", err)
+	}
+	for _, a := range writes(dyn) {
+		if _, ok := a.(k8stesting.PatchAction); ok {
+			t.Errorf("patched %s", describe([]k8stesting.Action{a}))
+		}
+	}
+	data, _, _ := unstructured.NestedStringMap(get(t, dyn, cluster.ConfigMaps, "linkerd", restarter.StatusConfigMap).Object, "data")
+	st, ok, err := restarter.StatusFromConfigMapData(data)
+	if err != nil || !ok || st.Counts.Blocked == 0 || st.Counts.Restarted != 0 {
+		t.Fatalf("status %+v, %v, %v: want blocked workloads and no restart", st, ok, err)
+	}
+	for _, d := range st.Workloads {
+		if d.State == restarter.StateBlocked && !strings.Contains(d.Reason, "every restart waits until cert-manager re-issues the identity issuer") {
+			t.Errorf("%s blocked: %s", d.Ref, d.Reason)
+		}
 	}
 }

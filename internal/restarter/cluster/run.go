@@ -71,6 +71,7 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 
 	res := &Result{}
 	var failed []error
+	held := "" // why every restart waits, if it does
 	budget := cfg.MaxRestarts
 	for round := 1; ; round++ {
 		snap, err := r.Client.Snapshot(ctx, cfg, bundle)
@@ -78,6 +79,7 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 			return nil, err
 		}
 		snap.Enrolling = prev.EnrollingStates()
+		held = snap.IssuerOutsideBundle
 		res.Plan = restarter.Decide(snap, cfg, budget)
 		if r.DryRun {
 			r.printPlan(&res.Plan, anchors)
@@ -160,9 +162,16 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 	if err := r.Client.WriteStatus(ctx, cfg.LinkerdNamespace, &res.Status); err != nil {
 		return nil, err
 	}
+	// Either makes the Job fail, so MtlsgenRestarterJobFailed says so.
+	var errs []error
+	if held != "" {
+		errs = append(errs, errors.New("no restart: "+held))
+	}
 	if len(failed) > 0 {
-		// The Job fails, so MtlsgenRestarterJobFailed says so.
-		return res, fmt.Errorf("%d restarts refused: %w", len(failed), errors.Join(failed...))
+		errs = append(errs, fmt.Errorf("%d restarts refused: %w", len(failed), errors.Join(failed...)))
+	}
+	if len(errs) > 0 {
+		return res, errors.Join(errs...)
 	}
 	return res, nil
 }
