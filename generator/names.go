@@ -12,10 +12,10 @@ const (
 	SelfSignedIssuerName = "linkerd-selfsigned"
 	// AnchorPrefix prefixes the Certificate, Secret and ClusterIssuer of
 	// each anchor.
-	AnchorPrefix = "linkerd-anchor-"
+	AnchorPrefix = v1alpha1.AnchorObjectPrefix
 	// WebhookCAName is the Certificate, Secret and ClusterIssuer of the CA
 	// that signs the webhook serving certificates.
-	WebhookCAName = "linkerd-webhook-ca"
+	WebhookCAName = v1alpha1.WebhookCAObjectName
 	// IdentityIssuerName is the identity issuer Certificate and the Secret
 	// Linkerd's identity controller mounts (scheme kubernetes.io/tls).
 	IdentityIssuerName = "linkerd-identity-issuer"

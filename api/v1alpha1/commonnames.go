@@ -11,6 +11,18 @@ import (
 // is refused at apply time and nothing gets issued.
 const MaxCommonNameLength = 64
 
+// Names of the trust namespace's objects mtlsgen renders (its Certificates
+// write Secrets of these names), which validation keeps a bring-your-own
+// anchor's Secret from taking.
+const (
+	// AnchorObjectPrefix prefixes the Certificate, Secret and ClusterIssuer
+	// of each anchor.
+	AnchorObjectPrefix = "linkerd-anchor-"
+	// WebhookCAObjectName is the Certificate, Secret and ClusterIssuer of
+	// the CA that signs the webhook serving certificates.
+	WebhookCAObjectName = "linkerd-webhook-ca"
+)
+
 // The common names of the certificates mtlsgen renders are made from spec
 // fields; the generator uses these, and validation bounds them.
 

@@ -218,7 +218,21 @@ func validateAnchorSource(s *MeshTLSSpec, a *TrustAnchor, p *field.Path) field.E
 				"and a self-signed anchor would be a different root in each; use secret (the same CA keypair in every cluster) or external"))
 	}
 	if a.Secret != nil {
-		el = append(el, validateObjectName(a.Secret.Name, p.Child("secret", "name"))...)
+		sp := p.Child("secret", "name")
+		el = append(el, validateObjectName(a.Secret.Name, sp)...)
+		switch {
+		case a.Secret.Name == WebhookCAObjectName:
+			el = append(el, field.Invalid(sp, a.Secret.Name, "is the Secret of mtlsgen's webhook CA, which cert-manager writes: its key would become a trust anchor of the mesh; name your CA keypair's own Secret"))
+		default:
+			for _, b := range s.Trust.Anchors {
+				switch {
+				case b.SelfSigned != nil && a.Secret.Name == AnchorObjectPrefix+b.Name:
+					el = append(el, field.Invalid(sp, a.Secret.Name, fmt.Sprintf("is the Secret cert-manager writes for the self-signed anchor %s: two anchors would be one key; name your CA keypair's own Secret", b.Name)))
+				case b.Secret != nil && b.Name != a.Name && b.Secret.Name == a.Secret.Name && b.Name < a.Name:
+					el = append(el, field.Invalid(sp, a.Secret.Name, fmt.Sprintf("is anchor %s's Secret too: two anchors would be one key", b.Name)))
+				}
+			}
+		}
 	}
 	if e := a.External; e != nil {
 		ep := p.Child("external")

@@ -86,6 +86,26 @@ func TestValidate(t *testing.T) {
 			},
 			errs: field.ErrorList{field.Invalid(spec.Child("clusters").Index(2).Child("server"), "https://EAST.example:6443/", "")},
 		},
+		// A bring-your-own anchor's Secret must be its own: not the webhook
+		// CA's, not a self-signed anchor's, not another anchor's.
+		"invalid with a secret anchor on the webhook CA's Secret": {
+			mutate: func(m *MeshTLS) {
+				m.Spec.Trust.Anchors = append(m.Spec.Trust.Anchors, TrustAnchor{Name: "corp", Secret: &SecretAnchor{Name: "linkerd-webhook-ca"}})
+			},
+			errs: field.ErrorList{field.Invalid(spec.Child("trust", "anchors").Index(1).Child("secret", "name"), "linkerd-webhook-ca", "")},
+		},
+		"invalid with a secret anchor on a self-signed anchor's Secret": {
+			mutate: func(m *MeshTLS) {
+				m.Spec.Trust.Anchors = append(m.Spec.Trust.Anchors, TrustAnchor{Name: "corp", Secret: &SecretAnchor{Name: "linkerd-anchor-root"}})
+			},
+			errs: field.ErrorList{field.Invalid(spec.Child("trust", "anchors").Index(1).Child("secret", "name"), "linkerd-anchor-root", "")},
+		},
+		"invalid with two anchors on one Secret": {
+			mutate: func(m *MeshTLS) {
+				m.Spec.Trust.Anchors = []TrustAnchor{{Name: "a", Active: true, Secret: &SecretAnchor{Name: "corp-root"}}, {Name: "b", Secret: &SecretAnchor{Name: "corp-root"}}}
+			},
+			errs: field.ErrorList{field.Invalid(spec.Child("trust", "anchors").Index(1).Child("secret", "name"), "corp-root", "")},
+		},
 		"invalid with Ed25519 webhook keys": {
 			mutate: func(m *MeshTLS) { m.Spec.Webhooks.KeyAlgorithm = "Ed25519" },
 			errs:   field.ErrorList{field.NotSupported(spec.Child("webhooks", "keyAlgorithm"), KeyAlgorithm("Ed25519"), []KeyAlgorithm{KeyAlgorithmECDSA, KeyAlgorithmRSA})},
