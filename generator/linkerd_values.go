@@ -44,7 +44,7 @@ func LinkerdValues(s *v1alpha1.MeshTLSSpec, specName string) []ChartValues {
 	r := s.Linkerd.Release()
 	l := s.Linkerd
 	out := []ChartValues{
-		{Chart: v1alpha1.ChartCRDs, Version: r.Charts.CRDs, Repo: r.HelmRepo, Namespace: l.Namespace, Values: crdsValues(r), Before: crdsBefore(s, r)},
+		{Chart: v1alpha1.ChartCRDs, Version: r.Charts.CRDs, Repo: r.HelmRepo, Namespace: l.Namespace, Values: crdsValues(s, r), Before: crdsBefore(s, r)},
 		{Chart: v1alpha1.ChartControlPlane, Version: r.Charts.ControlPlane, Repo: r.HelmRepo, Namespace: l.Namespace, Values: controlPlaneValues(s, r, specName),
 			Before: []string{"cert-manager and trust-manager, then the mesh objects (mtlsgen render FILE --component mesh): its namespace, identity issuer, trust roots and webhook certificates"}},
 	}
@@ -91,13 +91,19 @@ func crdsBefore(s *v1alpha1.MeshTLSSpec, r v1alpha1.LinkerdRelease) []string {
 		version, strings.TrimSuffix(GatewayAPIRepo, ".git"), version)}
 }
 
-func crdsValues(r v1alpha1.LinkerdRelease) map[string]any {
-	if r.BundlesGatewayAPI {
-		return map[string]any{}
+// crdsValues: linkerd-crds installs the Gateway API CRDs up to 2.18,
+// unless told not to, which clusters that already manage Gateway API need
+// (argocd.gatewayAPI.install: false), lest two owners apply them; from 2.19
+// they are installed first, by their own Application, and it is told so
+// explicitly rather than trusted to the chart default.
+func crdsValues(s *v1alpha1.MeshTLSSpec, r v1alpha1.LinkerdRelease) map[string]any {
+	v := map[string]any{}
+	if !r.BundlesGatewayAPI || !v1alpha1.IsEnabled(s.ArgoCD.GatewayAPI.Install) {
+		for _, k := range r.GatewayAPIValues {
+			v[k] = false
+		}
 	}
-	// From 2.19 the Gateway API CRDs are installed first by their own
-	// Application; say so explicitly rather than rely on the chart default.
-	return map[string]any{"installGatewayAPI": false}
+	return v
 }
 
 func controlPlaneValues(s *v1alpha1.MeshTLSSpec, r v1alpha1.LinkerdRelease, specName string) map[string]any {

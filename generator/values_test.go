@@ -80,7 +80,7 @@ spec:
     extensions: {viz: {enabled: true}, multicluster: {enabled: true}, jaeger: {enabled: ` + map[bool]string{true: "true", false: "false"}[r.HasJaeger()] + `}}
   trust:
     anchors: [{name: root, active: true, secret: {name: root}}]
-  argocd: {enabled: false}
+  argocd: {enabled: false, gatewayAPI: {install: `+map[bool]string{true: "true", false: "false"}[profile != "dev"]+`}}
 `
 			m := loadSpec(t, spec)
 			for _, cv := range generator.LinkerdValues(&m.Spec, m.Metadata.Name) {
@@ -157,6 +157,18 @@ spec:
 		crds := generator.LinkerdValues(&m.Spec, "gw")[0]
 		if _, set := crds.Values["installGatewayAPI"]; set == r.BundlesGatewayAPI {
 			t.Errorf("Linkerd %s: linkerd-crds values %v", r.Version, crds.Values)
+		}
+		// A cluster that manages Gateway API itself: linkerd-crds must not
+		// install the CRDs too, on any release.
+		m.Spec.ArgoCD.GatewayAPI.Install = new(false)
+		crds = generator.LinkerdValues(&m.Spec, "gw")[0]
+		if len(crds.Values) == 0 {
+			t.Errorf("Linkerd %s with gatewayAPI.install false: linkerd-crds values %v install the Gateway API CRDs", r.Version, crds.Values)
+		}
+		for k, v := range crds.Values {
+			if v != false {
+				t.Errorf("Linkerd %s with gatewayAPI.install false: linkerd-crds %s: %v", r.Version, k, v)
+			}
 		}
 	}
 }

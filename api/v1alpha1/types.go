@@ -499,7 +499,9 @@ type ArgoCDSpec struct {
 	TrustManager Addon `json:"trustManager,omitzero"`
 	// GatewayAPI installs the Gateway API CRDs, which Linkerd 2.19 and later
 	// need installed first (up to 2.18, linkerd-crds brings them). The version
-	// defaults to the one the Linkerd version supports.
+	// defaults to the one the Linkerd version supports. With install: false
+	// (the clusters manage Gateway API already) linkerd-crds is told not to
+	// install them either, on every Linkerd version.
 	// +optional
 	GatewayAPI Addon `json:"gatewayAPI,omitzero"`
 }

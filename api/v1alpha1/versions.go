@@ -39,6 +39,9 @@ type LinkerdRelease struct {
 	// CRDs itself (installGatewayAPI defaults to true up to 2.18; from 2.19
 	// they must be installed first, by someone else).
 	BundlesGatewayAPI bool
+	// GatewayAPIValues are the linkerd-crds values keys that turn its
+	// Gateway API CRDs off: one per route kind up to 2.17, then one for all.
+	GatewayAPIValues []string
 	// GatewayAPIVersion is the Gateway API release to install first where
 	// linkerd-crds does not: the newest the release supports, as its CLI
 	// tells users (cli/cmd/install.go; v1.2.1 since linkerd2#15213, which
@@ -62,24 +65,28 @@ var LinkerdReleases = []LinkerdRelease{
 	{
 		Version: "2.14", Tag: "stable-2.14.10", HelmRepo: LinkerdStableRepo,
 		Charts:            ChartVersions{CRDs: "1.8.0", ControlPlane: "1.16.11", Viz: "30.12.11", Multicluster: "30.11.11", Jaeger: "30.12.11"},
-		BundlesGatewayAPI: true,
+		BundlesGatewayAPI: true, GatewayAPIValues: []string{"enableHttpRoutes"},
 	},
-	edgeRelease("2.16", "24.8.2", true, true),
-	edgeRelease("2.17", "24.11.8", true, true),
-	edgeRelease("2.18", "25.4.4", true, true),
-	edgeRelease("2.19", "25.10.7", false, false),
-	edgeRelease("2.20", "26.6.3", false, false),
+	edgeRelease("2.16", "24.8.2", true, true, "enableHttpRoutes"),
+	edgeRelease("2.17", "24.11.8", true, true, "enableHttpRoutes", "enableTcpRoutes", "enableTlsRoutes"),
+	edgeRelease("2.18", "25.4.4", true, true, installGatewayAPI),
+	edgeRelease("2.19", "25.10.7", false, false, installGatewayAPI),
+	edgeRelease("2.20", "26.6.3", false, false, installGatewayAPI),
 }
+
+// installGatewayAPI is linkerd-crds' one switch for its Gateway API CRDs
+// from 2.18 (edge-25.4.4) on.
+const installGatewayAPI = "installGatewayAPI"
 
 // gatewayAPIForEdge is the Gateway API release 2.19 and 2.20 support.
 const gatewayAPIForEdge = "v1.2.1"
 
-func edgeRelease(version, edge string, jaeger, gatewayAPI bool) LinkerdRelease {
+func edgeRelease(version, edge string, jaeger, gatewayAPI bool, gatewayAPIValues ...string) LinkerdRelease {
 	chart := "20" + edge
 	r := LinkerdRelease{
 		Version: version, Tag: "edge-" + edge, HelmRepo: LinkerdEdgeRepo,
 		Charts:            ChartVersions{CRDs: chart, ControlPlane: chart, Viz: chart, Multicluster: chart},
-		BundlesGatewayAPI: gatewayAPI,
+		BundlesGatewayAPI: gatewayAPI, GatewayAPIValues: gatewayAPIValues,
 		Since216Keys:      true,
 	}
 	if !gatewayAPI {
