@@ -168,6 +168,9 @@ func validateTrust(s *MeshTLSSpec, p *field.Path) field.ErrorList {
 	if t.Namespace != "" && t.Namespace == s.Linkerd.Namespace {
 		el = append(el, field.Invalid(p.Child("namespace"), t.Namespace,
 			"must differ from spec.linkerd.namespace: anchor keys must not live where the mesh runs (use cert-manager's namespace)"))
+	} else if t.Namespace != "" && slices.Contains(s.ControlPlaneNamespaces(), t.Namespace) {
+		el = append(el, field.Invalid(p.Child("namespace"), t.Namespace,
+			"is an enabled Linkerd extension's namespace: anchor keys must not live where the mesh runs, and disabling the extension would delete its namespace (use cert-manager's namespace)"))
 	}
 	el = append(el, validateLifetime(t.AnchorLifetime, p.Child("anchorLifetime"))...)
 

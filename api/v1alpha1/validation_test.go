@@ -106,6 +106,13 @@ func TestValidate(t *testing.T) {
 			},
 			errs: field.ErrorList{field.Invalid(spec.Child("trust", "anchors").Index(1).Child("secret", "name"), "corp-root", "")},
 		},
+		"invalid with the trust namespace an extension's": {
+			mutate: func(m *MeshTLS) {
+				m.Spec.Linkerd.Extensions.Viz = Extension{Enabled: true, Namespace: "linkerd-viz"}
+				m.Spec.Trust.Namespace = "linkerd-viz"
+			},
+			errs: field.ErrorList{field.Invalid(spec.Child("trust", "namespace"), "linkerd-viz", "")},
+		},
 		"invalid with Ed25519 webhook keys": {
 			mutate: func(m *MeshTLS) { m.Spec.Webhooks.KeyAlgorithm = "Ed25519" },
 			errs:   field.ErrorList{field.NotSupported(spec.Child("webhooks", "keyAlgorithm"), KeyAlgorithm("Ed25519"), []KeyAlgorithm{KeyAlgorithmECDSA, KeyAlgorithmRSA})},

@@ -147,12 +147,12 @@ func ReadPaths(in *Input, paths []string, stdin io.Reader) error {
 		}
 		info, err := os.Stat(p)
 		if err != nil {
-			return fmt.Errorf("%s: %w", p, unwrapPathError(err))
+			return fmt.Errorf("%s: cannot read: %w", p, unwrapPathError(err))
 		}
 		if !info.IsDir() {
 			raw, err := os.ReadFile(p)
 			if err != nil {
-				return fmt.Errorf("%s: %w", p, unwrapPathError(err))
+				return fmt.Errorf("%s: cannot read: %w", p, unwrapPathError(err))
 			}
 			in.AddManifests(p, raw)
 			continue
@@ -178,7 +178,7 @@ func ReadPaths(in *Input, paths []string, stdin io.Reader) error {
 		for _, f := range files {
 			raw, err := os.ReadFile(f)
 			if err != nil {
-				return fmt.Errorf("%s: %w", f, unwrapPathError(err))
+				return fmt.Errorf("%s: cannot read: %w", f, unwrapPathError(err))
 			}
 			in.AddManifests(f, raw)
 		}

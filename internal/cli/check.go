@@ -68,7 +68,8 @@ func runCheck(streams IOStreams, version string, paths []string, f *checkFlags) 
 	}
 	in := &check.Input{}
 	if err := check.ReadPaths(in, paths, streams.In); err != nil {
-		return usageError{err}
+		// As render says of a spec it cannot read: exit 1, no usage.
+		return err
 	}
 	readValuesStdin := false
 	for _, v := range f.values {
@@ -95,7 +96,7 @@ func runCheck(streams IOStreams, version string, paths []string, f *checkFlags) 
 			raw, err = os.ReadFile(file)
 		}
 		if err != nil {
-			return usagef("--values: %v", err)
+			return fmt.Errorf("--values: %w", err)
 		}
 		in.AddValues(file, chart, raw)
 	}

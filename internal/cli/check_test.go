@@ -27,10 +27,10 @@ func TestCheck_exitCodes(t *testing.T) {
 		"warnings with strict":       {[]string{"check", "--strict", warningOnly}, ExitInvalid},
 		"clean":                      {[]string{"check", clean}, ExitOK},
 		"a directory":                {[]string{"check", checkFixture(t, "rules", "MTLS001")}, ExitInvalid},
-		"no such file":               {[]string{"check", "/nonexistent/x.yaml"}, ExitUsage},
+		"no such file":               {[]string{"check", "/nonexistent/x.yaml"}, ExitInvalid}, // as render and validate
 		"unknown format":             {[]string{"check", "-o", "xml", clean}, ExitUsage},
 		"no arguments":               {[]string{"check"}, ExitUsage},
-		"values file not found":      {[]string{"check", clean, "--values", "/nonexistent/values.yaml"}, ExitUsage},
+		"values file not found":      {[]string{"check", clean, "--values", "/nonexistent/values.yaml"}, ExitInvalid},
 		"values of an unknown chart": {[]string{"check", clean, "--values", "linkerd-nope=" + clean}, ExitUsage},
 		"not a Linkerd version":      {[]string{"check", clean, "--linkerd-version", "banana"}, ExitUsage},
 		"a patch release":            {[]string{"check", clean, "--linkerd-version", "2.19.1"}, ExitOK},

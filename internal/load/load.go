@@ -145,11 +145,13 @@ func Parse(name string, raw []byte, opts Options) (*v1alpha1.MeshTLS, error) {
 		spec = map[string]any{}
 	}
 	profile := opts.Profile
+	named := spec["profile"] != nil // null is left out, as for every field
 	if profile == "" {
 		p, _ := spec["profile"].(string)
 		profile = v1alpha1.Profile(p)
 	}
-	if profile == "" {
+	if profile == "" && !named {
+		// Left out, the default; written as "", a mistake validation names.
 		profile = profiles.Default
 	}
 	merged, err := profiles.Apply(profile, spec)

@@ -409,6 +409,18 @@ func TestParse_defaultProfileIsProd(t *testing.T) {
 	}
 }
 
+// The default applies to a profile left out (or null); an empty string is a
+// mistake, named at its line with the profiles allowed.
+func TestParse_emptyProfile(t *testing.T) {
+	if m, err := Parse("spec.yaml", []byte(header+"spec:\n  profile:\n"+anchors+argocd), Options{}); err != nil || m.Spec.Profile != v1alpha1.ProfileProd {
+		t.Errorf("profile null: %v, %v; want prod", m, err)
+	}
+	_, err := Parse("spec.yaml", []byte(header+"spec:\n  profile: \"\"\n"+anchors+argocd), Options{})
+	if want := `spec.yaml:6: spec.profile: an empty value is not supported (allowed: dev, prod, ha)`; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("profile \"\": %v, want %q", err, want)
+	}
+}
+
 // A list the user writes replaces the profile's, never merges with it.
 func TestParse_listsReplace(t *testing.T) {
 	spec := header + "spec:\n  restarter:\n    dataPlane: {namespaces: [shop]}\n" + anchors + argocd
