@@ -87,7 +87,7 @@ func edgeRelease(version, edge string, jaeger, gatewayAPI bool, gatewayAPIValues
 		Version: version, Tag: "edge-" + edge, HelmRepo: LinkerdEdgeRepo,
 		Charts:            ChartVersions{CRDs: chart, ControlPlane: chart, Viz: chart, Multicluster: chart},
 		BundlesGatewayAPI: gatewayAPI, GatewayAPIValues: gatewayAPIValues,
-		Since216Keys:      true,
+		Since216Keys: true,
 	}
 	if !gatewayAPI {
 		r.GatewayAPIVersion = gatewayAPIForEdge
