@@ -337,12 +337,17 @@ func (d *treeDecoder) boolean(n *yaml.Node, p *field.Path) any {
 }
 
 func (d *treeDecoder) integer(n *yaml.Node, t reflect.Type, p *field.Path) any {
+	limit := int64(math.MaxInt64) >> (64 - t.Bits())
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!float" && wholeDigits(n.Value) {
+		// Digits past int64, which YAML reads as a float.
+		d.errs = append(d.errs, field.Invalid(p, n.Value, fmt.Sprintf("out of range (at most %d)", limit)))
+		return nil
+	}
 	if n.Kind != yaml.ScalarNode || n.Tag != "!!int" {
 		d.errs = append(d.errs, wrongType(p, n, "a whole number"))
 		return nil
 	}
 	v, err := strconv.ParseInt(n.Value, 0, 64)
-	limit := int64(math.MaxInt64) >> (64 - t.Bits())
 	if err != nil || v > limit || v < -limit-1 {
 		d.errs = append(d.errs, field.Invalid(p, n.Value, fmt.Sprintf("out of range (at most %d)", limit)))
 		return nil
@@ -402,6 +407,12 @@ func QuoteValue(s string) string {
 		cut--
 	}
 	return fmt.Sprintf("%s... (%d bytes)", strconv.Quote(s[:cut]), len(s))
+}
+
+// wholeDigits reports a whole number in decimal, however long.
+func wholeDigits(s string) bool {
+	s = strings.TrimLeft(s, "+-")
+	return s != "" && strings.Trim(s, "0123456789") == ""
 }
 
 func wrongType(p *field.Path, n *yaml.Node, want string) *field.Error {

@@ -123,4 +123,7 @@ func TestValidate_previousProblems(t *testing.T) {
 	if code != ExitUsage || !strings.Contains(errOut, "standard input is read once") {
 		t.Errorf("stdin twice: exit %d: %s", code, errOut)
 	}
+	if _, errOut, code = run(t, "", "validate", "-", "-"); code != ExitUsage || !strings.Contains(errOut, "- is named twice") {
+		t.Errorf("validate - -: exit %d: %s", code, errOut)
+	}
 }

@@ -36,6 +36,9 @@ step on every cluster first. In CI:
 			if len(files) == 0 {
 				files = []string{DefaultSpecFile}
 			}
+			if n := slices.Index(files, "-"); n >= 0 && slices.Contains(files[n+1:], "-") {
+				return usagef("- is named twice: standard input holds one spec")
+			}
 			opts, err := loadOptions(profile)
 			if err != nil {
 				return err

@@ -84,6 +84,14 @@ func TestParse_invalid(t *testing.T) {
 			spec: header + "spec:\n  linkerd:\n    controlPlane: {replicas: two}\n" + anchors + argocd,
 			want: []string{`spec.yaml:7: spec.linkerd.controlPlane.replicas: must be a whole number, not "two"`},
 		},
+		"a number past int64, which YAML reads as a float": {
+			spec: header + "spec:\n  linkerd:\n    controlPlane: {replicas: 99999999999999999999}\n" + anchors + argocd,
+			want: []string{`spec.yaml:7: spec.linkerd.controlPlane.replicas: out of range (at most 2147483647)`},
+		},
+		"a fraction for a whole number": {
+			spec: header + "spec:\n  linkerd:\n    controlPlane: {replicas: 2.5}\n" + anchors + argocd,
+			want: []string{`spec.yaml:7: spec.linkerd.controlPlane.replicas: must be a whole number, not "2.5"`},
+		},
 		"wrong type: list for an object": {
 			spec: header + "spec:\n  webhooks: [8760h]\n" + anchors + argocd,
 			want: []string{`spec.yaml:6: spec.webhooks: must be an object, not a list`},
