@@ -202,6 +202,9 @@ func underAny(path string, errs field.ErrorList) bool {
 // singleDocument parses raw as YAML and returns its only document, which must
 // be a mapping.
 func singleDocument(name string, raw []byte) (*yaml.Node, *Problem) {
+	if p := strayBOM(name, raw); p != nil {
+		return nil, p
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(raw))
 	var docs []*yaml.Node
 	for {
@@ -228,6 +231,27 @@ func singleDocument(name string, raw []byte) (*yaml.Node, *Problem) {
 		return nil, &Problem{File: name, Line: root.Line, Message: "expected a MeshTLS object (apiVersion, kind, metadata, spec)"}
 	}
 	return docs[0], nil
+}
+
+// utf8BOM is the byte-order mark, in UTF-8.
+var utf8BOM = []byte("\xef\xbb\xbf")
+
+// strayBOM reports a byte-order mark past the file's first bytes: files
+// joined with their marks (cat a.yaml b.yaml). YAML allows one only where a
+// document starts, and the YAML library then takes it as part of the next
+// key, so every field would be reported as misspelt.
+func strayBOM(name string, raw []byte) *Problem {
+	start := 0
+	if bytes.HasPrefix(raw, utf8BOM) {
+		start = len(utf8BOM)
+	}
+	i := bytes.Index(raw[start:], utf8BOM)
+	if i < 0 {
+		return nil
+	}
+	at := start + i
+	return &Problem{File: name, Line: 1 + bytes.Count(raw[:at], []byte("\n")),
+		Message: "invalid YAML: a byte-order mark (U+FEFF) inside the file, as when files are joined with theirs: remove it"}
 }
 
 func syntaxProblem(name string, err error) *Problem {

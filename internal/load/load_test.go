@@ -84,6 +84,14 @@ func TestParse_invalid(t *testing.T) {
 			spec: header + "spec:\n  linkerd:\n    controlPlane: {replicas: two}\n" + anchors + argocd,
 			want: []string{`spec.yaml:7: spec.linkerd.controlPlane.replicas: must be a whole number, not "two"`},
 		},
+		"two byte-order marks, as from joined files": {
+			spec: "\xef\xbb\xbf\xef\xbb\xbf" + header + "spec:\n" + anchors + argocd,
+			want: []string{`spec.yaml:1: invalid YAML: a byte-order mark (U+FEFF) inside the file, as when files are joined with theirs: remove it`},
+		},
+		"a byte-order mark inside": {
+			spec: header + "spec:\n\xef\xbb\xbf" + anchors + argocd,
+			want: []string{`spec.yaml:6: invalid YAML: a byte-order mark (U+FEFF) inside the file, as when files are joined with theirs: remove it`},
+		},
 		"a number past int64, which YAML reads as a float": {
 			spec: header + "spec:\n  linkerd:\n    controlPlane: {replicas: 99999999999999999999}\n" + anchors + argocd,
 			want: []string{`spec.yaml:7: spec.linkerd.controlPlane.replicas: out of range (at most 2147483647)`},
