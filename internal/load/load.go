@@ -214,7 +214,7 @@ func singleDocument(name string, raw []byte) (*yaml.Node, *Problem) {
 			break
 		}
 		if err != nil {
-			return nil, syntaxProblem(name, err)
+			return nil, syntaxProblem(name, raw, err)
 		}
 		if len(n.Content) > 0 && !(n.Content[0].Kind == yaml.ScalarNode && n.Content[0].Tag == "!!null") {
 			docs = append(docs, &n)
@@ -254,12 +254,21 @@ func strayBOM(name string, raw []byte) *Problem {
 		Message: "invalid YAML: a byte-order mark (U+FEFF) inside the file, as when files are joined with theirs: remove it"}
 }
 
-func syntaxProblem(name string, err error) *Problem {
+func syntaxProblem(name string, raw []byte, err error) *Problem {
 	msg := err.Error()
 	p := &Problem{File: name, Message: "invalid YAML: " + msg}
 	if m := yamlLine.FindStringSubmatch(msg); m != nil {
 		p.Line, _ = strconv.Atoi(m[1])
 		p.Message = "invalid YAML: " + m[2]
+	}
+	// The YAML library names an alias of no anchor, not where it is: its
+	// first use is.
+	if _, rest, ok := strings.Cut(p.Message, "unknown anchor '"); ok && p.Line == 0 {
+		if alias, _, ok := strings.Cut(rest, "' referenced"); ok {
+			if i := bytes.Index(raw, []byte("*"+alias)); i >= 0 {
+				p.Line = 1 + bytes.Count(raw[:i], []byte("\n"))
+			}
+		}
 	}
 	return p
 }

@@ -84,6 +84,10 @@ func TestParse_invalid(t *testing.T) {
 			spec: header + "spec:\n  linkerd:\n    controlPlane: {replicas: two}\n" + anchors + argocd,
 			want: []string{`spec.yaml:7: spec.linkerd.controlPlane.replicas: must be a whole number, not "two"`},
 		},
+		"an alias of no anchor": {
+			spec: header + "spec:\n  profile: *nope\n" + anchors + argocd,
+			want: []string{`spec.yaml:6: invalid YAML: unknown anchor 'nope' referenced`},
+		},
 		"two byte-order marks, as from joined files": {
 			spec: "\xef\xbb\xbf\xef\xbb\xbf" + header + "spec:\n" + anchors + argocd,
 			want: []string{`spec.yaml:1: invalid YAML: a byte-order mark (U+FEFF) inside the file, as when files are joined with theirs: remove it`},
