@@ -1,14 +1,21 @@
 package krm
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"sigs.k8s.io/kustomize/kyaml/fn/framework/command"
 
 	"github.com/mtlsgen/mtlsgen/internal/load"
 )
+
+// resourceListHead is how kyaml begins a ResourceList it writes (v1, or
+// the v1alpha1 it was sent).
+const resourceListHead = "apiVersion: config.kubernetes.io/"
 
 // NewCommand returns the function as a cobra command built by kyaml's
 // command.Build, in both of its modes:
@@ -44,7 +51,27 @@ func NewCommand(version string) *cobra.Command {
 				}
 			}
 		}
-		return run(c, args)
+		if len(args) > 0 {
+			return run(c, args)
+		}
+		// kyaml takes input that is not a ResourceList for its items and
+		// writes them back out: on failure, only a ResourceList (with
+		// its results) is output; anything else, bad input, gets none.
+		stdout, buf := c.OutOrStdout(), &bytes.Buffer{}
+		c.SetOut(buf)
+		defer c.SetOut(stdout)
+		err := run(c, args)
+		if err == nil || bytes.HasPrefix(buf.Bytes(), []byte(resourceListHead)) {
+			if _, werr := stdout.Write(buf.Bytes()); werr != nil && err == nil {
+				err = werr
+			}
+		}
+		if err != nil && strings.HasPrefix(err.Error(), "failed to read ResourceList input: ") {
+			// kyaml's message quotes the input whole ("node contents: ...").
+			reason, _, _ := strings.Cut(strings.TrimPrefix(err.Error(), "failed to read ResourceList input: "), ": node contents:")
+			return fmt.Errorf("standard input is not a KRM ResourceList as kustomize sends it (%s); to render a spec, mtlsgen render FILE", reason)
+		}
+		return err
 	}
 	return cmd
 }

@@ -189,8 +189,22 @@ func TestCommand_specOnStdin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = runResourceListMode(in)
+	out, err := runResourceListMode(in)
 	if err == nil || !strings.Contains(err.Error(), "standard input is a MeshTLS spec, not a KRM ResourceList: render it with `mtlsgen render -`") {
 		t.Errorf("error %v", err)
+	}
+	if out != "" {
+		t.Errorf("bad input, but output (kyaml echoing it):\n%s", out)
+	}
+}
+
+// Input that is not a ResourceList at all gets a message about that, not
+// kyaml's, which quotes the input whole; and no output.
+func TestCommand_notAResourceList(t *testing.T) {
+	for _, in := range []string{"hello\n", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n"} {
+		out, err := runResourceListMode([]byte(in))
+		if err == nil || out != "" || strings.Contains(err.Error(), "node contents") || strings.Contains(err.Error(), "hello") {
+			t.Errorf("%q: output %q, error %v", in, out, err)
+		}
 	}
 }
