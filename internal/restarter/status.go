@@ -22,6 +22,20 @@ const (
 	StatusKeyUnmanaged = "unmanagedPods"
 )
 
+// AnnotationRunLock on the status ConfigMap says a run is under way: "TIME
+// HOLDER", the run's start (RFC 3339) and who runs it. CronJob's Forbid
+// keeps scheduled runs apart, not a Job created by hand (the README's
+// "rotate now") or a run from a workstation; both would restart the same
+// workloads twice. A run that finds a live lock does nothing; the lock is
+// removed when the status is written, and expires after RunLockTTL in case
+// its run died.
+const AnnotationRunLock = "mtlsgen.dev/restarter-run"
+
+// RunLockTTL is how long a lock holds without its run: longer than a run
+// may last (the CronJob's activeDeadlineSeconds is the control-plane wait
+// plus ten minutes).
+const RunLockTTL = DefaultControlPlaneTimeout + 15*time.Minute
+
 // maxListed bounds the workloads and pods a status lists, so the ConfigMap
 // stays far below the API server's 1 MiB object limit in any cluster.
 const maxListed = 200

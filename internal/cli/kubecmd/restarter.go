@@ -1,7 +1,9 @@
 package kubecmd
 
 import (
+	"fmt"
 	"log/slog"
+	"os"
 	"os/signal"
 	"syscall"
 	"time"
@@ -73,9 +75,13 @@ func newRestarterCommandWith(streams cli.IOStreams, version string, connect conn
 			defer stop()
 			log := slog.New(slog.NewJSONHandler(streams.ErrOut, nil))
 			log.Info("start", "version", version, "server", host, "linkerdNamespace", f.cfg.LinkerdNamespace, "maxRestarts", f.cfg.MaxRestarts)
+			// The Job's pod, or the workstation, with the process: what a
+			// person reading the lock can find.
+			node, _ := os.Hostname()
 			r := &cluster.Runner{
 				Client: cluster.New(dyn), Config: f.cfg, DryRun: f.dryRun,
 				Out: streams.Out, Log: log, Now: now, Sleep: cluster.SleepContext,
+				Holder: fmt.Sprintf("%s/%d", node, os.Getpid()),
 			}
 			_, err = r.Run(ctx)
 			return err

@@ -443,11 +443,62 @@ func (c *Client) ReadStatus(ctx context.Context, namespace string) (*restarter.S
 	return s, nil
 }
 
+// Lock takes the run lock on the status ConfigMap for holder, unless another
+// run holds a live one: then it returns that lock's value. A ConfigMap that
+// does not exist yet (an older render) cannot hold one: the run goes on.
+// Another writer in between (a conflict) counts as a held lock.
+func (c *Client) Lock(ctx context.Context, namespace, holder string, now time.Time) (heldBy string, err error) {
+	res := c.dyn.Resource(ConfigMaps).Namespace(namespace)
+	u, err := res.Get(ctx, restarter.StatusConfigMap, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("reading ConfigMap %s/%s: %w", namespace, restarter.StatusConfigMap, err)
+	}
+	annotations := u.GetAnnotations()
+	if v := annotations[restarter.AnnotationRunLock]; v != "" {
+		at, _, _ := strings.Cut(v, " ")
+		if t, err := time.Parse(time.RFC3339, at); err == nil && now.Sub(t) < restarter.RunLockTTL {
+			return v, nil
+		}
+	}
+	if annotations == nil {
+		annotations = map[string]string{}
+	}
+	annotations[restarter.AnnotationRunLock] = now.UTC().Format(time.RFC3339) + " " + holder
+	u.SetAnnotations(annotations)
+	if _, err := res.Update(ctx, u, metav1.UpdateOptions{FieldManager: FieldManager}); apierrors.IsConflict(err) {
+		return "another writer, just now", nil
+	} else if err != nil {
+		return "", fmt.Errorf("locking ConfigMap %s/%s: %w", namespace, restarter.StatusConfigMap, err)
+	}
+	return "", nil
+}
+
+// Unlock removes the run lock, if it is still holder's.
+func (c *Client) Unlock(ctx context.Context, namespace, holder string) error {
+	res := c.dyn.Resource(ConfigMaps).Namespace(namespace)
+	u, err := res.Get(ctx, restarter.StatusConfigMap, metav1.GetOptions{})
+	if err != nil {
+		return err
+	}
+	annotations := u.GetAnnotations()
+	if _, who, _ := strings.Cut(annotations[restarter.AnnotationRunLock], " "); who != holder {
+		return nil
+	}
+	delete(annotations, restarter.AnnotationRunLock)
+	u.SetAnnotations(annotations)
+	_, err = res.Update(ctx, u, metav1.UpdateOptions{FieldManager: FieldManager})
+	return err
+}
+
 // WriteStatus replaces the status ConfigMap's data. mtlsgen renders the
 // ConfigMap, so the restarter needs only get and update on it; it creates
 // it only where it was not rendered (a kubeconfig run against a bare
-// cluster).
-func (c *Client) WriteStatus(ctx context.Context, namespace string, s *restarter.Status) error {
+// cluster). The run that writes it is done: holder's run lock goes in the
+// same write.
+func (c *Client) WriteStatus(ctx context.Context, namespace string, s *restarter.Status, holder string) error {
 	data, err := s.ConfigMapData()
 	if err != nil {
 		return err
@@ -488,6 +539,11 @@ func (c *Client) WriteStatus(ctx context.Context, namespace string, s *restarter
 	}
 	labels[restarter.LabelTrustRootsStale] = stale
 	u.SetLabels(labels)
+	if a := u.GetAnnotations(); holder != "" && strings.HasSuffix(a[restarter.AnnotationRunLock], " "+holder) {
+		delete(a, restarter.AnnotationRunLock)
+		u.SetAnnotations(a)
+	}
+
 	if _, err := res.Update(ctx, u, metav1.UpdateOptions{FieldManager: FieldManager}); err != nil {
 		return fmt.Errorf("updating ConfigMap %s/%s: %w", namespace, restarter.StatusConfigMap, err)
 	}

@@ -173,9 +173,10 @@ func runner(dyn *dynamicfake.FakeDynamicClient, cfg restarter.Config, dryRun boo
 	now := t0
 	return &cluster.Runner{
 		Client: cluster.New(dyn), Config: cfg, DryRun: dryRun, Out: out,
-		Log:   slog.New(slog.NewJSONHandler(log, nil)),
-		Now:   func() time.Time { now = now.Add(time.Second); return now },
-		Sleep: func(context.Context, time.Duration) error { return nil },
+		Log:    slog.New(slog.NewJSONHandler(log, nil)),
+		Now:    func() time.Time { now = now.Add(time.Second); return now },
+		Sleep:  func(context.Context, time.Duration) error { return nil },
+		Holder: "test/1",
 	}
 }
 
@@ -186,15 +187,19 @@ func baseConfig() restarter.Config {
 	}
 }
 
-// writes are the actions that change something.
+// writes are the actions that change something, but for taking the run
+// lock (TestRun_oneRunAtATime tests that).
 func writes(dyn *dynamicfake.FakeDynamicClient) []k8stesting.Action {
 	var out []k8stesting.Action
 	for _, a := range dyn.Actions() {
 		switch a.GetVerb() {
 		case "get", "list", "watch":
-		default:
-			out = append(out, a)
+			continue
 		}
+		if u, ok := a.(k8stesting.UpdateAction); ok && u.GetObject().(*unstructured.Unstructured).GetAnnotations()[restarter.AnnotationRunLock] != "" {
+			continue
+		}
+		out = append(out, a)
 	}
 	return out
 }
@@ -414,7 +419,7 @@ func TestWriteStatus_createsWhenNotRendered(t *testing.T) {
 	dyn := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), listKinds)
 	c := cluster.New(dyn)
 	s := &restarter.Status{Time: t0, BundleSHA256: "abc"}
-	if err := c.WriteStatus(context.Background(), "linkerd", s); err != nil {
+	if err := c.WriteStatus(context.Background(), "linkerd", s, ""); err != nil {
 		t.Fatal(err)
 	}
 	back, err := c.ReadStatus(context.Background(), "linkerd")
@@ -436,13 +441,13 @@ func TestWriteStatus_labelsStaleTrustRoots(t *testing.T) {
 		}
 		return u.GetLabels()[restarter.LabelTrustRootsStale]
 	}
-	if err := c.WriteStatus(ctx, "linkerd", &restarter.Status{Time: t0, Counts: restarter.Counts{Stale: 2}}); err != nil {
+	if err := c.WriteStatus(ctx, "linkerd", &restarter.Status{Time: t0, Counts: restarter.Counts{Stale: 2}}, ""); err != nil {
 		t.Fatal(err)
 	}
 	if got := label(); got != "true" {
 		t.Errorf("after a run with stale workloads the label is %q", got)
 	}
-	if err := c.WriteStatus(ctx, "linkerd", &restarter.Status{Time: t0, Counts: restarter.Counts{Current: 5}}); err != nil {
+	if err := c.WriteStatus(ctx, "linkerd", &restarter.Status{Time: t0, Counts: restarter.Counts{Current: 5}}, ""); err != nil {
 		t.Fatal(err)
 	}
 	if got := label(); got != "false" {
@@ -750,5 +755,61 @@ func TestRun_noRestartWhileTheIssuerIsOutsideTheBundle(t *testing.T) {
 		if d.State == restarter.StateBlocked && !strings.Contains(d.Reason, "every restart waits until cert-manager re-issues the identity issuer") {
 			t.Errorf("%s blocked: %s", d.Ref, d.Reason)
 		}
+	}
+}
+
+// A second run while one is under way (a Job created by hand beside the
+// scheduled one) does nothing, rather than restart the same workloads
+// again; once the first is done, the next run works, and a lock whose run
+// died expires.
+func TestRun_oneRunAtATime(t *testing.T) {
+	dyn, _ := world(t, true)
+	first := runner(dyn, baseConfig(), false, io.Discard, io.Discard)
+	var second *cluster.Result
+	calls, now := 0, t0
+	first.Now = func() time.Time {
+		calls++
+		if calls == 2 { // the first run has locked and decided: the second starts
+			b := runner(dyn, baseConfig(), false, io.Discard, io.Discard)
+			b.Holder = "test/2"
+			var err error
+			if second, err = b.Run(context.Background()); err != nil {
+				t.Errorf("second run: %v", err)
+			}
+		}
+		now = now.Add(time.Second)
+		return now
+	}
+	if _, err := first.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if second == nil || len(second.Restarted) != 0 {
+		t.Errorf("the second run restarted %v while the first ran", second)
+	}
+	patches := map[string]int{}
+	for _, a := range writes(dyn) {
+		if p, ok := a.(k8stesting.PatchAction); ok {
+			patches[p.GetNamespace()+"/"+p.GetName()]++
+		}
+	}
+	for w, n := range patches {
+		if n != 1 {
+			t.Errorf("%s patched %d times", w, n)
+		}
+	}
+	cm := get(t, dyn, cluster.ConfigMaps, "linkerd", restarter.StatusConfigMap)
+	if v := cm.GetAnnotations()[restarter.AnnotationRunLock]; v != "" {
+		t.Errorf("lock %q left after the run", v)
+	}
+	// A dead run's lock: live within the TTL, expired after.
+	c := cluster.New(dyn)
+	if held, err := c.Lock(context.Background(), "linkerd", "dead/1", t0); held != "" || err != nil {
+		t.Fatalf("lock: %q %v", held, err)
+	}
+	if held, _ := c.Lock(context.Background(), "linkerd", "next/1", t0.Add(restarter.RunLockTTL-time.Minute)); !strings.HasSuffix(held, " dead/1") {
+		t.Errorf("within the TTL: held by %q, want dead/1", held)
+	}
+	if held, _ := c.Lock(context.Background(), "linkerd", "next/1", t0.Add(restarter.RunLockTTL+time.Minute)); held != "" {
+		t.Errorf("after the TTL: held by %q", held)
 	}
 }

@@ -34,6 +34,8 @@ type Runner struct {
 	// Now and Sleep are the clock; tests replace them.
 	Now   func() time.Time
 	Sleep func(context.Context, time.Duration) error
+	// Holder names this run in the run lock (its pod's name, in a Job).
+	Holder string
 }
 
 // Result is what a run did.
@@ -60,6 +62,24 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 	}
 	hash := restarter.TrustRootsHash(bundle)
 	r.Log.Info("trust roots", "bundleSHA256", hash, "anchors", len(anchors), "dryRun", r.DryRun)
+
+	if !r.DryRun {
+		heldBy, err := r.Client.Lock(ctx, cfg.LinkerdNamespace, r.Holder, start)
+		if err != nil {
+			return nil, err
+		}
+		if heldBy != "" {
+			r.Log.Info("another run is under way; this one does nothing", "lock", heldBy)
+			return &Result{}, nil
+		}
+		defer func() {
+			// After the status, or after a failure: a new context, as the
+			// run's may be what ended it.
+			if err := r.Client.Unlock(context.WithoutCancel(ctx), cfg.LinkerdNamespace, r.Holder); err != nil {
+				r.Log.Warn("run lock not removed; it expires by itself", "error", err.Error(), "after", restarter.RunLockTTL.String())
+			}
+		}()
+	}
 
 	// The previous run's status says which workloads it restarted for
 	// their injection, and which issuer it saw.
@@ -159,7 +179,7 @@ func (r *Runner) Run(ctx context.Context) (*Result, error) {
 		// for the control plane must not be dated earlier than it was.
 		res.Status.IdentityIssuer = restarter.ObserveIssuer(prev, kind, name, issued, r.Now())
 	}
-	if err := r.Client.WriteStatus(ctx, cfg.LinkerdNamespace, &res.Status); err != nil {
+	if err := r.Client.WriteStatus(ctx, cfg.LinkerdNamespace, &res.Status, r.Holder); err != nil {
 		return nil, err
 	}
 	// Either makes the Job fail, so MtlsgenRestarterJobFailed says so.
