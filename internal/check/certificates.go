@@ -2,6 +2,7 @@ package check
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -39,9 +40,14 @@ func checkDurations(c *cluster) []Finding {
 			if !f.ok {
 				msg := fmt.Sprintf("%s: %v is not a duration; cert-manager's webhook rejects the Certificate when it is applied", f.key, raw)
 				fix := "use Go syntax with a unit, e.g. 48h or 90m"
-				if _, isNumber := raw.(string); !isNumber {
+				if _, isString := raw.(string); !isString {
 					msg = fmt.Sprintf("%s: %v has no unit; the API server refuses the Certificate when it is applied (its CRD schema takes a string)", f.key, raw)
 					fix = fmt.Sprintf("write %vh (or the unit you meant)", raw)
+					if x, ok := raw.(float64); ok && (math.IsNaN(x) || math.IsInf(x, 0)) {
+						// .nan and .inf are YAML's, not a number of hours.
+						msg = fmt.Sprintf("%s: %v is not a duration; the API server refuses the Certificate when it is applied (its CRD schema takes a string)", f.key, raw)
+						fix = "use Go syntax with a unit, e.g. 48h or 90m"
+					}
 				}
 				out = append(out, at(RuleDurationUnit, d, path, msg, fix))
 				continue

@@ -101,3 +101,23 @@ func TestCheckValues_renewBeforePercentage(t *testing.T) {
 		}
 	}
 }
+
+// A number without a unit gets the unit as its fix; YAML's .nan and .inf
+// are no number of hours, and get the syntax instead.
+func TestCheckDurations_noUnit(t *testing.T) {
+	for value, fix := range map[string]string{
+		"48":   "write 48h (or the unit you meant)",
+		".nan": "use Go syntax with a unit, e.g. 48h or 90m",
+		".inf": "use Go syntax with a unit, e.g. 48h or 90m",
+	} {
+		var got []string
+		for _, f := range Run(certificateInput("  duration: "+value+"\n"), Options{}) {
+			if f.Rule == RuleDurationUnit {
+				got = append(got, f.Fix)
+			}
+		}
+		if len(got) != 1 || got[0] != fix {
+			t.Errorf("duration %s: fixes %q, want %q", value, got, fix)
+		}
+	}
+}
