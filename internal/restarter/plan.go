@@ -363,13 +363,15 @@ func Decide(s *Snapshot, cfg *Config, budget int) Plan {
 		case w.Hash == hash && w.Settled && !(extension && stalePods):
 			d.State = StateCurrent
 			d.FromHash = ""
+		case !w.Restartable:
+			// Before pending: a paused or partitioned workload stamped
+			// with the current roots is not rolling out, and never will.
+			d.State = StateBlocked
+			d.Reason = w.Progress
 		case w.Hash == hash && !w.Settled:
 			d.State = StatePending
 			d.Reason = w.Progress
 			d.FromHash = ""
-		case !w.Restartable:
-			d.State = StateBlocked
-			d.Reason = w.Progress
 		case extension && !p.LinkerdSettled:
 			d.State = StateStale
 			d.Reason = "waiting for the Linkerd control plane to roll out: its proxy injector gives these pods their roots"

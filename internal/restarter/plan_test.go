@@ -11,6 +11,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	"github.com/mtlsgen/mtlsgen/internal/restarter"
 )
@@ -419,5 +420,51 @@ func TestReplicaSetNamespaces(t *testing.T) {
 		pod("calm", "y-1-a", newHash, controller("apps/v1", "ReplicaSet", "y-1")))
 	if diff := cmp.Diff([]string{"other", "shop"}, restarter.ReplicaSetNamespaces(s, config())); diff != "" {
 		t.Error(diff)
+	}
+}
+
+// A control-plane workload paused (or partitioned) after it rolled out the
+// current roots is current, and holds nothing back; one stamped with the
+// current roots but not rolled out, or still on old ones, is blocked with
+// what to do, never pending for ever.
+func TestDecide_pausedAndPartitionedControlPlane(t *testing.T) {
+	paused := func(stamp string) restarter.Workload {
+		d := deployment("linkerd", "linkerd-destination", stamp)
+		d.Spec.Paused = true
+		return restarter.DeploymentWorkload(d)
+	}
+	partitioned := func(stamp string) restarter.Workload {
+		sts := statefulSet("linkerd", "linkerd-destination", stamp)
+		sts.Spec.UpdateStrategy.RollingUpdate = &appsv1.RollingUpdateStatefulSetStrategy{Partition: ptr.To(int32(1))}
+		return restarter.StatefulSetWorkload(sts)
+	}
+	pausedMidRollout := func() restarter.Workload {
+		d := rolling(deployment("linkerd", "linkerd-destination", newHash))
+		d.Spec.Paused = true
+		return restarter.DeploymentWorkload(d)
+	}
+	for name, tc := range map[string]struct {
+		w      restarter.Workload
+		state  restarter.State
+		reason string
+	}{
+		"paused, current, rolled out":      {paused(newHash), restarter.StateCurrent, ""},
+		"paused, stale":                    {paused(oldHash), restarter.StateBlocked, "kubectl rollout resume"},
+		"paused mid-rollout":               {pausedMidRollout(), restarter.StateBlocked, "kubectl rollout resume"},
+		"partitioned, current, rolled out": {partitioned(newHash), restarter.StateCurrent, ""},
+		"partitioned, stale":               {partitioned(oldHash), restarter.StateBlocked, "rollingUpdate.partition 1"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := shop(oldHash)
+			s.ControlPlane[0] = tc.w
+			p := restarter.Decide(s, config(), 10)
+			d := p.Decisions[0]
+			if d.State != tc.state || !strings.Contains(d.Reason, tc.reason) {
+				t.Errorf("%s (%s), want %s (%s)", d.State, d.Reason, tc.state, tc.reason)
+			}
+			if tc.state == restarter.StateCurrent && len(p.Restarts()) == 0 {
+				t.Error("a current control plane held back the data plane")
+			}
+		})
 	}
 }

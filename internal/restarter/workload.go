@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -100,13 +101,16 @@ func InjectionStamp(inject, templateHash string) string { return inject + "/" + 
 // A paused Deployment is not restartable: the controller records a template
 // change and rolls nothing out until someone resumes it, so a restart would
 // wait, pending, for ever.
-func DeploymentWorkload(d *appsv1.Deployment) Workload {
-	w := newWorkload(Ref{KindDeployment, d.Namespace, d.Name}, d.Spec.Template.Annotations, &d.Spec.Template)
-	if d.Spec.Paused {
-		w.Restartable = false
-		w.Progress = "paused: resume it (kubectl rollout resume) to restart it"
-		return w
-	}
+func DeploymentWorkload(d *appsv1.Deployment) (w Workload) {
+	w = newWorkload(Ref{KindDeployment, d.Namespace, d.Name}, d.Spec.Template.Annotations, &d.Spec.Template)
+	defer func() {
+		// Settled as any other, so that one paused after rolling out the
+		// current roots is current.
+		if d.Spec.Paused {
+			w.Restartable = false
+			w.Progress = strings.TrimSuffix("paused: resume it (kubectl rollout resume) to restart it; "+w.Progress, "; ")
+		}
+	}()
 	replicas := int32(1)
 	if d.Spec.Replicas != nil {
 		replicas = *d.Spec.Replicas
@@ -151,16 +155,23 @@ func StatefulSetWorkload(s *appsv1.StatefulSet) Workload {
 		w.Progress = "updateStrategy OnDelete: delete its pods to restart them"
 		return w
 	}
-	if ru := s.Spec.UpdateStrategy.RollingUpdate; ru != nil && ru.Partition != nil && *ru.Partition > 0 {
-		w.Restartable = false
-		w.Progress = fmt.Sprintf("rollingUpdate.partition %d: its pods below it are never updated; lower the partition to 0 to restart them", *ru.Partition)
-		return w
-	}
 	replicas := int32(1)
 	if s.Spec.Replicas != nil {
 		replicas = *s.Spec.Replicas
 	}
 	st := s.Status
+	partition := int32(0)
+	if ru := s.Spec.UpdateStrategy.RollingUpdate; ru != nil && ru.Partition != nil {
+		partition = *ru.Partition
+	}
+	if partition > 0 {
+		// Settled as kubectl rollout status has it (the pods from the
+		// partition up updated), so that one already current is current.
+		w.Restartable = false
+		w.Progress = fmt.Sprintf("rollingUpdate.partition %d: its pods below it are never updated; lower the partition to 0 to restart them", partition)
+		w.Settled = s.Generation <= st.ObservedGeneration && st.ObservedGeneration != 0 && st.ReadyReplicas >= replicas && st.UpdatedReplicas >= replicas-partition
+		return w
+	}
 	switch {
 	case st.ObservedGeneration == 0 || s.Generation > st.ObservedGeneration:
 		w.Progress = "waiting for the controller to observe the new generation"
