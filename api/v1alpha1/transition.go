@@ -55,7 +55,9 @@ func anchorTransition(prev, next *TrustSpec, path *field.Path) field.ErrorList {
 		old, ok := before[a.Name]
 		kept[a.Name] = ok
 		switch {
-		case ok && keySource(old) != keySource(a):
+		case ok && (old.Active || a.Active) && keySource(old) != keySource(a):
+			// An inactive anchor signs nothing: changing its key is as
+			// safe as removing it and adding another.
 			errs = append(errs, field.Invalid(p, a.Name,
 				fmt.Sprintf("its key source changed from %s to %s under the same name: the bundle switches to the new key at once, while the identity issuer stays signed by the old one until it renews, and a restarted Linkerd identity refuses it: add the new key as a new anchor and rotate in three steps (README: Rotating the trust anchor)",
 					keySource(old), keySource(a))))
@@ -79,8 +81,17 @@ func keySource(a *TrustAnchor) string {
 	case a.Secret != nil:
 		return fmt.Sprintf("secret %s", a.Secret.Name)
 	case a.External != nil:
-		r := a.External.IssuerRef
-		return fmt.Sprintf("external %s %s/%s", r.Kind, r.Group, r.Name)
+		// The issuer signs, and ca is what the bundle publishes for it:
+		// either changed is another key.
+		r, ca := a.External.IssuerRef, a.External.CA
+		src := ""
+		switch {
+		case ca.ConfigMap != nil:
+			src = "configMap " + ca.ConfigMap.Name + "/" + ca.ConfigMap.Key
+		case ca.Secret != nil:
+			src = "secret " + ca.Secret.Name + "/" + ca.Secret.Key
+		}
+		return fmt.Sprintf("external %s %s/%s (ca %s)", r.Kind, r.Group, r.Name, src)
 	default:
 		return "selfSigned"
 	}
@@ -91,19 +102,26 @@ func keySource(a *TrustAnchor) string {
 // they warn, where ValidateTransition refuses.
 //
 // Up to 2.18 linkerd-crds installs the Gateway API CRDs (HTTPRoute,
-// GRPCRoute, TCPRoute, TLSRoute); from 2.19 another Application installs the
-// standard channel. Argo CD prunes what linkerd-crds no longer renders:
-// Helm's resource-policy keep does not stop a prune, and deleting a CRD
-// deletes every object of it.
+// GRPCRoute, TCPRoute, TLSRoute) unless gatewayAPI.install is false; from
+// 2.19 never. Argo CD prunes what linkerd-crds no longer renders: Helm's
+// resource-policy keep does not stop a prune, and deleting a CRD deletes
+// every object of it.
 func TransitionWarnings(prev, next *MeshTLS) field.ErrorList {
 	if !IsEnabled(next.Spec.ArgoCD.Enabled) || !IsEnabled(prev.Spec.ArgoCD.Enabled) {
 		return nil
 	}
-	before, after := prev.Spec.Linkerd.Release(), next.Spec.Linkerd.Release()
-	if !before.BundlesGatewayAPI || after.BundlesGatewayAPI {
+	installs := func(m *MeshTLS) bool {
+		return m.Spec.Linkerd.Release().BundlesGatewayAPI && IsEnabled(m.Spec.ArgoCD.GatewayAPI.Install)
+	}
+	if !installs(prev) || installs(next) {
 		return nil
 	}
+	const consequence = "Argo CD prunes them from linkerd-crds, and every HTTPRoute, GRPCRoute, TCPRoute and TLSRoute with them, unless the live CRDs carry argocd.argoproj.io/sync-options: Prune=false before this sync (README: Upgrading Linkerd across 2.19)"
+	if next.Spec.Linkerd.Release().BundlesGatewayAPI {
+		return field.ErrorList{field.Invalid(field.NewPath("spec", "argocd", "gatewayAPI", "install"), false,
+			"linkerd-crds installed the Gateway API CRDs, and now does not: "+consequence)}
+	}
 	return field.ErrorList{field.Invalid(field.NewPath("spec", "linkerd", "version"), next.Spec.Linkerd.Version,
-		fmt.Sprintf("from %s, whose linkerd-crds installs the Gateway API CRDs, to %s, whose does not: Argo CD prunes them from linkerd-crds, and every HTTPRoute, GRPCRoute, TCPRoute and TLSRoute with them; unless the live CRDs carry argocd.argoproj.io/sync-options: Prune=false before this sync (README: Upgrading Linkerd across 2.19)",
-			prev.Spec.Linkerd.Version, next.Spec.Linkerd.Version))}
+		fmt.Sprintf("from %s, whose linkerd-crds installs the Gateway API CRDs, to %s, whose does not: %s",
+			prev.Spec.Linkerd.Version, next.Spec.Linkerd.Version, consequence))}
 }

@@ -29,6 +29,7 @@ func TestValidate_previous(t *testing.T) {
 		return p
 	}
 	prod, step1, step2, step3 := read("prod.yaml"), read("rotation-1-add.yaml"), read("rotation-2-activate.yaml"), read("rotation-3-remove.yaml")
+	external := read("external-issuer.yaml")
 	edit := func(spec string, pairs ...string) string {
 		t.Helper()
 		for i := 0; i < len(pairs); i += 2 {
@@ -52,6 +53,9 @@ func TestValidate_previous(t *testing.T) {
 			`spec.trust.anchors[0].active: anchor "mesh-root" is new and already active`},
 		{"a key source changed", prod, edit(prod, "selfSigned: {}", "secret: {name: corp-root}"),
 			"spec.trust.anchors[0]: its key source changed from selfSigned to secret corp-root under the same name"},
+		{"an external anchor's published CA changed", external, edit(external, "configMap: {name: vault-linkerd-root", "configMap: {name: other-root"),
+			"its key source changed from external ClusterIssuer cert-manager.io/vault-linkerd (ca configMap vault-linkerd-root/ca.crt) to external ClusterIssuer cert-manager.io/vault-linkerd (ca configMap other-root/ca.crt)"},
+		{"an inactive anchor's key source changed", step1, edit(step1, "      - name: root-2027\n        selfSigned: {}", "      - name: root-2027\n        secret: {name: corp-root-2027}"), ""},
 		{"the trust namespace moved", prod, edit(prod, "  trust:\n", "  trust:\n    namespace: pki\n"), `spec.trust.namespace: moved from "cert-manager"`},
 		{"the Linkerd namespace moved", prod, edit(prod, "  linkerd:\n", "  linkerd:\n    namespace: linkerd-system\n"), `spec.linkerd.namespace: moved from "linkerd"`},
 		{"a new trust domain", prod, edit(prod, "  linkerd:\n", "  linkerd:\n    trustDomain: mesh.example\n"), `spec.linkerd.trustDomain: changed from "cluster.local"`},
@@ -97,11 +101,26 @@ func TestValidate_previousGatewayAPI(t *testing.T) {
 		return p
 	}
 	v218, v219, v220 := version("2.18"), version("2.19"), version("2.20")
-	out, errOut, code := run(t, "", "validate", "--previous", v218, v219)
+	// install: false, which turns linkerd-crds' CRDs off on every version.
+	own := func(v string) string {
+		p := filepath.Join(dir, v+"-own.yaml")
+		body := strings.Replace(string(raw), "  linkerd:\n", "  linkerd:\n    version: \""+v+"\"\n", 1)
+		body = strings.Replace(body, "  argocd:\n", "  argocd:\n    gatewayAPI: {install: false}\n", 1)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	own218, own219 := own("2.18"), own("2.19")
+	out, errOut, code := run(t, "", "validate", "--previous", v218, own218)
+	if want := "mtlsgen: warning: " + own218 + ": spec.argocd.gatewayAPI.install: linkerd-crds installed the Gateway API CRDs, and now does not"; code != 0 || !strings.HasPrefix(errOut, want) {
+		t.Errorf("2.18, install turned off: exit %d, stdout %q, stderr %q; want %q", code, out, errOut, want)
+	}
+	out, errOut, code = run(t, "", "validate", "--previous", v218, v219)
 	if want := "mtlsgen: warning: " + v219 + ": spec.linkerd.version: from 2.18, whose linkerd-crds installs the Gateway API CRDs, to 2.19"; code != 0 || out != v219+": valid\n" || !strings.HasPrefix(errOut, want) {
 		t.Errorf("2.18 to 2.19: exit %d, stdout %q, stderr %q; want %q", code, out, errOut, want)
 	}
-	for _, pair := range [][2]string{{v219, v220}, {v218, v218}} {
+	for _, pair := range [][2]string{{v219, v220}, {v218, v218}, {own218, own219}} {
 		if out, errOut, code := run(t, "", "validate", "--previous", pair[0], pair[1]); code != 0 || errOut != "" || out != pair[1]+": valid\n" {
 			t.Errorf("%s to %s: exit %d, stdout %q, stderr %q", pair[0], pair[1], code, out, errOut)
 		}
@@ -116,8 +135,22 @@ func TestValidate_previousProblems(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, errOut, code := run(t, "", "validate", "--previous", bad, file)
-	if code != ExitInvalid || !strings.Contains(errOut, "--previous "+bad+" is not a valid spec") || !strings.Contains(errOut, "spec.profle") {
-		t.Errorf("an invalid previous spec: exit %d: %s", code, errOut)
+	if code != ExitInvalid || !strings.Contains(errOut, "--previous "+bad+" cannot be read as a spec") || !strings.Contains(errOut, "spec.profle") {
+		t.Errorf("a previous spec that does not decode: exit %d: %s", code, errOut)
+	}
+	// A deployed spec that only newer rules refuse (two clusters on one API
+	// server) is read, so the change that fixes it can be checked.
+	multicluster, err := os.ReadFile(filepath.Join(testutil.RepoRoot(t), "examples", "multicluster.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dup := filepath.Join(t.TempDir(), "dup.yaml")
+	if err := os.WriteFile(dup, []byte(strings.Replace(string(multicluster), "https://west.k8s.example.com:6443", "https://east.k8s.example.com:6443", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fixed := filepath.Join(testutil.RepoRoot(t), "examples", "multicluster.yaml")
+	if out, errOut, code := run(t, "", "validate", "--previous", dup, fixed); code != 0 || out != fixed+": valid\n" {
+		t.Errorf("fixing a spec newer rules refuse: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 	_, errOut, code = run(t, "", "validate", "--previous", "-", "-")
 	if code != ExitUsage || !strings.Contains(errOut, "standard input is read once") {
