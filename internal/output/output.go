@@ -235,9 +235,15 @@ func checkNotWorkingDir(target string) error {
 	if err != nil {
 		return err
 	}
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = real // physical paths on both sides: the shell may be in a link
+	}
 	wd, err := os.Getwd()
 	if err != nil {
 		return nil // nothing to compare with; the rename will tell
+	}
+	if real, err := filepath.EvalSymlinks(wd); err == nil {
+		wd = real
 	}
 	if wd == abs || strings.HasPrefix(wd, abs+string(filepath.Separator)) || abs == string(filepath.Separator) {
 		return fmt.Errorf("output directory %s: is the working directory or holds it, and a render replaces the directory whole: name a directory of its own, such as rendered", target)

@@ -149,6 +149,21 @@ func TestDirSink_workingDirectory(t *testing.T) {
 			t.Errorf("%s: %v", dir, err)
 		}
 	}
+	// The shell in the tree through a symbolic link: the tree by its real
+	// path is the working directory too.
+	link := filepath.Join(root, "link")
+	if err := os.Symlink(filepath.Join(root, "rendered"), link); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(filepath.Join(link, "clusters"))
+	if s, err := newDirSink(filepath.Dir(work)); err == nil || !strings.Contains(err.Error(), "is the working directory or holds it") {
+		if err == nil {
+			s.Abort()
+		}
+		t.Errorf("the working directory's tree by its real path, from a link: %v", err)
+	}
+	os.Remove(link)
+	t.Chdir(work)
 	s, err := newDirSink(filepath.Join(root, "beside"))
 	if err != nil {
 		t.Fatalf("a directory beside the working one: %v", err)

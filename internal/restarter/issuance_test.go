@@ -215,3 +215,30 @@ func TestJudge_issuerHistory(t *testing.T) {
 func shortKey(t *testing.T, ca testCA) string {
 	return anchorsOf(t, ca)[0].KeySHA256[:12]
 }
+
+// Step 2 made, not yet issued: the identity issuer names root-2027 while the
+// newest request still chains to root-2026. The verdict says step 2 is under
+// way (it does not offer it again) and that step 3 keeps root-2027.
+func TestJudge_step2UnderWay(t *testing.T) {
+	now := time.Date(2026, 8, 22, 12, 0, 0, 0, time.UTC)
+	root26 := newRoot(t, "root-2026.linkerd.cluster.local", now.Add(-400*24*time.Hour))
+	root27 := newRoot(t, "root-2027.linkerd.cluster.local", now.Add(-10*24*time.Hour))
+	o := observation(now)
+	o.Anchors = anchorsOf(t, root26, root27)
+	o.Issuances = []restarter.Issuance{issued(t, 1, root26, now.Add(-72*time.Hour))}
+	o.ReloadAllowance = 5 * time.Minute
+	o.Status.IdentityIssuer = &restarter.IssuerObservation{Kind: "ClusterIssuer", Name: "linkerd-anchor-root-2027"}
+	v := restarter.Judge(o)
+	text := strings.Join(v.Lines, "\n")
+	for _, want := range []string{
+		"SAFE: all 42 workloads trust anchors root-2026, root-2027; step 2 is under way: root-2027 is made active, and cert-manager has not issued the identity issuer under it yet",
+		"not yet: removing the anchors but root-2027 (step 3) waits until the identity issuer is issued by ClusterIssuer linkerd-anchor-root-2027",
+	} {
+		if !slices.Contains(v.Lines, want) {
+			t.Errorf("no line %q in:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "safe to make") {
+		t.Errorf("offers step 2 again:\n%s", text)
+	}
+}

@@ -224,7 +224,10 @@ func Judge(o *Observation) Verdict {
 		return v
 	}
 	act := h.Active
-	if act < 0 && active != "" && namedBySpec(o.Anchors, names, active) {
+	pending := issuer != nil && issuer.Since.IsZero() // named, not issued yet
+	if (act < 0 || pending) && active != "" && namedBySpec(o.Anchors, names, active) {
+		// The named anchor is the one becoming active; the requests still
+		// show the one before it.
 		act = slices.Index(names, active)
 	}
 	if act < 0 && issuer != nil {
@@ -246,7 +249,11 @@ func Judge(o *Observation) Verdict {
 			others = append(others, n)
 		}
 	}
-	say("SAFE: all %d workloads trust anchors %s; safe to make %s active (step 2)", c.Total(), strings.Join(names, ", "), strings.Join(others, " or "))
+	if pending && act >= 0 {
+		say("SAFE: all %d workloads trust anchors %s; step 2 is under way: %s is made active, and cert-manager has not issued the identity issuer under it yet", c.Total(), strings.Join(names, ", "), names[act])
+	} else {
+		say("SAFE: all %d workloads trust anchors %s; safe to make %s active (step 2)", c.Total(), strings.Join(names, ", "), strings.Join(others, " or "))
+	}
 	since, ok := activeSince(o, issuer, h)
 	if act >= 0 && !ok && issuer != nil {
 		say("not yet: removing the anchors but %s (step 3) waits until the identity issuer is issued by %s %s", names[act], issuer.Kind, issuer.Name)
