@@ -54,10 +54,9 @@ func namespaces(c *clusterContext) []Object {
 }
 
 // linkerdNamespaceAnnotations: the control plane's namespace is never
-// pruned. Every running proxy reaches identity and destination in it, so a
-// render without it (a moved namespace, an edit gone wrong) must leave it
-// running, and Argo CD showing it as to be pruned, rather than take the
-// mesh down with it.
+// pruned or deleted by Argo CD. A render without it (a moved namespace, an
+// edit gone wrong) must not delete the namespace and all in it: the
+// identity issuer's Secret, the trust roots, and whatever else lives there.
 func linkerdNamespaceAnnotations(c *clusterContext) map[string]string {
 	a := map[string]string{annotationInject: "disabled"}
 	if v1alpha1.IsEnabled(c.spec.ArgoCD.Enabled) {

@@ -25,7 +25,7 @@ func ValidateTransition(prev, next *MeshTLS) field.ErrorList {
 	pl, nl := &prev.Spec.Linkerd, &next.Spec.Linkerd
 	if pl.Namespace != nl.Namespace {
 		errs = append(errs, field.Invalid(spec.Child("linkerd", "namespace"), nl.Namespace,
-			fmt.Sprintf("moved from %q: the old namespace and the control plane in it are pruned, while every running proxy still reaches identity and destination there, and nothing restarts them: moving the control plane is a reinstall of the mesh, not an edit", pl.Namespace)))
+			fmt.Sprintf("moved from %q: the control plane there is pruned, while every running proxy still reaches identity and destination there, and nothing restarts them: moving the control plane is a reinstall of the mesh, not an edit", pl.Namespace)))
 	}
 	if pl.TrustDomain != nl.TrustDomain {
 		errs = append(errs, field.Invalid(spec.Child("linkerd", "trustDomain"), nl.TrustDomain,

@@ -493,7 +493,7 @@ func Decide(s *Snapshot, cfg *Config, budget int) Plan {
 		for i := range p.Decisions {
 			if d := &p.Decisions[i]; d.State == StateRestart {
 				d.State, d.InjectionStamp = StateBlocked, ""
-				d.Reason = "not restarted: " + s.IssuerOutsideBundle + "; it would load roots that reject the certificates the identity issuer signs, so every restart waits until cert-manager re-issues the identity issuer under an anchor of the bundle"
+				d.Reason = "not restarted: " + s.IssuerOutsideBundle + "; it would load roots that reject the certificates the identity issuer signs, so every restart waits until the identity issuer chains to an anchor of the bundle: undo the edit that changed the anchor (the safe way out), or have cert-manager re-issue it now (cmctl renew linkerd-identity-issuer -n " + cfg.LinkerdNamespace + "; pods not yet restarted then lose mTLS until they are, as in an emergency rotation); else it is re-issued at its renewal"
 			}
 		}
 	}
