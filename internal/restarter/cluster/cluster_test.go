@@ -752,7 +752,7 @@ func TestRun_noRestartWhileTheIssuerIsOutsideTheBundle(t *testing.T) {
 		t.Fatalf("status %+v, %v, %v: want blocked workloads and no restart", st, ok, err)
 	}
 	for _, d := range st.Workloads {
-		if d.State == restarter.StateBlocked && !strings.Contains(d.Reason, "every restart waits until cert-manager re-issues the identity issuer") {
+		if d.State == restarter.StateBlocked && !strings.Contains(d.Reason, "every restart waits until the identity issuer chains to an anchor of the bundle: undo the edit") {
 			t.Errorf("%s blocked: %s", d.Ref, d.Reason)
 		}
 	}
