@@ -80,7 +80,7 @@ spec:
     extensions: {viz: {enabled: true}, multicluster: {enabled: true}, jaeger: {enabled: ` + map[bool]string{true: "true", false: "false"}[r.HasJaeger()] + `}}
   trust:
     anchors: [{name: root, active: true, secret: {name: root}}]
-  argocd: {enabled: false, gatewayAPI: {install: `+map[bool]string{true: "true", false: "false"}[profile != "dev"]+`}}
+  argocd: {enabled: false, gatewayAPI: {install: ` + map[bool]string{true: "true", false: "false"}[profile != "dev"] + `}}
 `
 			m := loadSpec(t, spec)
 			for _, cv := range generator.LinkerdValues(&m.Spec, m.Metadata.Name) {
