@@ -107,9 +107,50 @@ func keySource(a *TrustAnchor) string {
 // resource-policy keep does not stop a prune, and deleting a CRD deletes
 // every object of it.
 func TransitionWarnings(prev, next *MeshTLS) field.ErrorList {
+	warnings := enforceWithoutAudit(&prev.Spec.Mesh, &next.Spec.Mesh)
 	if !IsEnabled(next.Spec.ArgoCD.Enabled) || !IsEnabled(prev.Spec.ArgoCD.Enabled) {
-		return nil
+		return warnings
 	}
+	return append(warnings, gatewayAPIHandOver(prev, next)...)
+}
+
+// enforceWithoutAudit: the enrollment phases go off, audit, enforce, so that
+// what enforce will refuse (clients without the proxy) shows in the audit
+// logs first. Skipping audit may be deliberate (a namespace whose clients
+// are all meshed), so it warns.
+func enforceWithoutAudit(prev, next *MeshSpec) field.ErrorList {
+	var warnings field.ErrorList
+	const why = "clients without the proxy are refused as the pods restart, with no audit to show them first (policy: audit, then enforce)"
+	defaultJumps := prev.DefaultPolicy == PolicyOff && next.DefaultPolicy == PolicyEnforce
+	if defaultJumps {
+		warnings = append(warnings, field.Invalid(field.NewPath("spec", "mesh", "defaultPolicy"), next.DefaultPolicy, "from off to enforce: "+why))
+	}
+	was := map[string]InboundPolicy{}
+	for i := range prev.Namespaces {
+		was[prev.Namespaces[i].Name] = prev.PolicyOf(&prev.Namespaces[i])
+	}
+	for i := range next.Namespaces {
+		ns := &next.Namespaces[i]
+		before, listed := was[ns.Name]
+		if !listed {
+			// Not enrolled: the control plane's default, permissive until
+			// defaultPolicy is enforce.
+			before = PolicyOff
+			if prev.DefaultPolicy == PolicyEnforce {
+				before = PolicyEnforce
+			}
+		}
+		if before != PolicyOff || next.PolicyOf(ns) != PolicyEnforce || ns.Policy == "" && defaultJumps {
+			continue // the defaultPolicy warning covers those that inherit it
+		}
+		warnings = append(warnings, field.Invalid(field.NewPath("spec", "mesh", "namespaces").Index(i).Child("policy"), PolicyEnforce,
+			fmt.Sprintf("namespace %s from off to enforce: %s", ns.Name, why)))
+	}
+	return warnings
+}
+
+// gatewayAPIHandOver: see TransitionWarnings.
+func gatewayAPIHandOver(prev, next *MeshTLS) field.ErrorList {
 	installs := func(m *MeshTLS) bool {
 		return m.Spec.Linkerd.Release().BundlesGatewayAPI && IsEnabled(m.Spec.ArgoCD.GatewayAPI.Install)
 	}

@@ -160,3 +160,46 @@ func TestValidate_previousProblems(t *testing.T) {
 		t.Errorf("validate - -: exit %d: %s", code, errOut)
 	}
 }
+
+// The enrollment phases go off, audit, enforce: skipping audit warns, on a
+// namespace's policy or on the default, once (exit 0).
+func TestValidate_previousEnforceWithoutAudit(t *testing.T) {
+	examples := filepath.Join(testutil.RepoRoot(t), "examples")
+	m1, m2, m3 := filepath.Join(examples, "mesh-1-workloads.yaml"), filepath.Join(examples, "mesh-2-audit.yaml"), filepath.Join(examples, "mesh-3-enforce.yaml")
+	for _, tc := range []struct {
+		prev, next, want string
+	}{
+		{m1, m2, ""},
+		{m2, m3, ""},
+		{m1, m3, "spec.mesh.namespaces[0].policy: namespace shop from off to enforce: clients without the proxy are refused"},
+	} {
+		out, errOut, code := run(t, "", "validate", "--previous", tc.prev, tc.next)
+		switch {
+		case code != 0 || out != tc.next+": valid\n":
+			t.Errorf("%s to %s: exit %d, stdout %q, stderr %q", tc.prev, tc.next, code, out, errOut)
+		case tc.want == "" && errOut != "":
+			t.Errorf("%s to %s: %s", tc.prev, tc.next, errOut)
+		case tc.want != "" && (strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, "mtlsgen: warning: "+tc.next+": "+tc.want)):
+			t.Errorf("%s to %s: %q, want one warning %q", tc.prev, tc.next, errOut, tc.want)
+		}
+	}
+	// The default, for every namespace that inherits it: one warning.
+	raw, err := os.ReadFile(m1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	prev, next := filepath.Join(dir, "prev.yaml"), filepath.Join(dir, "next.yaml")
+	if err := os.WriteFile(prev, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	body := strings.Replace(string(raw), "  mesh:\n", "  mesh:\n    defaultPolicy: enforce\n", 1)
+	body = strings.Replace(body, "        policy: \"off\"\n", "", 1)
+	if err := os.WriteFile(next, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code := run(t, "", "validate", "--previous", prev, next)
+	if code != 0 || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, "spec.mesh.defaultPolicy: from off to enforce") {
+		t.Errorf("defaultPolicy off to enforce: exit %d, %q", code, errOut)
+	}
+}

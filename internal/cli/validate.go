@@ -27,7 +27,8 @@ mesh: a trust anchor replaced in one step instead of the three rotation
 steps, an anchor's key source changed under its name, a moved Linkerd or
 trust namespace, a new trust domain, a renamed spec (with Argo CD). It warns
 about the Gateway API hand-over from Linkerd 2.18 to 2.19, which needs a
-step on every cluster first. In CI:
+step on every cluster first, and about an inbound policy from off to enforce
+without audit. In CI:
 
   git show origin/main:mtlsgen.yaml > /tmp/deployed.yaml
   mtlsgen validate --previous /tmp/deployed.yaml mtlsgen.yaml`,
