@@ -250,6 +250,16 @@ func (in *Input) AddValues(file, chart string, raw []byte) {
 		if m == nil {
 			continue
 		}
+		if kind, _ := m["kind"].(string); kind != "" && m["apiVersion"] != nil {
+			// Helm values have neither key; a manifest (or a spec) read as
+			// the control plane's values would be judged for keys it lacks.
+			msg := fmt.Sprintf("a %s, not Helm values: pass manifests as paths, not with --values", kind)
+			if kind == v1alpha1.Kind {
+				msg = "a MeshTLS spec, not Helm values: `mtlsgen render FILE --only linkerd-values` writes its values"
+			}
+			in.Problems = append(in.Problems, Finding{Rule: RuleUnreadable, File: file, Line: chunk.line + root.Line - 1, Message: msg})
+			continue
+		}
 		d := &Doc{File: file, Line: chunk.line, Obj: m, pos: map[string]int{}}
 		positions(root, "", chunk.line-1, d.pos)
 		v := &Values{Chart: chart, Doc: d, V: m}

@@ -111,10 +111,17 @@ func runCheck(streams IOStreams, version string, paths []string, f *checkFlags) 
 	for _, s := range in.Specs {
 		fmt.Fprintf(streams.ErrOut, "mtlsgen check: %s:%d: skipped a MeshTLS spec (check reads what it renders; `mtlsgen validate` reads the spec)\n", s.File, s.Line)
 	}
-	if len(in.Docs) == 0 && len(in.Problems) == 0 && len(f.values) == 0 {
+	if len(in.Docs) == 0 && len(in.Problems) == 0 && len(in.Values) == 0 {
 		// A wrong path in a CI job (an empty directory, a directory of
 		// other files) must not pass for a clean check.
 		names := slices.Clone(paths)
+		for _, v := range f.values {
+			_, file, named := strings.Cut(v, "=")
+			if !named {
+				file = v
+			}
+			names = append(names, file)
+		}
 		for i, p := range names {
 			if p == "-" {
 				names[i] = "standard input"

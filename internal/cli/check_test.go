@@ -152,6 +152,14 @@ func TestCheck_valuesFromStdin(t *testing.T) {
 	if _, errOut, code := run(t, "", "check"); code != ExitUsage || !strings.Contains(errOut, "nothing named to check") {
 		t.Errorf("no input named: exit %d: %s", code, errOut)
 	}
+	// Values that hold nothing are nothing to check, as manifests are; a
+	// manifest or a spec given as values is named as what it is.
+	if out, errOut, code := run(t, "", "check", "--values", "-"); code != ExitInvalid || !strings.Contains(errOut, "nothing to check: standard input holds no YAML documents") {
+		t.Errorf("empty values: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	if out, _, code := run(t, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n", "check", "--values", "-"); code != ExitInvalid || !strings.Contains(out, "a ConfigMap, not Helm values") {
+		t.Errorf("a ConfigMap as values: exit %d, stdout %q", code, out)
+	}
 	for _, args := range [][]string{
 		{"check", "--values", "-", "-"},
 		{"check", "--values", "-", "--values", "linkerd-viz=-", manifests},

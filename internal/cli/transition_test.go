@@ -156,6 +156,12 @@ func TestValidate_previousProblems(t *testing.T) {
 	if code != ExitUsage || !strings.Contains(errOut, "standard input is read once") {
 		t.Errorf("stdin twice: exit %d: %s", code, errOut)
 	}
+	// An empty variable in CI must not skip the check and pass.
+	for _, args := range [][]string{{"validate", "--previous", "", file}, {"validate", "--previous=", file}} {
+		if out, errOut, code := run(t, "", args...); code != ExitUsage || out != "" || !strings.Contains(errOut, "--previous names no file") {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q", args, code, out, errOut)
+		}
+	}
 	if _, errOut, code = run(t, "", "validate", "-", "-"); code != ExitUsage || !strings.Contains(errOut, "- is named twice") {
 		t.Errorf("validate - -: exit %d: %s", code, errOut)
 	}

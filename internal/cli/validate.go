@@ -33,7 +33,7 @@ without audit. In CI:
   git show origin/main:mtlsgen.yaml > /tmp/deployed.yaml
   mtlsgen validate --previous /tmp/deployed.yaml mtlsgen.yaml`,
 		Args: args(cobra.ArbitraryArgs),
-		RunE: func(_ *cobra.Command, files []string) error {
+		RunE: func(cmd *cobra.Command, files []string) error {
 			if len(files) == 0 {
 				files = []string{DefaultSpecFile}
 			}
@@ -43,6 +43,11 @@ without audit. In CI:
 			opts, err := loadOptions(profile)
 			if err != nil {
 				return err
+			}
+			if previous == "" && cmd.Flags().Changed("previous") {
+				// An empty variable in a CI job must not pass the check by
+				// skipping it.
+				return usagef("--previous names no file (an empty variable?): give the deployed spec, or leave the flag out")
 			}
 			if previous != "" {
 				if slices.Contains(files, "-") && previous == "-" {
