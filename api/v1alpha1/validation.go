@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"slices"
@@ -223,17 +224,12 @@ func validateAnchorSource(s *MeshTLSSpec, a *TrustAnchor, p *field.Path) field.E
 	if a.Secret != nil {
 		sp := p.Child("secret", "name")
 		el = append(el, validateObjectName(a.Secret.Name, sp)...)
-		switch {
-		case a.Secret.Name == WebhookCAObjectName:
-			el = append(el, field.Invalid(sp, a.Secret.Name, "is the Secret of mtlsgen's webhook CA, which cert-manager writes: its key would become a trust anchor of the mesh; name your CA keypair's own Secret"))
-		default:
-			for _, b := range s.Trust.Anchors {
-				switch {
-				case b.SelfSigned != nil && a.Secret.Name == AnchorObjectPrefix+b.Name:
-					el = append(el, field.Invalid(sp, a.Secret.Name, fmt.Sprintf("is the Secret cert-manager writes for the self-signed anchor %s: two anchors would be one key; name your CA keypair's own Secret", b.Name)))
-				case b.Secret != nil && b.Name != a.Name && b.Secret.Name == a.Secret.Name && b.Name < a.Name:
-					el = append(el, field.Invalid(sp, a.Secret.Name, fmt.Sprintf("is anchor %s's Secret too: two anchors would be one key", b.Name)))
-				}
+		if what := ownCA(s, a.Secret.Name); what != "" {
+			el = append(el, field.Invalid(sp, a.Secret.Name, "is the Secret of "+what+", which cert-manager writes for mtlsgen: its key would be another anchor's too; name your CA keypair's own Secret"))
+		}
+		for _, b := range s.Trust.Anchors {
+			if b.Secret != nil && b.Name != a.Name && b.Secret.Name == a.Secret.Name && b.Name < a.Name {
+				el = append(el, field.Invalid(sp, a.Secret.Name, fmt.Sprintf("is anchor %s's Secret too: two anchors would be one key", b.Name)))
 			}
 		}
 	}
@@ -245,8 +241,34 @@ func validateAnchorSource(s *MeshTLSSpec, a *TrustAnchor, p *field.Path) field.E
 			}
 		}
 		el = append(el, validateKeySource(e.CA, ep.Child("ca"))...)
+		// mtlsgen's own CAs are not an external anchor: the webhook CA's
+		// key would sign the mesh, or two anchors would be one key.
+		if r := e.IssuerRef; r.Kind == "ClusterIssuer" && r.Group == "cert-manager.io" {
+			if what := ownCA(s, r.Name); what != "" {
+				el = append(el, field.Invalid(ep.Child("issuerRef", "name"), r.Name, "is the ClusterIssuer of "+what+", which mtlsgen renders: name your external CA's own issuer"))
+			}
+		}
+		if k := e.CA.Secret; k != nil {
+			if what := ownCA(s, k.Name); what != "" {
+				el = append(el, field.Invalid(ep.Child("ca", "secret", "name"), k.Name, "is the Secret of "+what+", which cert-manager writes for mtlsgen: name where your external CA's certificate is published"))
+			}
+		}
 	}
 	return el
+}
+
+// ownCA says which CA of mtlsgen's own has objects named name (its
+// Certificate, Secret and ClusterIssuer share it), or "".
+func ownCA(s *MeshTLSSpec, name string) string {
+	if name == WebhookCAObjectName {
+		return "mtlsgen's webhook CA"
+	}
+	for _, b := range s.Trust.Anchors {
+		if b.SelfSigned != nil && name == AnchorObjectPrefix+b.Name {
+			return "the self-signed anchor " + b.Name
+		}
+	}
+	return ""
 }
 
 func validateKeySource(k KeySource, p *field.Path) field.ErrorList {
@@ -487,6 +509,25 @@ func ApplicationName(spec, cluster, component string) string {
 	return spec + "-" + cluster + "-" + component
 }
 
+// serverKey is an API server URL as one server: Argo CD compares URLs as
+// written (but a trailing slash), so two spellings of one server would be
+// two clusters to it, and two sets of Applications on the same objects.
+// Host case, a trailing dot, the default port 443 and the spelling of an
+// IPv6 address do not make another server.
+func serverKey(u *url.URL) string {
+	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
+	if ip, err := netip.ParseAddr(host); err == nil {
+		host = ip.String()
+	}
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	if port := u.Port(); port != "" && port != "443" {
+		host += ":" + port
+	}
+	return "https://" + host + strings.TrimRight(u.Path, "/")
+}
+
 // validateClusters checks the fleet's list; argo says whether Argo CD
 // deploys to it, which tells clusters apart by server.
 func validateClusters(cs []Cluster, argo bool, p *field.Path) field.ErrorList {
@@ -504,7 +545,7 @@ func validateClusters(cs []Cluster, argo bool, p *field.Path) field.ErrorList {
 			el = append(el, field.Required(ip.Child("server"), "the API server URL Argo CD deploys to, e.g. https://east.example:6443"))
 		} else if u, err := url.Parse(c.Server); err != nil || u.Scheme != "https" || u.Host == "" {
 			el = append(el, field.Invalid(ip.Child("server"), c.Server, "must be an https:// URL"))
-		} else if key := "https://" + strings.ToLower(u.Host) + strings.TrimRight(u.Path, "/"); argo && servers[key] != "" {
+		} else if key := serverKey(u); argo && servers[key] != "" {
 			// Two sets of Applications would manage the same objects in
 			// one cluster, each undoing the other's changes.
 			el = append(el, field.Invalid(ip.Child("server"), c.Server,

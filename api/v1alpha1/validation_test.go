@@ -79,6 +79,17 @@ func TestValidate(t *testing.T) {
 		// Argo CD tells clusters apart by server URL, without a trailing
 		// slash and whatever the host's case: one cluster listed twice gets
 		// two sets of Applications managing the same objects.
+		"invalid with one API server spelt two ways": {
+			mutate: func(m *MeshTLS) {
+				m.Spec.Trust.Anchors[0] = TrustAnchor{Name: "root", Active: true, Secret: &SecretAnchor{Name: "my-root"}}
+				m.Spec.Clusters = []Cluster{{Name: "east", Server: "https://east.example"}, {Name: "east2", Server: "https://east.example.:443"},
+					{Name: "v6", Server: "https://[2001:db8::1]:6443"}, {Name: "v6b", Server: "https://[2001:0db8:0:0::1]:6443"}, {Name: "other-port", Server: "https://east.example:6443"}}
+			},
+			errs: field.ErrorList{
+				field.Invalid(spec.Child("clusters").Index(1).Child("server"), "https://east.example.:443", ""),
+				field.Invalid(spec.Child("clusters").Index(3).Child("server"), "https://[2001:0db8:0:0::1]:6443", ""),
+			},
+		},
 		"invalid with one API server under two cluster names": {
 			mutate: func(m *MeshTLS) {
 				m.Spec.Trust.Anchors[0] = TrustAnchor{Name: "root", Active: true, Secret: &SecretAnchor{Name: "my-root"}}
@@ -99,6 +110,18 @@ func TestValidate(t *testing.T) {
 				m.Spec.Trust.Anchors = append(m.Spec.Trust.Anchors, TrustAnchor{Name: "corp", Secret: &SecretAnchor{Name: "linkerd-anchor-root"}})
 			},
 			errs: field.ErrorList{field.Invalid(spec.Child("trust", "anchors").Index(1).Child("secret", "name"), "linkerd-anchor-root", "")},
+		},
+		"invalid with an external anchor on mtlsgen's webhook CA": {
+			mutate: func(m *MeshTLS) {
+				m.Spec.Trust.Anchors = append(m.Spec.Trust.Anchors, TrustAnchor{Name: "ext", External: &ExternalAnchor{
+					IssuerRef: cmmeta.IssuerReference{Name: "linkerd-webhook-ca", Kind: "ClusterIssuer", Group: "cert-manager.io"},
+					CA:        KeySource{Secret: &KeyRef{Name: "linkerd-anchor-root", Key: "ca.crt"}},
+				}})
+			},
+			errs: field.ErrorList{
+				field.Invalid(spec.Child("trust", "anchors").Index(1).Child("external", "issuerRef", "name"), "linkerd-webhook-ca", ""),
+				field.Invalid(spec.Child("trust", "anchors").Index(1).Child("external", "ca", "secret", "name"), "linkerd-anchor-root", ""),
+			},
 		},
 		"invalid with two anchors on one Secret": {
 			mutate: func(m *MeshTLS) {

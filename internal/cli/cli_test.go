@@ -281,3 +281,28 @@ func TestValidate_defaultsToTheSpecFile(t *testing.T) {
 		t.Errorf("with mtlsgen.yaml: exit %d, %q %q", code, out, errOut)
 	}
 }
+
+// A render never deletes its own spec: -o dir= naming the directory that
+// holds it (marked as an earlier render's, so replaceable) is refused, and
+// the spec is still there.
+func TestRender_outputDirHoldingTheSpec(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(testutil.RepoRoot(t), "examples", "dev.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "out")
+	if _, errOut, code := run(t, "", "render", filepath.Join(testutil.RepoRoot(t), "examples", "dev.yaml"), "-o", "dir="+dir); code != 0 {
+		t.Fatalf("first render: exit %d: %s", code, errOut)
+	}
+	spec := filepath.Join(dir, "mtlsgen.yaml")
+	if err := os.WriteFile(spec, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code := run(t, "", "render", spec, "-o", "dir="+dir)
+	if code != ExitUsage || !strings.Contains(errOut, "holds the spec") {
+		t.Errorf("exit %d: %s", code, errOut)
+	}
+	if _, err := os.Stat(spec); err != nil {
+		t.Errorf("the spec is gone: %v", err)
+	}
+}

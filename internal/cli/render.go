@@ -163,6 +163,15 @@ func runRender(streams IOStreams, version, file string, f *renderFlags) error {
 		return fmt.Errorf("%s: spec.argocd.source is rendered, so Argo CD reads every chart from %s/clusters/CLUSTER/COMPONENT: "+
 			"render with --hydrate to write them (or use source: plugin)", displayName(file), format.Dir)
 	}
+	if format.Kind == "dir" && file != "-" {
+		// The tree is replaced whole: a spec inside it would be deleted by
+		// its own render.
+		spec, dir := resolvedPath(file), resolvedPath(format.Dir)
+		if strings.HasPrefix(spec, dir+string(filepath.Separator)) {
+			return usagef("-o dir=%s holds the spec %s, and a render replaces that directory whole: write the tree beside the spec (e.g. -o dir=%s)",
+				format.Dir, file, filepath.Join(filepath.Dir(file), generator.RenderedDir))
+		}
+	}
 	if where := unreadTree(m, file, format, f.component); where != "" {
 		fmt.Fprintf(streams.ErrOut, "mtlsgen: warning: %s\n", where)
 	}
@@ -229,12 +238,15 @@ func unreadTree(m *v1alpha1.MeshTLS, file string, format output.Format, componen
 		a.Path, generator.RenderedDir, generator.RenderedDir, file, format.Dir, beside)
 }
 
-// resolvedPath is p made absolute, through the symbolic links of the
-// directory holding it (p itself need not exist yet).
+// resolvedPath is p made absolute and through its symbolic links (those of
+// the directory holding it when p does not exist yet).
 func resolvedPath(p string) string {
 	abs, err := filepath.Abs(p)
 	if err != nil {
 		return p
+	}
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		return real
 	}
 	if dir, err := filepath.EvalSymlinks(filepath.Dir(abs)); err == nil {
 		return filepath.Join(dir, filepath.Base(abs))
