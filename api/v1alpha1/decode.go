@@ -340,7 +340,7 @@ func (d *treeDecoder) integer(n *yaml.Node, t reflect.Type, p *field.Path) any {
 	limit := int64(math.MaxInt64) >> (64 - t.Bits())
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!float" && wholeDigits(n.Value) {
 		// Digits past int64, which YAML reads as a float.
-		d.errs = append(d.errs, field.Invalid(p, n.Value, fmt.Sprintf("out of range (at most %d)", limit)))
+		d.errs = append(d.errs, field.Invalid(p, n.Value, outOfRange(strings.HasPrefix(n.Value, "-"), limit)))
 		return nil
 	}
 	if n.Kind != yaml.ScalarNode || n.Tag != "!!int" {
@@ -349,7 +349,7 @@ func (d *treeDecoder) integer(n *yaml.Node, t reflect.Type, p *field.Path) any {
 	}
 	v, err := strconv.ParseInt(n.Value, 0, 64)
 	if err != nil || v > limit || v < -limit-1 {
-		d.errs = append(d.errs, field.Invalid(p, n.Value, fmt.Sprintf("out of range (at most %d)", limit)))
+		d.errs = append(d.errs, field.Invalid(p, n.Value, outOfRange(strings.HasPrefix(n.Value, "-"), limit)))
 		return nil
 	}
 	return v
@@ -407,6 +407,14 @@ func QuoteValue(s string) string {
 		cut--
 	}
 	return fmt.Sprintf("%s... (%d bytes)", strconv.Quote(s[:cut]), len(s))
+}
+
+// outOfRange says which bound a whole number passes.
+func outOfRange(negative bool, limit int64) string {
+	if negative {
+		return fmt.Sprintf("out of range (at least %d)", -limit-1)
+	}
+	return fmt.Sprintf("out of range (at most %d)", limit)
 }
 
 // wholeDigits reports a whole number in decimal, however long.

@@ -35,6 +35,21 @@ func ValidateTransition(prev, next *MeshTLS) field.ErrorList {
 	return errs
 }
 
+// ValidateTransitionBase reports what makes a deployed spec, decoded but not
+// validated, no base to judge a change from: anchors of one name (which
+// of them is which cannot be told).
+func ValidateTransitionBase(prev *MeshTLS) field.ErrorList {
+	var errs field.ErrorList
+	seen := map[string]bool{}
+	for i, a := range prev.Spec.Trust.Anchors {
+		if seen[a.Name] {
+			errs = append(errs, field.Duplicate(field.NewPath("spec", "trust", "anchors").Index(i).Child("name"), a.Name))
+		}
+		seen[a.Name] = true
+	}
+	return errs
+}
+
 // anchorTransition checks the rotation steps: add an anchor inactive,
 // activate it once every workload trusts it, remove the old one once
 // nothing depends on it. Each step is one change of the spec.
@@ -151,6 +166,10 @@ func enforceWithoutAudit(prev, next *MeshSpec) field.ErrorList {
 
 // gatewayAPIHandOver: see TransitionWarnings.
 func gatewayAPIHandOver(prev, next *MeshTLS) field.ErrorList {
+	if _, known := LookupLinkerdRelease(prev.Spec.Linkerd.Version); !known {
+		return field.ErrorList{field.Invalid(field.NewPath("spec", "linkerd", "version"), next.Spec.Linkerd.Version,
+			fmt.Sprintf("the deployed spec's Linkerd version %q is not one this mtlsgen knows, so whether linkerd-crds stops rendering the Gateway API CRDs (which Argo CD would prune, with every route) cannot be told", prev.Spec.Linkerd.Version))}
+	}
 	installs := func(m *MeshTLS) bool {
 		return m.Spec.Linkerd.Release().BundlesGatewayAPI && IsEnabled(m.Spec.ArgoCD.GatewayAPI.Install)
 	}

@@ -150,6 +150,9 @@ func checkCadence(c *cluster) []Finding {
 			continue
 		}
 		schedule, zone := str(d.Obj, "spec", "schedule"), str(d.Obj, "spec", "timeZone")
+		if _, set := get(d.Obj, "spec", "timeZone").(string); set && (zone == "" || zone == "Local") {
+			continue // the API server refuses both: no cadence to judge
+		}
 		// The spec's own computation: it scans years, so yearly and leap-day
 		// schedules show their gaps, and in the CronJob's time zone, so a
 		// run skipped by a daylight saving change counts. A schedule or zone

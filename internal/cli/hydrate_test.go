@@ -385,6 +385,17 @@ func TestUnreadTree(t *testing.T) {
 		t.Fatal(err)
 	}
 	spec := filepath.Join(specDir, "mtlsgen.yaml")
+	if err := os.WriteFile(spec, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// clusters/x/s is a link to ../shop: clusters/x/s/../shop/mtlsgen.yaml
+	// is clusters/shop/mtlsgen.yaml to the system, not x/shop.
+	if err := os.MkdirAll(filepath.Join(repo, "clusters", "x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("../shop", filepath.Join(repo, "clusters", "x", "s")); err != nil {
+		t.Fatal(err)
+	}
 	t.Chdir(repo)
 	for _, tc := range []struct {
 		file, dir, component string
@@ -393,6 +404,8 @@ func TestUnreadTree(t *testing.T) {
 		{spec, filepath.Join(specDir, "rendered"), "", false},
 		{"clusters/shop/mtlsgen.yaml", "clusters/shop/rendered", "", false},
 		{spec, filepath.Join(link, "rendered"), "", false},
+		{"clusters/x/s/../shop/mtlsgen.yaml", "clusters/shop/rendered", "", false},
+		{"clusters/x/s/../shop/mtlsgen.yaml", "clusters/x/shop/rendered", "", true},
 		{spec, "rendered", "", true}, // from the repository's root
 		{spec, filepath.Join(specDir, "out"), "", true},
 		{spec, "rendered", "mesh", false}, // one component is not the tree

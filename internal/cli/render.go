@@ -230,7 +230,13 @@ func unreadTree(m *v1alpha1.MeshTLS, file string, format output.Format, componen
 	if format.Kind != "dir" || component != "" || file == "-" || a.Source != v1alpha1.SourceRendered || !v1alpha1.IsEnabled(a.Enabled) {
 		return ""
 	}
-	beside := filepath.Join(filepath.Dir(file), generator.RenderedDir)
+	// Where the spec really is: a path through a link and then ".." is not
+	// the lexical one.
+	dir := filepath.Dir(file)
+	if real, err := filepath.EvalSymlinks(file); err == nil {
+		dir = filepath.Dir(real)
+	}
+	beside := filepath.Join(dir, generator.RenderedDir)
 	if resolvedPath(beside) == resolvedPath(format.Dir) {
 		return ""
 	}
@@ -245,8 +251,10 @@ func resolvedPath(p string) string {
 	if err != nil {
 		return p
 	}
-	if real, err := filepath.EvalSymlinks(abs); err == nil {
-		return real
+	if real, err := filepath.EvalSymlinks(p); err == nil { // p, not abs: ".." after a link
+		if real, err := filepath.Abs(real); err == nil {
+			return real
+		}
 	}
 	if dir, err := filepath.EvalSymlinks(filepath.Dir(abs)); err == nil {
 		return filepath.Join(dir, filepath.Base(abs))

@@ -120,6 +120,9 @@ func TestValidate_previousGatewayAPI(t *testing.T) {
 	if want := "mtlsgen: warning: " + v219 + ": spec.linkerd.version: from 2.18, whose linkerd-crds installs the Gateway API CRDs, to 2.19"; code != 0 || out != v219+": valid\n" || !strings.HasPrefix(errOut, want) {
 		t.Errorf("2.18 to 2.19: exit %d, stdout %q, stderr %q; want %q", code, out, errOut, want)
 	}
+	if _, errOut, code := run(t, "", "validate", "--previous", version("9.99"), v219); code != 0 || !strings.Contains(errOut, `the deployed spec's Linkerd version "9.99" is not one this mtlsgen knows`) {
+		t.Errorf("an unknown deployed version: exit %d: %s", code, errOut)
+	}
 	for _, pair := range [][2]string{{v219, v220}, {v218, v218}, {own218, own219}} {
 		if out, errOut, code := run(t, "", "validate", "--previous", pair[0], pair[1]); code != 0 || errOut != "" || out != pair[1]+": valid\n" {
 			t.Errorf("%s to %s: exit %d, stdout %q, stderr %q", pair[0], pair[1], code, out, errOut)
@@ -155,6 +158,16 @@ func TestValidate_previousProblems(t *testing.T) {
 	_, errOut, code = run(t, "", "validate", "--previous", "-", "-")
 	if code != ExitUsage || !strings.Contains(errOut, "standard input is read once") {
 		t.Errorf("stdin twice: exit %d: %s", code, errOut)
+	}
+	// Anchors of one name in the deployed spec: which is which cannot be
+	// told, so no change from it can be judged.
+	twice := filepath.Join(t.TempDir(), "twice.yaml")
+	if err := os.WriteFile(twice, []byte(strings.Replace(string(multicluster), "        secret: {name: linkerd-fleet-root-2026}\n",
+		"        secret: {name: linkerd-fleet-root-2026}\n      - name: fleet-root-2026\n        secret: {name: other}\n", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, errOut, code := run(t, "", "validate", "--previous", twice, fixed); code != ExitInvalid || !strings.Contains(errOut, "cannot be read as a spec") || !strings.Contains(errOut, "spec.trust.anchors[1].name") {
+		t.Errorf("anchors of one name deployed: exit %d: %s", code, errOut)
 	}
 	// An empty variable in CI must not skip the check and pass.
 	for _, args := range [][]string{{"validate", "--previous", "", file}, {"validate", "--previous=", file}} {

@@ -62,6 +62,14 @@ without audit. In CI:
 					}
 					return err
 				}
+				if errs := v1alpha1.ValidateTransitionBase(opts.Previous); len(errs) > 0 {
+					fmt.Fprintf(streams.ErrOut, "mtlsgen: --previous %s cannot be read as a spec, so the change from it cannot be checked:\n", previous)
+					le := &load.Error{}
+					for _, e := range errs {
+						le.Problems = append(le.Problems, load.Problem{File: previous, Path: e.Field, Message: load.Describe(e)})
+					}
+					return le
+				}
 			}
 			var all load.Error
 			for _, file := range files {

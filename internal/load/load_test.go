@@ -100,6 +100,10 @@ func TestParse_invalid(t *testing.T) {
 			spec: header + "spec:\n  linkerd:\n    controlPlane: {replicas: 99999999999999999999}\n" + anchors + argocd,
 			want: []string{`spec.yaml:7: spec.linkerd.controlPlane.replicas: out of range (at most 2147483647)`},
 		},
+		"a number below int64": {
+			spec: header + "spec:\n  linkerd:\n    controlPlane: {replicas: -99999999999999999999}\n" + anchors + argocd,
+			want: []string{`spec.yaml:7: spec.linkerd.controlPlane.replicas: out of range (at least -2147483648)`},
+		},
 		"a fraction for a whole number": {
 			spec: header + "spec:\n  linkerd:\n    controlPlane: {replicas: 2.5}\n" + anchors + argocd,
 			want: []string{`spec.yaml:7: spec.linkerd.controlPlane.replicas: must be a whole number, not "2.5"`},
