@@ -13,9 +13,17 @@ import (
 	"github.com/mtlsgen/mtlsgen/internal/load"
 )
 
-// resourceListHead is how kyaml begins a ResourceList it writes (v1, or
-// the v1alpha1 it was sent).
-const resourceListHead = "apiVersion: config.kubernetes.io/"
+// isResourceList reports output that is one ResourceList, as kyaml writes
+// it (v1, or the v1alpha1 it was sent): not input it took for items and
+// wrote back, which may be anything, even a misspelt ResourceList or two.
+func isResourceList(out []byte) bool {
+	for _, v := range []string{"v1", "v1alpha1"} {
+		if bytes.HasPrefix(out, []byte("apiVersion: config.kubernetes.io/"+v+"\nkind: ResourceList\n")) {
+			return !bytes.Contains(out, []byte("\n---"))
+		}
+	}
+	return false
+}
 
 // NewCommand returns the function as a cobra command built by kyaml's
 // command.Build, in both of its modes:
@@ -61,7 +69,7 @@ func NewCommand(version string) *cobra.Command {
 		c.SetOut(buf)
 		defer c.SetOut(stdout)
 		err := run(c, args)
-		if err == nil || bytes.HasPrefix(buf.Bytes(), []byte(resourceListHead)) {
+		if err == nil || isResourceList(buf.Bytes()) {
 			if _, werr := stdout.Write(buf.Bytes()); werr != nil && err == nil {
 				err = werr
 			}

@@ -201,7 +201,9 @@ func TestCommand_specOnStdin(t *testing.T) {
 // Input that is not a ResourceList at all gets a message about that, not
 // kyaml's, which quotes the input whole; and no output.
 func TestCommand_notAResourceList(t *testing.T) {
-	for _, in := range []string{"hello\n", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n"} {
+	for _, in := range []string{"hello\n", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n",
+		"apiVersion: config.kubernetes.io/v1\nkind: ResourceLis\nitems: []\n",
+		"apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\n---\napiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\n"} {
 		out, err := runResourceListMode([]byte(in))
 		if err == nil || out != "" || strings.Contains(err.Error(), "node contents") || strings.Contains(err.Error(), "hello") {
 			t.Errorf("%q: output %q, error %v", in, out, err)
