@@ -117,7 +117,7 @@ func RenderAll(m *v1alpha1.MeshTLS, opts Options) ([]Object, error) {
 func CheckOptions(m *v1alpha1.MeshTLS, opts Options) error {
 	if opts.Cluster != "" && m.Spec.ArgoCD.ClusterSelector != nil {
 		if v1alpha1.HasControl(opts.Cluster) || len(opts.Cluster) > maxClusterName {
-			return fmt.Errorf("cluster %q: a cluster name must be at most %d bytes of printable characters (no line break, tab or other control character)", opts.Cluster, maxClusterName)
+			return fmt.Errorf("cluster %s: a cluster name must be at most %d bytes of printable characters (no line break, tab or other control character)", v1alpha1.QuoteValue(opts.Cluster), maxClusterName)
 		}
 	}
 	if opts.Cluster != "" && m.Spec.ArgoCD.ClusterSelector == nil &&
@@ -126,10 +126,10 @@ func CheckOptions(m *v1alpha1.MeshTLS, opts Options) error {
 		for i, c := range m.Spec.Clusters {
 			names[i] = c.Name
 		}
-		return fmt.Errorf("no cluster %q in the spec (clusters: %s)", opts.Cluster, strings.Join(names, ", "))
+		return fmt.Errorf("no cluster %s in the spec (clusters: %s)", v1alpha1.QuoteValue(opts.Cluster), strings.Join(names, ", "))
 	}
 	if opts.Component != "" && !slices.Contains(Components, opts.Component) {
-		return fmt.Errorf("no component %q (components: %s)", opts.Component, joinComponents())
+		return fmt.Errorf("no component %s (components: %s)", v1alpha1.QuoteValue(string(opts.Component)), joinComponents())
 	}
 	return nil
 }

@@ -127,10 +127,10 @@ func RequestFromEnv(environ []string) (Request, error) {
 		for _, p := range params {
 			switch {
 			case seen[p.Name]:
-				errs = append(errs, fmt.Errorf("plugin parameter %q is set twice", p.Name))
+				errs = append(errs, fmt.Errorf("plugin parameter %s is set twice", v1alpha1.QuoteValue(p.Name)))
 				continue
 			case !slices.Contains(Parameters, p.Name):
-				errs = append(errs, fmt.Errorf("unknown plugin parameter %q (parameters: %s)", p.Name, strings.Join(Parameters, ", ")))
+				errs = append(errs, fmt.Errorf("unknown plugin parameter %s (parameters: %s)", v1alpha1.QuoteValue(p.Name), strings.Join(Parameters, ", ")))
 			case p.Map != nil || p.Array != nil:
 				errs = append(errs, fmt.Errorf("plugin parameter %q must be a string, not a map or an array", p.Name))
 			case p.String != nil && *p.String != "":
@@ -178,9 +178,9 @@ func pluginEnv(env map[string]string) (map[string]string, error) {
 		i := slices.IndexFunc(Parameters, func(p string) bool { return envName(p) == envName(suffix) })
 		switch {
 		case i < 0:
-			errs = append(errs, fmt.Errorf("unknown plugin env %q in spec.source.plugin.env (names: %s, in any case)", suffix, strings.Join(Parameters, ", ")))
+			errs = append(errs, fmt.Errorf("unknown plugin env %s in spec.source.plugin.env (names: %s, in any case)", v1alpha1.QuoteValue(suffix), strings.Join(Parameters, ", ")))
 		case out[Parameters[i]] != "" && env[k] != "" && out[Parameters[i]] != env[k]:
-			errs = append(errs, fmt.Errorf("plugin env %s is set twice, to %q and %q", Parameters[i], out[Parameters[i]], env[k]))
+			errs = append(errs, fmt.Errorf("plugin env %s is set twice, to %s and %s", Parameters[i], v1alpha1.QuoteValue(out[Parameters[i]]), v1alpha1.QuoteValue(env[k])))
 		case env[k] != "":
 			out[Parameters[i]] = env[k]
 		}
@@ -202,7 +202,7 @@ func envName(name string) string {
 // nothing.
 func Generate(appDir string, req Request, version string) ([]byte, error) {
 	if req.Profile != "" && !slices.Contains(v1alpha1.Profiles, req.Profile) {
-		return nil, fmt.Errorf("plugin parameter profile: %q is not a profile (allowed: %s)", req.Profile, strings.Join(v1alpha1.Profiles, ", "))
+		return nil, fmt.Errorf("plugin parameter profile: %s is not a profile (allowed: %s)", v1alpha1.QuoteValue(req.Profile), strings.Join(v1alpha1.Profiles, ", "))
 	}
 	name, raw, err := readSpec(appDir, req.SpecFile)
 	if err != nil {
@@ -254,7 +254,7 @@ func readSpec(appDir, file string) (string, []byte, error) {
 		file = DefaultSpecFile
 	}
 	fail := func(format string, args ...any) (string, []byte, error) {
-		return "", nil, fmt.Errorf("plugin parameter spec %q: "+format, append([]any{file}, args...)...)
+		return "", nil, fmt.Errorf("plugin parameter spec %s: "+format, append([]any{v1alpha1.QuoteValue(file)}, args...)...)
 	}
 	slashed := filepath.ToSlash(file)
 	switch {

@@ -1,6 +1,7 @@
 package cmp_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -320,6 +321,26 @@ func TestGenerate_specProblems(t *testing.T) {
 	_, err := cmp.Generate(app, cmp.Request{}, "test")
 	if err == nil || !strings.Contains(err.Error(), `mtlsgen.yaml:5: spec.profile: "prdo" is not supported (allowed: dev, prod, ha)`) {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// Argo CD shows the error in the Application's condition: a huge parameter
+// is named, not echoed whole.
+func TestGenerate_hugeParametersAreCutShort(t *testing.T) {
+	_, app := appDir(t)
+	fleet, err := os.ReadFile(filepath.Join(testutil.RepoRoot(t), "examples", "multicluster.yaml"))
+	must(t, err)
+	must(t, os.WriteFile(filepath.Join(app, "mtlsgen.yaml"), fleet, 0o644))
+	huge := strings.Repeat("x", 100_000)
+	for name, req := range map[string]cmp.Request{
+		"cluster": {Cluster: huge},
+		"spec":    {SpecFile: huge},
+		"profile": {Cluster: "east", Profile: huge},
+	} {
+		_, err := cmp.Generate(app, req, "test")
+		if err == nil || len(err.Error()) > 1000 || !strings.Contains(err.Error(), "(100000 bytes)") {
+			t.Errorf("%s: %d bytes of error: %.200s", name, len(fmt.Sprint(err)), err)
+		}
 	}
 }
 
