@@ -59,7 +59,7 @@ func newStatusCommandWith(streams cli.IOStreams, version string, connect connect
 			if msgs := validation.IsDNS1123Label(f.linkerdNamespace); len(msgs) > 0 {
 				return cli.Usage(fmt.Errorf("--%s %q: %s", restarter.FlagLinkerdNamespace, f.linkerdNamespace, strings.Join(msgs, "; ")))
 			}
-			if f.proxyLifetime <= 0 {
+			if cmd.Flags().Changed(flagProxyLifetime) && f.proxyLifetime <= 0 {
 				// Zero would make removing an anchor look safe at once.
 				return cli.Usage(fmt.Errorf("--%s %s: must be positive: spec.identityIssuer.issuanceLifetime plus clockSkewAllowance", flagProxyLifetime, f.proxyLifetime))
 			}
@@ -130,7 +130,7 @@ func newStatusCommandWith(streams cli.IOStreams, version string, connect connect
 	fl.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
 	fl.StringVar(&f.kubeContext, "context", "", "kubeconfig context (default: the current one)")
 	fl.StringVar(&f.linkerdNamespace, restarter.FlagLinkerdNamespace, "linkerd", "namespace of the Linkerd control plane")
-	fl.DurationVar(&f.proxyLifetime, flagProxyLifetime, 24*time.Hour+20*time.Second,
+	fl.DurationVar(&f.proxyLifetime, flagProxyLifetime, 0,
 		"longest life of a proxy certificate: spec.identityIssuer.issuanceLifetime plus clockSkewAllowance; when not given, read from the ConfigMap linkerd-config (unreadable, no removal is called safe)")
 	fl.BoolVar(&f.onlyRestarterNamespaces, restarter.FlagOnlyRestarterNamespaces, false,
 		"when the meshed pods of every namespace cannot be listed, judge by the restarter's namespaces alone (otherwise that is not safe)")

@@ -813,3 +813,21 @@ func TestRun_oneRunAtATime(t *testing.T) {
 		t.Errorf("after the TTL: held by %q", held)
 	}
 }
+
+// No kubeconfig, or an empty one: said in those terms, not client-go's
+// KUBERNETES_MASTER advice.
+func TestConnect_noConfig(t *testing.T) {
+	empty := filepath.Join(t.TempDir(), "empty.yaml")
+	if err := os.WriteFile(empty, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := cluster.Connect(empty, "", "test"); err == nil || !strings.Contains(err.Error(), empty+" names no cluster") {
+		t.Errorf("empty kubeconfig: %v", err)
+	}
+	t.Setenv("KUBECONFIG", "")
+	t.Setenv("HOME", t.TempDir())
+	t.Setenv("KUBERNETES_SERVICE_HOST", "")
+	if _, _, err := cluster.Connect("", "", "test"); err == nil || !strings.Contains(err.Error(), "none found") || strings.Contains(err.Error(), "KUBERNETES_MASTER") {
+		t.Errorf("no kubeconfig: %v", err)
+	}
+}

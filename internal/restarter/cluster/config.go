@@ -23,6 +23,13 @@ func Connect(kubeconfig, context, userAgent string) (dynamic.Interface, string, 
 	rules.ExplicitPath = kubeconfig
 	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: context})
 	cfg, err := cc.ClientConfig()
+	if clientcmd.IsEmptyConfig(err) {
+		// client-go's message names KUBERNETES_MASTER, and no file.
+		if kubeconfig != "" {
+			return nil, "", fmt.Errorf("loading kubeconfig: %s names no cluster (empty, or no current context)", kubeconfig)
+		}
+		return nil, "", fmt.Errorf("loading kubeconfig: none found ($KUBECONFIG, ~/.kube/config; or --kubeconfig FILE), and not running in a pod with a service account")
+	}
 	if err != nil {
 		return nil, "", fmt.Errorf("loading kubeconfig: %s", notAKubeconfig.ReplaceAllString(err.Error(), "it is a $2 $1, not a kubeconfig (apiVersion: v1, kind: Config)"))
 	}
