@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strings"
 
@@ -53,9 +54,23 @@ func NewCommand(version string) *cobra.Command {
 			}
 			// Only a regular file: a pipe (a process substitution) can be
 			// read once, and kyaml must be the one to read it.
-			if fi, err := os.Stat(args[0]); err == nil && fi.Mode().IsRegular() {
+			if fi, err := os.Stat(args[0]); err != nil || fi.Mode().IsRegular() {
+				// Missing, unreadable or a file: the loader says which, in
+				// its terms, rather than kyaml in its own.
 				if _, err := load.LoadFile(args[0], nil, load.Options{}); err != nil {
 					return err
+				}
+			}
+			for _, in := range args[1:] {
+				if in == "-" {
+					continue
+				}
+				if _, err := os.Stat(in); err != nil {
+					var pe *fs.PathError
+					if errors.As(err, &pe) {
+						err = pe.Err
+					}
+					return fmt.Errorf("%s: cannot read: %w", in, err)
 				}
 			}
 		}

@@ -210,3 +210,22 @@ func TestCommand_notAResourceList(t *testing.T) {
 		}
 	}
 }
+
+// Standalone, a CONFIG or INPUT that cannot be read is named in the
+// loader's terms, with nothing on standard output.
+func TestCommand_standaloneUnreadable(t *testing.T) {
+	spec := filepath.Join("..", "..", "examples", "dev.yaml")
+	missing := filepath.Join(t.TempDir(), "nope.yaml")
+	for _, args := range [][]string{{missing}, {spec, missing}} {
+		cmd := krm.NewCommand(testVersion)
+		var out, errOut bytes.Buffer
+		cmd.SetIn(bytes.NewReader(nil))
+		cmd.SetOut(&out)
+		cmd.SetErr(&errOut)
+		cmd.SetArgs(args)
+		err := cmd.Execute()
+		if err == nil || !strings.Contains(err.Error(), missing+": cannot read: no such file") || out.Len() > 0 {
+			t.Errorf("%v: output %q, error %v", args, out.String(), err)
+		}
+	}
+}
