@@ -294,3 +294,23 @@ spec:
 		}
 	}
 }
+
+// Files joined with their byte-order marks, and an alias of no anchor, are
+// reported at their lines, as the spec loader reports them.
+func TestAddManifests_strayBOMAndAlias(t *testing.T) {
+	cm := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n"
+	in := &Input{}
+	in.AddManifests("joined.yaml", []byte("\xef\xbb\xbf"+cm+"\xef\xbb\xbf"+cm))
+	in.AddManifests("alias.yaml", []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: *nope\n"))
+	var got []string
+	for _, p := range in.Problems {
+		got = append(got, fmt.Sprintf("%s:%d: %s", p.File, p.Line, p.Message))
+	}
+	want := []string{
+		"joined.yaml:4: unparseable YAML: a byte-order mark (U+FEFF) inside the file, as when files are joined with theirs: remove it",
+		"alias.yaml:4: unparseable YAML: unknown anchor 'nope' referenced",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("got\n%q\nwant\n%q", got, want)
+	}
+}

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -282,9 +281,13 @@ func (in *Input) AddValues(file, chart string, raw []byte) {
 // gives nil; one that does not parse, or is not a mapping (notMapping says
 // what was expected), gives nil and a finding.
 func (in *Input) readMapping(file string, c chunk, notMapping string) (map[string]any, *yaml.Node) {
+	if l := v1alpha1.StrayBOM(c.text); l > 0 {
+		in.Problems = append(in.Problems, Finding{Rule: RuleUnreadable, File: file, Line: c.line + l - 1, Message: "unparseable YAML: " + v1alpha1.StrayBOMMessage})
+		return nil, nil
+	}
 	var node yaml.Node
 	if err := yaml.Unmarshal(c.text, &node); err != nil {
-		in.Problems = append(in.Problems, syntaxFinding(file, c.line, err))
+		in.Problems = append(in.Problems, syntaxFinding(file, c, err))
 		return nil, nil
 	}
 	if len(node.Content) == 0 {
@@ -296,7 +299,7 @@ func (in *Input) readMapping(file string, c chunk, notMapping string) (map[strin
 	}
 	var obj any
 	if err := root.Decode(&obj); err != nil {
-		in.Problems = append(in.Problems, syntaxFinding(file, c.line, err))
+		in.Problems = append(in.Problems, syntaxFinding(file, c, err))
 		return nil, nil
 	}
 	m, ok := normalize(obj).(map[string]any)
@@ -353,17 +356,12 @@ func splitDocuments(raw []byte) []chunk {
 	return append(out, chunk{text: raw[start:], line: line})
 }
 
-var yamlLine = regexp.MustCompile(`^yaml: (?:line (\d+): )?(.*)$`)
-
-func syntaxFinding(file string, base int, err error) Finding {
-	f := Finding{Rule: RuleUnreadable, File: file, Line: base, Message: "unparseable YAML: " + err.Error()}
-	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
-		if n, e := strconv.Atoi(m[1]); e == nil {
-			f.Line = base + n - 1
-		}
-		f.Message = "unparseable YAML: " + m[2]
+func syntaxFinding(file string, c chunk, err error) Finding {
+	line, msg := v1alpha1.YAMLError(c.text, err)
+	if line == 0 {
+		line = 1
 	}
-	return f
+	return Finding{Rule: RuleUnreadable, File: file, Line: c.line + line - 1, Message: "unparseable YAML: " + msg}
 }
 
 // positions records the line of every field path below n.

@@ -14,7 +14,6 @@ import (
 	"io"
 	"os"
 	"reflect"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -122,8 +121,6 @@ func describeReadError(err error) string {
 	return err.Error()
 }
 
-var yamlLine = regexp.MustCompile(`^yaml: (?:line (\d+): )?(.*)$`)
-
 // Parse decodes, defaults and validates one spec. name is used in problems
 // only. It returns every problem at once as an *Error.
 func Parse(name string, raw []byte, opts Options) (*v1alpha1.MeshTLS, error) {
@@ -208,8 +205,8 @@ func underAny(path string, errs field.ErrorList) bool {
 // singleDocument parses raw as YAML and returns its only document, which must
 // be a mapping.
 func singleDocument(name string, raw []byte) (*yaml.Node, *Problem) {
-	if p := strayBOM(name, raw); p != nil {
-		return nil, p
+	if line := v1alpha1.StrayBOM(raw); line > 0 {
+		return nil, &Problem{File: name, Line: line, Message: "invalid YAML: " + v1alpha1.StrayBOMMessage}
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(raw))
 	var docs []*yaml.Node
@@ -239,44 +236,9 @@ func singleDocument(name string, raw []byte) (*yaml.Node, *Problem) {
 	return docs[0], nil
 }
 
-// utf8BOM is the byte-order mark, in UTF-8.
-var utf8BOM = []byte("\xef\xbb\xbf")
-
-// strayBOM reports a byte-order mark past the file's first bytes: files
-// joined with their marks (cat a.yaml b.yaml). YAML allows one only where a
-// document starts, and the YAML library then takes it as part of the next
-// key, so every field would be reported as misspelt.
-func strayBOM(name string, raw []byte) *Problem {
-	start := 0
-	if bytes.HasPrefix(raw, utf8BOM) {
-		start = len(utf8BOM)
-	}
-	i := bytes.Index(raw[start:], utf8BOM)
-	if i < 0 {
-		return nil
-	}
-	at := start + i
-	return &Problem{File: name, Line: 1 + bytes.Count(raw[:at], []byte("\n")),
-		Message: "invalid YAML: a byte-order mark (U+FEFF) inside the file, as when files are joined with theirs: remove it"}
-}
-
 func syntaxProblem(name string, raw []byte, err error) *Problem {
-	msg := err.Error()
-	p := &Problem{File: name, Message: "invalid YAML: " + msg}
-	if m := yamlLine.FindStringSubmatch(msg); m != nil {
-		p.Line, _ = strconv.Atoi(m[1])
-		p.Message = "invalid YAML: " + m[2]
-	}
-	// The YAML library names an alias of no anchor, not where it is: its
-	// first use is.
-	if _, rest, ok := strings.Cut(p.Message, "unknown anchor '"); ok && p.Line == 0 {
-		if alias, _, ok := strings.Cut(rest, "' referenced"); ok {
-			if i := bytes.Index(raw, []byte("*"+alias)); i >= 0 {
-				p.Line = 1 + bytes.Count(raw[:i], []byte("\n"))
-			}
-		}
-	}
-	return p
+	line, msg := v1alpha1.YAMLError(raw, err)
+	return &Problem{File: name, Line: line, Message: "invalid YAML: " + msg}
 }
 
 func checkTypeMeta(root map[string]any) field.ErrorList {

@@ -1,0 +1,52 @@
+package v1alpha1
+
+import (
+	"bytes"
+	"strconv"
+	"strings"
+)
+
+// YAMLError splits a YAML library error on the text raw into the line it
+// names (1-based; 0 when it names none) and what it says, without the
+// library's "yaml: line N:" prefix. An alias of no anchor gets the line of
+// its first use, which the library does not give.
+func YAMLError(raw []byte, err error) (line int, msg string) {
+	msg = strings.TrimPrefix(err.Error(), "yaml: ")
+	if rest, ok := strings.CutPrefix(msg, "line "); ok {
+		if n, after, ok := strings.Cut(rest, ": "); ok {
+			if l, err := strconv.Atoi(n); err == nil {
+				line, msg = l, after
+			}
+		}
+	}
+	if _, rest, ok := strings.Cut(msg, "unknown anchor '"); ok && line == 0 {
+		if alias, _, ok := strings.Cut(rest, "' referenced"); ok {
+			if i := bytes.Index(raw, []byte("*"+alias)); i >= 0 {
+				line = 1 + bytes.Count(raw[:i], []byte("\n"))
+			}
+		}
+	}
+	return line, msg
+}
+
+// utf8BOM is the byte-order mark, in UTF-8.
+var utf8BOM = []byte("\xef\xbb\xbf")
+
+// StrayBOM returns the line of a byte-order mark past raw's first bytes, or
+// 0: files joined with their marks (cat a.yaml b.yaml). The YAML library
+// takes such a mark for part of the next key, so every field after it would
+// be reported as misspelt or unparseable.
+func StrayBOM(raw []byte) int {
+	start := 0
+	if bytes.HasPrefix(raw, utf8BOM) {
+		start = len(utf8BOM)
+	}
+	i := bytes.Index(raw[start:], utf8BOM)
+	if i < 0 {
+		return 0
+	}
+	return 1 + bytes.Count(raw[:start+i], []byte("\n"))
+}
+
+// StrayBOMMessage says what StrayBOM found.
+const StrayBOMMessage = "a byte-order mark (U+FEFF) inside the file, as when files are joined with theirs: remove it"
