@@ -54,6 +54,7 @@ const (
 	AlertWebhookCertRenewalOverdue    = "Mtlsgen" + certificateKindWebhook + "RenewalOverdue"
 	AlertWebhookCertExpiring          = "Mtlsgen" + certificateKindWebhook + "Expiring"
 	AlertIdentityIssuerNotLoaded      = "MtlsgenIdentityIssuerNotLoaded"
+	AlertIdentityIssuerInUseExpiring  = "MtlsgenIdentityIssuerInUseExpiring"
 	AlertStaleTrustRoots              = "MtlsgenStaleTrustRoots"
 	AlertRestarterStatusNotExported   = "MtlsgenRestarterStatusNotExported"
 	AlertRestarterJobFailed           = "MtlsgenRestarterJobFailed"
@@ -236,38 +237,53 @@ func certificateRules(s *v1alpha1.MeshTLSSpec) []monitoringv1.Rule {
 	}
 	for _, k := range kinds {
 		rules = append(rules, kindRules(k, nsl, ref, describe)...)
-		if k.Kind == certificateKindIdentityIssuer {
-			rules = append(rules, issuerLoadedRule(s, k))
+		if k.Kind == certificateKindIdentityIssuer && s.Linkerd.Release().ExportsIssuerTTL() {
+			rules = append(rules, issuerLoadedRules(s, k)...)
 		}
 	}
 	return rules
 }
 
-// issuerLoadGrace is how long past the identity issuer's renewal time an
-// identity controller may still sign with the old issuer before the alert
-// counts: twice the reload allowance status works with, so a slow kubelet
-// sync pages no one.
+// issuerLoadGrace is how long an identity controller may take to load a
+// renewed issuer: twice the reload allowance status works with, so a slow
+// kubelet sync pages no one.
 const issuerLoadGrace = 2 * IdentityIssuerReloadAllowance
 
-// issuerLoadedRule fires when an identity controller signs with an issuer
-// that should have been replaced: less than renewBefore (less the grace) is
-// left on it. Each pod is judged on its own series, so a Prometheus that
-// holds several clusters compares no cluster with another. cert-manager's
-// alerts do not see an issuer renewed but not loaded, and when the old one
-// expires every proxy loses its certificate.
-func issuerLoadedRule(s *v1alpha1.MeshTLSSpec, k CertificateKind) monitoringv1.Rule {
+// issuerLoadedRules fire when an identity controller signs with an issuer
+// that should have been replaced. cert-manager's alerts do not see an
+// issuer renewed but not loaded (IssuerUpdateSkipped: it does not verify
+// against the roots the controller read at start), and when the old one
+// expires every proxy loses its certificate. They are timed as the identity
+// issuer's own renewal alerts, so that a renewal cert-manager merely retries
+// (after an hour) pages no one before those: a warning once renewal is as
+// overdue as RenewalOverdue says, and critical as Expiring, on the
+// controller's own clock. Each pod is judged on its own series, so a
+// Prometheus that holds several clusters compares no cluster with another.
+func issuerLoadedRules(s *v1alpha1.MeshTLSSpec, k CertificateKind) []monitoringv1.Rule {
 	ns := s.Linkerd.Namespace
 	renew := k.Lifetime.RenewBefore.MustParse()
-	return alert(AlertIdentityIssuerNotLoaded, severityCritical, maxDebounce,
-		fmt.Sprintf("max by (namespace, pod) (%s{namespace=%q}) < %s", metricIssuerTTL, ns, seconds(renew-issuerLoadGrace)),
-		"Linkerd identity {{ $labels.namespace }}/{{ $labels.pod }} signs with an identity issuer due for replacement",
-		fmt.Sprintf("The identity issuer this identity controller signs proxy certificates with has {{ $value | humanizeDuration }} left, less than "+
-			"its renewBefore (%s) minus %s: either cert-manager has not renewed it (the renewal alerts say so), or the controller did not load "+
-			"the renewed issuer from its Secret (an IssuerUpdateSkipped event says why: most often a new issuer that does not verify against the "+
+	t := k.Thresholds
+	ttl := fmt.Sprintf("max by (namespace, pod) (%s{namespace=%q})", metricIssuerTTL, ns)
+	describe := func(left string) string {
+		return fmt.Sprintf("The identity issuer this identity controller signs proxy certificates with has {{ $value | humanizeDuration }} left, "+
+			"less than %s: either cert-manager has not renewed it (its renewal alerts say so), or the controller did not load the renewed issuer "+
+			"from its Secret (an IssuerUpdateSkipped event said why, kept an hour: most often a new issuer that does not verify against the "+
 			"trust roots the controller read when it started; cert-manager's alerts then stay quiet). When it expires every proxy loses its "+
 			"certificate. First run: kubectl get events -n %s --field-selector reason=IssuerUpdateSkipped; kubectl get certificate -n %s %s; "+
-			"then kubectl rollout restart -n %s deployment/linkerd-identity",
-			k.Lifetime.RenewBefore, v1alpha1.DurationOf(issuerLoadGrace), ns, ns, IdentityIssuerName, ns))
+			"then kubectl rollout restart -n %s deployment/linkerd-identity", left, ns, ns, IdentityIssuerName, ns)
+	}
+	overdue := renew - t.RenewalOverdueBy - issuerLoadGrace
+	return []monitoringv1.Rule{
+		alert(AlertIdentityIssuerNotLoaded, severityWarning, maxDebounce,
+			fmt.Sprintf("%s < %s", ttl, seconds(overdue)),
+			"Linkerd identity {{ $labels.namespace }}/{{ $labels.pod }} signs with an identity issuer due for replacement",
+			describe(fmt.Sprintf("its renewBefore (%s) minus the %s RenewalOverdue allows and %s to load it", k.Lifetime.RenewBefore,
+				v1alpha1.DurationOf(t.RenewalOverdueBy), v1alpha1.DurationOf(issuerLoadGrace)))),
+		alert(AlertIdentityIssuerInUseExpiring, severityCritical, min(maxDebounce, t.ExpiringWithin/4).Truncate(time.Second),
+			fmt.Sprintf("%s < %s", ttl, seconds(t.ExpiringWithin)),
+			"Linkerd identity {{ $labels.namespace }}/{{ $labels.pod }} signs with an identity issuer that expires in {{ $value | humanizeDuration }}",
+			describe(fmt.Sprintf("%s, when Expiring fires", v1alpha1.DurationOf(t.ExpiringWithin)))),
+	}
 }
 
 // kindRules are the renewal-overdue warning and the expiry alert of one kind

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -188,17 +189,28 @@ func TestAlerts_promtoolUnitTests(t *testing.T) {
 		check("12h10m", generator.AlertRestarterStatusNotExported, labels("severity", "warning", "namespace", "linkerd", "configmap", "mtlsgen-trust-status")),
 	}
 
-	// Two identity pods: one signs with a fresh issuer (200000s left), one
-	// with an issuer that has 80000s left, less than prod's renewBefore
-	// (25h, 90000s) minus 10m: it should have been replaced. Their TTLs fall
-	// one second a second.
-	issuerLoaded := []map[string]string{
-		{"series": `issuer_cert_ttl_seconds{namespace="linkerd", pod="linkerd-identity-a", job="linkerd-identity"}`, "values": fmt.Sprintf("200000-60x%d", steps)},
-		{"series": `issuer_cert_ttl_seconds{namespace="linkerd", pod="linkerd-identity-b", job="linkerd-identity"}`, "values": fmt.Sprintf("80000-60x%d", steps)},
+	// Identity pods whose issuers have, with prod's renewBefore 25h
+	// (90000s), RenewalOverdue after 2h30m and Expiring within 12h30m:
+	// a: 200000s, fresh;
+	// b: 85000s, renewal an hour late (cert-manager retries after an hour):
+	//    nothing, as RenewalOverdue says nothing yet;
+	// c: 80000s, under 25h - 2h30m - 10m (80400s): a warning;
+	// d: 44000s, under 12h30m (45000s): critical, and the warning.
+	// Their TTLs fall one second a second.
+	issuerLoaded := []map[string]string{}
+	for pod, ttl := range map[string]int{"a": 200000, "b": 85000, "c": 80000, "d": 44000} {
+		issuerLoaded = append(issuerLoaded, map[string]string{
+			"series": fmt.Sprintf(`issuer_cert_ttl_seconds{namespace="linkerd", pod="linkerd-identity-%s", job="linkerd-identity"}`, pod),
+			"values": fmt.Sprintf("%d-60x%d", ttl, steps)})
 	}
+	slices.SortFunc(issuerLoaded, func(a, b map[string]string) int { return strings.Compare(a["series"], b["series"]) })
 	issuerLoadedTests := []map[string]any{
 		check("10m", generator.AlertIdentityIssuerNotLoaded),
-		check("20m", generator.AlertIdentityIssuerNotLoaded, labels("severity", "critical", "namespace", "linkerd", "pod", "linkerd-identity-b")),
+		check("10m", generator.AlertIdentityIssuerInUseExpiring),
+		check("20m", generator.AlertIdentityIssuerNotLoaded,
+			labels("severity", "warning", "namespace", "linkerd", "pod", "linkerd-identity-c"),
+			labels("severity", "warning", "namespace", "linkerd", "pod", "linkerd-identity-d")),
+		check("20m", generator.AlertIdentityIssuerInUseExpiring, labels("severity", "critical", "namespace", "linkerd", "pod", "linkerd-identity-d")),
 	}
 
 	test := map[string]any{

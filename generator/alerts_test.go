@@ -594,3 +594,32 @@ func TestAlerts_eachClusterItsOwnRule(t *testing.T) {
 		}
 	}
 }
+
+// Linkerd exports issuer_cert_ttl_seconds from 2.18 on: before, the two
+// rules on it would watch nothing, and are not rendered.
+func TestAlerts_issuerTTLRulesFromLinkerd218(t *testing.T) {
+	for _, r := range v1alpha1.LinkerdReleases {
+		m := loadSpec(t, `apiVersion: mtlsgen.dev/v1alpha1
+kind: MeshTLS
+metadata: {name: ttl}
+spec:
+  linkerd: {version: "`+r.Version+`"}
+  trust: {anchors: [{name: root, active: true, selfSigned: {}}]}
+  argocd: {enabled: false}
+`)
+		var got []string
+		for _, g := range generator.PrometheusRule(&m.Spec).Spec.Groups {
+			for _, rule := range g.Rules {
+				if rule.Alert == generator.AlertIdentityIssuerNotLoaded || rule.Alert == generator.AlertIdentityIssuerInUseExpiring {
+					got = append(got, rule.Alert)
+				}
+			}
+		}
+		if want := r.ExportsIssuerTTL(); (len(got) == 2) != want || !want && len(got) > 0 {
+			t.Errorf("Linkerd %s: rules %v, want them: %v", r.Version, got, want)
+		}
+		if minor := strings.TrimPrefix(r.Version, "2."); (minor >= "18") != r.ExportsIssuerTTL() {
+			t.Errorf("Linkerd %s: ExportsIssuerTTL %v", r.Version, r.ExportsIssuerTTL())
+		}
+	}
+}

@@ -3,8 +3,12 @@ package v1alpha1
 // This file is the one place that knows which Linkerd releases mtlsgen
 // supports and what each one ships. Sources: the linkerd2 repository's tags
 // and Chart.yaml files, and bin/compute-edge-version, which stamps edge charts
-// with YYYY.M.N (edge-25.4.4 publishes chart 2025.4.4). See
-// shared/facts/linkerd.md §0.
+// with YYYY.M.N (edge-25.4.4 publishes chart 2025.4.4).
+
+import (
+	"strconv"
+	"strings"
+)
 
 // Helm repositories Linkerd publishes to.
 const (
@@ -52,6 +56,14 @@ type LinkerdRelease struct {
 	// since 2.15, which is not supported) and controller.podDisruptionBudget
 	// (control plane).
 	Since216Keys bool
+}
+
+// ExportsIssuerTTL reports whether the release's identity controller
+// exports issuer_cert_ttl_seconds (added in edge-25.2.1, so from 2.18).
+func (r LinkerdRelease) ExportsIssuerTTL() bool {
+	_, minor, _ := strings.Cut(r.Version, ".")
+	n, err := strconv.Atoi(minor)
+	return err == nil && n >= 18
 }
 
 // HasJaeger reports whether the release still ships linkerd-jaeger (removed
