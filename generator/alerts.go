@@ -288,6 +288,10 @@ func issuerLoadedRules(s *v1alpha1.MeshTLSSpec, k CertificateKind) []monitoringv
 
 // kindRules are the renewal-overdue warning and the expiry alert of one kind
 // of certificate.
+//
+// Each is aggregated to the Certificate (its namespace and name): the
+// scrape's own labels (pod, instance) would restart the for: clock when
+// cert-manager's pod is replaced, and double the alert under two scrapes.
 func kindRules(k CertificateKind, nsl, ref, describe string) []monitoringv1.Rule {
 	renew := k.Lifetime.RenewBefore.MustParse()
 	t := k.Thresholds
@@ -296,13 +300,13 @@ func kindRules(k CertificateKind, nsl, ref, describe string) []monitoringv1.Rule
 	overdueName, expiringName := "Mtlsgen"+k.Kind+"RenewalOverdue", "Mtlsgen"+k.Kind+"Expiring"
 	return []monitoringv1.Rule{
 		alert(overdueName, severityWarning, overdueFor,
-			fmt.Sprintf("time() - (%s > 0) > %s", certSelector(metricRenewal, nsl, k.Certificates, ""), seconds(t.RenewalOverdueBy)),
+			fmt.Sprintf("time() - max by (%s, name) (%s > 0) > %s", nsl, certSelector(metricRenewal, nsl, k.Certificates, ""), seconds(t.RenewalOverdueBy)),
 			"Renewal of "+ref+" is {{ $value | humanizeDuration }} overdue",
 			fmt.Sprintf("cert-manager should have renewed this certificate %s before expiry (renewBefore) and has not, %s after the renewal time. "+
 				"It is still valid. %s First run: %s",
 				k.Lifetime.RenewBefore, v1alpha1.DurationOf(t.RenewalOverdueBy), k.breaks, describe)),
 		alert(expiringName, severityCritical, expiringFor,
-			fmt.Sprintf("(%s > 0) - time() < %s", certSelector(metricExpiry, nsl, k.Certificates, ""), seconds(t.ExpiringWithin)),
+			fmt.Sprintf("max by (%s, name) (%s > 0) - time() < %s", nsl, certSelector(metricExpiry, nsl, k.Certificates, ""), seconds(t.ExpiringWithin)),
 			ref+" expires in {{ $value | humanizeDuration }}",
 			fmt.Sprintf("Less than %s is left before this certificate expires, and cert-manager should have renewed it %s before expiry. %s "+
 				"First run: %s",
@@ -313,6 +317,9 @@ func kindRules(k CertificateKind, nsl, ref, describe string) []monitoringv1.Rule
 func restarterRules(s *v1alpha1.MeshTLSSpec) []monitoringv1.Rule {
 	ns := s.Linkerd.Namespace
 	gap := v1alpha1.LongestScheduleGap(s.Restarter.Schedule)
+	// Two runs missed, and the next may start its window late and take its
+	// whole deadline: one failed run alone must not fire it.
+	notSucceeding := 2*gap + time.Duration(restarterStartingDeadline+restarterActiveDeadline)*time.Second
 	stale := s.Monitoring.StaleTrustRootsFor.MustParse()
 	status := fmt.Sprintf("%s{namespace=%q, configmap=%q, %s", metricConfigMapLabels, ns, restarter.StatusConfigMap, labelStaleInMetrics)
 	cronJob := fmt.Sprintf("{namespace=%q, cronjob=%q}", ns, RestarterName)
@@ -340,11 +347,11 @@ func restarterRules(s *v1alpha1.MeshTLSSpec) []monitoringv1.Rule {
 			fmt.Sprintf("The latest run of CronJob %s/%s failed after its last success: workloads holding stale trust roots are not being restarted. "+
 				"First run: kubectl logs -n %s job/{{ $labels.job_name }}", ns, RestarterName, ns)),
 		alert(AlertRestarterNotSucceeding, severityWarning, min(maxDebounce, gap/4),
-			fmt.Sprintf("time() - %s > %s", lastSuccess, seconds(2*gap)),
+			fmt.Sprintf("time() - %s > %s", lastSuccess, seconds(notSucceeding)),
 			"The restarter has not succeeded for {{ $value | humanizeDuration }}",
 			fmt.Sprintf("CronJob %s/%s runs at least every %s (schedule %q) and has not completed a run for more than %s: it is failing, "+
 				"suspended or not scheduled. First run: kubectl describe cronjob -n %s %s",
-				ns, RestarterName, v1alpha1.DurationOf(gap), s.Restarter.Schedule, v1alpha1.DurationOf(2*gap), ns, RestarterName)),
+				ns, RestarterName, v1alpha1.DurationOf(gap), s.Restarter.Schedule, v1alpha1.DurationOf(notSucceeding), ns, RestarterName)),
 	}
 }
 

@@ -173,10 +173,12 @@ func TestAlerts_promtoolUnitTests(t *testing.T) {
 	}
 	restarterTests := []map[string]any{
 		check("5m", generator.AlertRestarterJobFailed, labels("severity", "warning", "namespace", "linkerd", "job_name", "mtlsgen-restarter-2", "condition", "true")),
-		// Last success at 1h; two 6h intervals later, plus 15m: 13h15m. From
-		// the CronJob's creation it would be 12h15m.
+		// Last success at 1h; two 6h intervals later, plus a late start (5m)
+		// and a whole run (15m), plus for: 15m: 13h35m. From the CronJob's
+		// creation it would be 12h35m.
 		check("12h30m", generator.AlertRestarterNotSucceeding),
-		check("13h30m", generator.AlertRestarterNotSucceeding, labels("severity", "warning", "namespace", "linkerd", "cronjob", "mtlsgen-restarter")),
+		check("13h30m", generator.AlertRestarterNotSucceeding),
+		check("13h40m", generator.AlertRestarterNotSucceeding, labels("severity", "warning", "namespace", "linkerd", "cronjob", "mtlsgen-restarter")),
 		check("23h50m", generator.AlertStaleTrustRoots),
 		check("24h10m", generator.AlertStaleTrustRoots, labels("severity", "warning", "namespace", "linkerd", "configmap", "mtlsgen-trust-status")),
 		check("24h10m", generator.AlertRestarterStatusNotExported),
@@ -213,6 +215,18 @@ func TestAlerts_promtoolUnitTests(t *testing.T) {
 		check("20m", generator.AlertIdentityIssuerInUseExpiring, labels("severity", "critical", "namespace", "linkerd", "pod", "linkerd-identity-d")),
 	}
 
+	// cert-manager's pod is replaced at 10m (a rollout, a drain): the
+	// target's labels change, and so would the series; the alert, judged
+	// per Certificate, keeps its for: clock and fires at 15m as it would.
+	podReplaced := []map[string]string{
+		{"series": `certmanager_certificate_expiration_timestamp_seconds{namespace="linkerd", name="linkerd-identity-issuer", pod="cert-manager-a", instance="10.0.0.1:9402"}`, "values": "40000x10"},
+		{"series": `certmanager_certificate_expiration_timestamp_seconds{namespace="linkerd", name="linkerd-identity-issuer", pod="cert-manager-b", instance="10.0.0.2:9402"}`, "values": "_x10 40000x60"},
+	}
+	podReplacedTests := []map[string]any{
+		check("14m", generator.AlertIdentityIssuerExpiring),
+		check("16m", generator.AlertIdentityIssuerExpiring, labels("severity", "critical", "namespace", "linkerd", "name", "linkerd-identity-issuer")),
+	}
+
 	test := map[string]any{
 		"rule_files":          []string{filepath.Base(rules)},
 		"evaluation_interval": "1m",
@@ -221,6 +235,7 @@ func TestAlerts_promtoolUnitTests(t *testing.T) {
 			{"interval": "1m", "input_series": restarter, "alert_rule_test": restarterTests},
 			{"interval": "1m", "input_series": blind, "alert_rule_test": blindTests},
 			{"interval": "1m", "input_series": issuerLoaded, "alert_rule_test": issuerLoadedTests},
+			{"interval": "1m", "input_series": podReplaced, "alert_rule_test": podReplacedTests},
 		},
 	}
 	b, err := yaml.Marshal(test)
