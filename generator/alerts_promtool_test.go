@@ -183,6 +183,13 @@ func TestAlerts_promtoolUnitTests(t *testing.T) {
 		check("24h10m", generator.AlertStaleTrustRoots, labels("severity", "warning", "namespace", "linkerd", "configmap", "mtlsgen-trust-status")),
 		check("24h10m", generator.AlertRestarterStatusNotExported),
 	}
+	// A healthy restarter: its label says "false", so nothing is stale and
+	// nothing is missing.
+	healthy := []map[string]string{ksm("kube_configmap_labels", `configmap="mtlsgen-trust-status", label_mtlsgen_dev_trust_roots_stale="false"`, 1)}
+	healthyTests := []map[string]any{
+		check("24h10m", generator.AlertStaleTrustRoots),
+		check("24h10m", generator.AlertRestarterStatusNotExported),
+	}
 	// No status label at all: the stale alert is blind, and says so after
 	// two intervals.
 	blind := []map[string]string{ksm("kube_configmap_labels", `configmap="mtlsgen-trust-status"`, 1)}
@@ -234,6 +241,7 @@ func TestAlerts_promtoolUnitTests(t *testing.T) {
 			{"interval": "1m", "input_series": certSeries, "alert_rule_test": certTests},
 			{"interval": "1m", "input_series": restarter, "alert_rule_test": restarterTests},
 			{"interval": "1m", "input_series": blind, "alert_rule_test": blindTests},
+			{"interval": "1m", "input_series": healthy, "alert_rule_test": healthyTests},
 			{"interval": "1m", "input_series": issuerLoaded, "alert_rule_test": issuerLoadedTests},
 			{"interval": "1m", "input_series": podReplaced, "alert_rule_test": podReplacedTests},
 		},
