@@ -599,14 +599,7 @@ func TestAlerts_eachClusterItsOwnRule(t *testing.T) {
 // rules on it would watch nothing, and are not rendered.
 func TestAlerts_issuerTTLRulesFromLinkerd218(t *testing.T) {
 	for _, r := range v1alpha1.LinkerdReleases {
-		m := loadSpec(t, `apiVersion: mtlsgen.dev/v1alpha1
-kind: MeshTLS
-metadata: {name: ttl}
-spec:
-  linkerd: {version: "`+r.Version+`"}
-  trust: {anchors: [{name: root, active: true, selfSigned: {}}]}
-  argocd: {enabled: false}
-`)
+		m := releaseSpec(t, r.Version, "{enabled: false}")
 		var got []string
 		for _, g := range generator.PrometheusRule(&m.Spec).Spec.Groups {
 			for _, rule := range g.Rules {

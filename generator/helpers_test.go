@@ -50,6 +50,20 @@ func loadSpec(t testing.TB, spec string) *v1alpha1.MeshTLS {
 	return m
 }
 
+// releaseSpec is a minimal spec on Linkerd version, with one self-signed
+// anchor and argocd (a flow mapping) as given.
+func releaseSpec(t testing.TB, version, argocd string) *v1alpha1.MeshTLS {
+	t.Helper()
+	return loadSpec(t, `apiVersion: mtlsgen.dev/v1alpha1
+kind: MeshTLS
+metadata: {name: release}
+spec:
+  linkerd: {version: "`+version+`"}
+  trust: {anchors: [{name: root, active: true, selfSigned: {}}]}
+  argocd: `+argocd+`
+`)
+}
+
 // byCluster renders a spec and groups the objects by cluster ("" for the
 // fleet's).
 func byCluster(t testing.TB, m *v1alpha1.MeshTLS) map[string][]generator.Object {

@@ -139,14 +139,7 @@ func TestValues_deterministic(t *testing.T) {
 // before it from 2.19.
 func TestValues_gatewayAPI(t *testing.T) {
 	for _, r := range v1alpha1.LinkerdReleases {
-		m := loadSpec(t, `apiVersion: mtlsgen.dev/v1alpha1
-kind: MeshTLS
-metadata: {name: gw}
-spec:
-  linkerd: {version: "`+r.Version+`"}
-  trust: {anchors: [{name: root, active: true, selfSigned: {}}]}
-  argocd: {repoURL: "https://git.example.com/x.git", path: x}
-`)
+		m := releaseSpec(t, r.Version, `{repoURL: "https://git.example.com/x.git", path: x}`)
 		var has bool
 		for _, c := range generator.AppComponents(m) {
 			has = has || c.Component == "gateway-api"
