@@ -122,7 +122,11 @@ func keySource(a *TrustAnchor) string {
 // resource-policy keep does not stop a prune, and deleting a CRD deletes
 // every object of it.
 func TransitionWarnings(prev, next *MeshTLS) field.ErrorList {
-	warnings := enforceWithoutAudit(&prev.Spec.Mesh, &next.Spec.Mesh)
+	var warnings field.ErrorList
+	if r, known := LookupLinkerdRelease(next.Spec.Linkerd.Version); known && r.Since216Keys {
+		// 2.14 has no audit mode: off, then enforce, is its only way.
+		warnings = enforceWithoutAudit(&prev.Spec.Mesh, &next.Spec.Mesh)
+	}
 	if !IsEnabled(next.Spec.ArgoCD.Enabled) || !IsEnabled(prev.Spec.ArgoCD.Enabled) {
 		return warnings
 	}

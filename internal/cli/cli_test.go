@@ -298,11 +298,18 @@ func TestRender_outputDirHoldingTheSpec(t *testing.T) {
 	if err := os.WriteFile(spec, raw, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, errOut, code := run(t, "", "render", spec, "-o", "dir="+dir)
-	if code != ExitUsage || !strings.Contains(errOut, "holds the spec") {
-		t.Errorf("exit %d: %s", code, errOut)
+	// The directory by its own name, and through a link to it.
+	link := filepath.Join(t.TempDir(), "link")
+	if err := os.Symlink(dir, link); err != nil {
+		t.Fatal(err)
 	}
-	if _, err := os.Stat(spec); err != nil {
-		t.Errorf("the spec is gone: %v", err)
+	for _, target := range []string{dir, link} {
+		_, errOut, code := run(t, "", "render", spec, "-o", "dir="+target)
+		if code != ExitUsage || !strings.Contains(errOut, "holds the spec") {
+			t.Errorf("-o dir=%s: exit %d: %s", target, code, errOut)
+		}
+		if _, err := os.Stat(spec); err != nil {
+			t.Fatalf("-o dir=%s: the spec is gone: %v", target, err)
+		}
 	}
 }

@@ -202,6 +202,41 @@ func TestValidate_previousEnforceWithoutAudit(t *testing.T) {
 			t.Errorf("%s to %s: %q, want one warning %q", tc.prev, tc.next, errOut, tc.want)
 		}
 	}
+	// A namespace enrolled at enforce at once warns, unless the default
+	// was enforce already (an unlisted namespace then was enforced); on
+	// Linkerd 2.14, which has no audit, nothing warns.
+	m1raw, err := os.ReadFile(m1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	newNS := "      - name: ledger\n        inject: enabled\n        policy: enforce\n"
+	d := t.TempDir()
+	for name, tc := range map[string]struct {
+		prevEdit, nextEdit [2]string
+		warn               bool
+	}{
+		"new namespace at enforce":                  {[2]string{"", ""}, [2]string{"    namespaces:\n", "    namespaces:\n" + newNS}, true},
+		"new namespace at enforce, default enforce": {[2]string{"  mesh:\n", "  mesh:\n    defaultPolicy: enforce\n"}, [2]string{"  mesh:\n    namespaces:\n", "  mesh:\n    defaultPolicy: enforce\n    namespaces:\n" + newNS}, false},
+		"on Linkerd 2.14":                           {[2]string{"  profile: prod\n", "  profile: prod\n  linkerd: {version: \"2.14\"}\n"}, [2]string{"", ""}, false},
+	} {
+		prevBody := strings.Replace(string(m1raw), tc.prevEdit[0], tc.prevEdit[1], 1)
+		nextBody := strings.Replace(prevBody, tc.nextEdit[0], tc.nextEdit[1], 1)
+		if name == "on Linkerd 2.14" {
+			nextBody = strings.Replace(nextBody, "    namespaces:\n", "    namespaces:\n"+newNS, 1)
+		}
+		p, n := filepath.Join(d, "p.yaml"), filepath.Join(d, "n.yaml")
+		if err := os.WriteFile(p, []byte(prevBody), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(n, []byte(nextBody), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, errOut, code := run(t, "", "validate", "--previous", p, n)
+		if code != 0 || strings.Contains(errOut, "namespace ledger from off to enforce") != tc.warn {
+			t.Errorf("%s: exit %d, stderr %q, want a warning: %v", name, code, errOut, tc.warn)
+		}
+	}
+
 	// The default, for every namespace that inherits it: one warning.
 	raw, err := os.ReadFile(m1)
 	if err != nil {

@@ -242,3 +242,33 @@ func TestJudge_step2UnderWay(t *testing.T) {
 		t.Errorf("offers step 2 again:\n%s", text)
 	}
 }
+
+// "Step 2 under way" only when the requests show another anchor than the
+// one named: not on a fresh install whose issuer is merely not dated yet,
+// and never by naming the old one of a bring-your-own pair.
+func TestJudge_step2UnderWayOnlyWhenItIs(t *testing.T) {
+	now := time.Date(2026, 8, 22, 12, 0, 0, 0, time.UTC)
+	root26 := newRoot(t, "root-2026.linkerd.cluster.local", now.Add(-400*24*time.Hour))
+	root27 := newRoot(t, "root-2027.linkerd.cluster.local", now.Add(-10*24*time.Hour))
+	o := observation(now)
+	o.Anchors = anchorsOf(t, root26, root27)
+	o.Issuances = []restarter.Issuance{issued(t, 1, root26, now.Add(-72*time.Hour))}
+	o.ReloadAllowance = 5 * time.Minute
+	o.Status.IdentityIssuer = &restarter.IssuerObservation{Kind: "ClusterIssuer", Name: "linkerd-anchor-root-2026"}
+	text := strings.Join(restarter.Judge(o).Lines, "\n")
+	if strings.Contains(text, "under way") || !strings.Contains(text, "safe to make root-2027 active (step 2)") {
+		t.Errorf("named as the requests show, not dated yet:\n%s", text)
+	}
+
+	byo := observation(now)
+	corp26 := newRoot(t, "Corp Mesh Root 2026", now.Add(-400*24*time.Hour))
+	corp27 := newRoot(t, "Corp Mesh Root 2027", now.Add(-10*24*time.Hour))
+	byo.Anchors = anchorsOf(t, corp26, corp27)
+	byo.Issuances = []restarter.Issuance{issued(t, 1, corp26, now.Add(-72*time.Hour))}
+	byo.Status.IdentityIssuer = &restarter.IssuerObservation{Kind: "ClusterIssuer", Name: "linkerd-anchor-corp-2027"}
+	text = strings.Join(restarter.Judge(byo).Lines, "\n")
+	if strings.Contains(text, "under way") || strings.Contains(text, "removing the anchors but CN=Corp Mesh Root 2026") ||
+		!strings.Contains(text, "waits until the identity issuer is issued by it") {
+		t.Errorf("a bring-your-own anchor named, not issued:\n%s", text)
+	}
+}

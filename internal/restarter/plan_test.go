@@ -438,6 +438,14 @@ func TestDecide_pausedAndPartitionedControlPlane(t *testing.T) {
 		sts.Spec.UpdateStrategy.RollingUpdate = &appsv1.RollingUpdateStatefulSetStrategy{Partition: ptr.To(int32(1))}
 		return restarter.StatefulSetWorkload(sts)
 	}
+	// Stamped with the current roots, and rolled out from the partition up
+	// only: kubectl calls that complete; the pod below keeps old roots.
+	partitionedHalfway := func() restarter.Workload {
+		sts := statefulSet("linkerd", "linkerd-destination", newHash)
+		sts.Spec.UpdateStrategy.RollingUpdate = &appsv1.RollingUpdateStatefulSetStrategy{Partition: ptr.To(int32(1))}
+		sts.Status.UpdatedReplicas, sts.Status.CurrentRevision, sts.Status.UpdateRevision = 2, "r1", "r2"
+		return restarter.StatefulSetWorkload(sts)
+	}
 	pausedMidRollout := func() restarter.Workload {
 		d := rolling(deployment("linkerd", "linkerd-destination", newHash))
 		d.Spec.Paused = true
@@ -453,6 +461,7 @@ func TestDecide_pausedAndPartitionedControlPlane(t *testing.T) {
 		"paused mid-rollout":               {pausedMidRollout(), restarter.StateBlocked, "kubectl rollout resume"},
 		"partitioned, current, rolled out": {partitioned(newHash), restarter.StateCurrent, ""},
 		"partitioned, stale":               {partitioned(oldHash), restarter.StateBlocked, "rollingUpdate.partition 1"},
+		"partitioned, stamped, old pods below": {partitionedHalfway(), restarter.StateBlocked, "rollingUpdate.partition 1"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			s := shop(oldHash)

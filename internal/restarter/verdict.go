@@ -225,10 +225,19 @@ func Judge(o *Observation) Verdict {
 	}
 	act := h.Active
 	pending := issuer != nil && issuer.Since.IsZero() // named, not issued yet
-	if (act < 0 || pending) && active != "" && namedBySpec(o.Anchors, names, active) {
-		// The named anchor is the one becoming active; the requests still
-		// show the one before it.
-		act = slices.Index(names, active)
+	underWay := false                                 // step 2 made, not issued yet
+	switch {
+	case (act < 0 || pending) && active != "" && namedBySpec(o.Anchors, names, active):
+		// The named anchor is the one becoming active, or already is;
+		// while the requests still show another, step 2 is under way.
+		named := slices.Index(names, active)
+		underWay = pending && h.Active >= 0 && h.Active != named
+		act = named
+	case pending:
+		// A bring-your-own or external anchor named, not issued: which of
+		// the bundle's it is the bundle cannot say, and the requests show
+		// the one before it.
+		act = -1
 	}
 	if act < 0 && issuer != nil {
 		// The bundle names its anchors by subject, and only the anchors
@@ -249,7 +258,7 @@ func Judge(o *Observation) Verdict {
 			others = append(others, n)
 		}
 	}
-	if pending && act >= 0 {
+	if underWay {
 		say("SAFE: all %d workloads trust anchors %s; step 2 is under way: %s is made active, and cert-manager has not issued the identity issuer under it yet", c.Total(), strings.Join(names, ", "), names[act])
 	} else {
 		say("SAFE: all %d workloads trust anchors %s; safe to make %s active (step 2)", c.Total(), strings.Join(names, ", "), strings.Join(others, " or "))

@@ -165,11 +165,14 @@ func StatefulSetWorkload(s *appsv1.StatefulSet) Workload {
 		partition = *ru.Partition
 	}
 	if partition > 0 {
-		// Settled as kubectl rollout status has it (the pods from the
-		// partition up updated), so that one already current is current.
+		// Settled only with every pod on the current revision (rolled out
+		// before the partition was set): kubectl's "partitioned roll out
+		// complete" leaves the pods below the partition on the old
+		// template, and the old roots.
 		w.Restartable = false
 		w.Progress = fmt.Sprintf("rollingUpdate.partition %d: its pods below it are never updated; lower the partition to 0 to restart them", partition)
-		w.Settled = s.Generation <= st.ObservedGeneration && st.ObservedGeneration != 0 && st.ReadyReplicas >= replicas && st.UpdatedReplicas >= replicas-partition
+		w.Settled = s.Generation <= st.ObservedGeneration && st.ObservedGeneration != 0 && st.ReadyReplicas >= replicas &&
+			st.UpdatedReplicas >= replicas && st.CurrentRevision == st.UpdateRevision
 		return w
 	}
 	switch {
