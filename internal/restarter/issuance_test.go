@@ -216,10 +216,10 @@ func shortKey(t *testing.T, ca testCA) string {
 	return anchorsOf(t, ca)[0].KeySHA256[:12]
 }
 
-// Step 2 made, not yet issued: the identity issuer names root-2027 while the
-// newest request still chains to root-2026. The verdict says step 2 is under
-// way (it does not offer it again) and that step 3 keeps root-2027.
-func TestJudge_step2UnderWay(t *testing.T) {
+// undatedIssuer is a bundle of root-2026 and root-2027 whose only request
+// chains to root-2026, with the identity issuer named for issuer and not
+// yet seen issued by it.
+func undatedIssuer(t *testing.T, issuer string) *restarter.Observation {
 	now := time.Date(2026, 8, 22, 12, 0, 0, 0, time.UTC)
 	root26 := newRoot(t, "root-2026.linkerd.cluster.local", now.Add(-400*24*time.Hour))
 	root27 := newRoot(t, "root-2027.linkerd.cluster.local", now.Add(-10*24*time.Hour))
@@ -227,7 +227,15 @@ func TestJudge_step2UnderWay(t *testing.T) {
 	o.Anchors = anchorsOf(t, root26, root27)
 	o.Issuances = []restarter.Issuance{issued(t, 1, root26, now.Add(-72*time.Hour))}
 	o.ReloadAllowance = 5 * time.Minute
-	o.Status.IdentityIssuer = &restarter.IssuerObservation{Kind: "ClusterIssuer", Name: "linkerd-anchor-root-2027"}
+	o.Status.IdentityIssuer = &restarter.IssuerObservation{Kind: "ClusterIssuer", Name: issuer}
+	return o
+}
+
+// Step 2 made, not yet issued: the identity issuer names root-2027 while the
+// newest request still chains to root-2026. The verdict says step 2 is under
+// way (it does not offer it again) and that step 3 keeps root-2027.
+func TestJudge_step2UnderWay(t *testing.T) {
+	o := undatedIssuer(t, "linkerd-anchor-root-2027")
 	v := restarter.Judge(o)
 	text := strings.Join(v.Lines, "\n")
 	for _, want := range []string{
@@ -247,14 +255,8 @@ func TestJudge_step2UnderWay(t *testing.T) {
 // one named: not on a fresh install whose issuer is merely not dated yet,
 // and never by naming the old one of a bring-your-own pair.
 func TestJudge_step2UnderWayOnlyWhenItIs(t *testing.T) {
-	now := time.Date(2026, 8, 22, 12, 0, 0, 0, time.UTC)
-	root26 := newRoot(t, "root-2026.linkerd.cluster.local", now.Add(-400*24*time.Hour))
-	root27 := newRoot(t, "root-2027.linkerd.cluster.local", now.Add(-10*24*time.Hour))
-	o := observation(now)
-	o.Anchors = anchorsOf(t, root26, root27)
-	o.Issuances = []restarter.Issuance{issued(t, 1, root26, now.Add(-72*time.Hour))}
-	o.ReloadAllowance = 5 * time.Minute
-	o.Status.IdentityIssuer = &restarter.IssuerObservation{Kind: "ClusterIssuer", Name: "linkerd-anchor-root-2026"}
+	o := undatedIssuer(t, "linkerd-anchor-root-2026")
+	now := o.Now
 	text := strings.Join(restarter.Judge(o).Lines, "\n")
 	if strings.Contains(text, "under way") || !strings.Contains(text, "safe to make root-2027 active (step 2)") {
 		t.Errorf("named as the requests show, not dated yet:\n%s", text)

@@ -456,11 +456,11 @@ func TestDecide_pausedAndPartitionedControlPlane(t *testing.T) {
 		state  restarter.State
 		reason string
 	}{
-		"paused, current, rolled out":      {paused(newHash), restarter.StateCurrent, ""},
-		"paused, stale":                    {paused(oldHash), restarter.StateBlocked, "kubectl rollout resume"},
-		"paused mid-rollout":               {pausedMidRollout(), restarter.StateBlocked, "kubectl rollout resume"},
-		"partitioned, current, rolled out": {partitioned(newHash), restarter.StateCurrent, ""},
-		"partitioned, stale":               {partitioned(oldHash), restarter.StateBlocked, "rollingUpdate.partition 1"},
+		"paused, current, rolled out":          {paused(newHash), restarter.StateCurrent, ""},
+		"paused, stale":                        {paused(oldHash), restarter.StateBlocked, "kubectl rollout resume"},
+		"paused mid-rollout":                   {pausedMidRollout(), restarter.StateBlocked, "kubectl rollout resume"},
+		"partitioned, current, rolled out":     {partitioned(newHash), restarter.StateCurrent, ""},
+		"partitioned, stale":                   {partitioned(oldHash), restarter.StateBlocked, "rollingUpdate.partition 1"},
 		"partitioned, stamped, old pods below": {partitionedHalfway(), restarter.StateBlocked, "rollingUpdate.partition 1"},
 	} {
 		t.Run(name, func(t *testing.T) {
