@@ -102,12 +102,14 @@ func LoadFile(path string, stdin io.Reader, opts Options) (*v1alpha1.MeshTLS, er
 		raw, err = os.ReadFile(path)
 	}
 	if err != nil {
-		return nil, &Error{Problems: []Problem{{File: name, Message: "cannot read: " + describeReadError(err)}}}
+		return nil, &Error{Problems: []Problem{{File: name, Message: "cannot read: " + DescribeReadError(err)}}}
 	}
 	return Parse(name, raw, opts)
 }
 
-func describeReadError(err error) string {
+// DescribeReadError is why a file could not be read, without the operation
+// and path os puts in front ("no such file", "permission denied").
+func DescribeReadError(err error) string {
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		return "no such file"

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"strings"
 
@@ -66,11 +65,7 @@ func NewCommand(version string) *cobra.Command {
 					continue
 				}
 				if _, err := os.Stat(in); err != nil {
-					var pe *fs.PathError
-					if errors.As(err, &pe) {
-						err = pe.Err
-					}
-					return fmt.Errorf("%s: cannot read: %w", in, err)
+					return fmt.Errorf("%s: cannot read: %s", in, load.DescribeReadError(err))
 				}
 			}
 		}
