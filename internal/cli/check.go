@@ -72,6 +72,7 @@ func runCheck(streams IOStreams, version string, paths []string, f *checkFlags) 
 		return err
 	}
 	readValuesStdin := false
+	names := slices.Clone(paths) // every input named, for "nothing to check"
 	for _, v := range f.values {
 		chart, file, named := strings.Cut(v, "=")
 		if !named {
@@ -79,6 +80,7 @@ func runCheck(streams IOStreams, version string, paths []string, f *checkFlags) 
 		} else if !slices.Contains(check.ValuesCharts, chart) {
 			return usagef("--values %s: unknown chart %q (allowed: %s)", v, chart, strings.Join(check.ValuesCharts, ", "))
 		}
+		names = append(names, file)
 		var raw []byte
 		var err error
 		switch file {
@@ -114,14 +116,6 @@ func runCheck(streams IOStreams, version string, paths []string, f *checkFlags) 
 	if len(in.Docs) == 0 && len(in.Problems) == 0 && len(in.Values) == 0 {
 		// A wrong path in a CI job (an empty directory, a directory of
 		// other files) must not pass for a clean check.
-		names := slices.Clone(paths)
-		for _, v := range f.values {
-			_, file, named := strings.Cut(v, "=")
-			if !named {
-				file = v
-			}
-			names = append(names, file)
-		}
 		for i, p := range names {
 			if p == "-" {
 				names[i] = "standard input"
