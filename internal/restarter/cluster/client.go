@@ -476,6 +476,13 @@ func (c *Client) Lock(ctx context.Context, namespace, holder string, now time.Ti
 	return "", nil
 }
 
+// lockedBy reports that the run lock in annotations ("TIME HOLDER") is
+// holder's.
+func lockedBy(annotations map[string]string, holder string) bool {
+	_, who, _ := strings.Cut(annotations[restarter.AnnotationRunLock], " ")
+	return who == holder
+}
+
 // Unlock removes the run lock, if it is still holder's.
 func (c *Client) Unlock(ctx context.Context, namespace, holder string) error {
 	res := c.dyn.Resource(ConfigMaps).Namespace(namespace)
@@ -484,7 +491,7 @@ func (c *Client) Unlock(ctx context.Context, namespace, holder string) error {
 		return err
 	}
 	annotations := u.GetAnnotations()
-	if _, who, _ := strings.Cut(annotations[restarter.AnnotationRunLock], " "); who != holder {
+	if !lockedBy(annotations, holder) {
 		return nil
 	}
 	delete(annotations, restarter.AnnotationRunLock)
@@ -539,7 +546,7 @@ func (c *Client) WriteStatus(ctx context.Context, namespace string, s *restarter
 	}
 	labels[restarter.LabelTrustRootsStale] = stale
 	u.SetLabels(labels)
-	if a := u.GetAnnotations(); holder != "" && strings.HasSuffix(a[restarter.AnnotationRunLock], " "+holder) {
+	if a := u.GetAnnotations(); holder != "" && lockedBy(a, holder) {
 		delete(a, restarter.AnnotationRunLock)
 		u.SetAnnotations(a)
 	}
