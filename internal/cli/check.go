@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mtlsgen/mtlsgen/api/v1alpha1"
 	"github.com/mtlsgen/mtlsgen/internal/check"
 )
 
@@ -62,8 +63,8 @@ func runCheck(streams IOStreams, version string, paths []string, f *checkFlags) 
 		return usagef("nothing named to check: give manifests (FILE, DIR, or - for standard input), or Linkerd values (--values FILE)")
 	}
 	if f.linkerdVersion != "" {
-		if _, ok := check.LinkerdMinor(f.linkerdVersion); !ok {
-			return usagef("--linkerd-version %q: must be a Linkerd release such as 2.18 or 2.19.1", f.linkerdVersion)
+		if err := checkLinkerdVersion(f.linkerdVersion); err != nil {
+			return err
 		}
 	}
 	in := &check.Input{}
@@ -139,6 +140,22 @@ func runCheck(streams IOStreams, version string, paths []string, f *checkFlags) 
 	}
 	if summary.Errors > 0 || f.strict && summary.Warnings > 0 {
 		return ExitCode(ExitInvalid)
+	}
+	return nil
+}
+
+// checkLinkerdVersion refuses a --linkerd-version that is not a release, or
+// is newer than any mtlsgen knows: the rules that read it (jaeger's removal
+// in 2.19) would otherwise judge a typo such as 2.91 as a real release.
+func checkLinkerdVersion(version string) error {
+	minor, ok := check.LinkerdMinor(version)
+	if !ok {
+		return usagef("--linkerd-version %q: must be a Linkerd release such as 2.18 or 2.19.1", version)
+	}
+	known := v1alpha1.SupportedLinkerdVersions()
+	newest := known[len(known)-1]
+	if newestMinor, _ := check.LinkerdMinor(newest); minor > newestMinor {
+		return usagef("--linkerd-version %q: newer than any release this mtlsgen knows (%s); allowed: 2.MINOR or 2.MINOR.PATCH up to %s", version, strings.Join(known, ", "), newest)
 	}
 	return nil
 }

@@ -34,6 +34,8 @@ func TestCheck_exitCodes(t *testing.T) {
 		"values of an unknown chart": {[]string{"check", clean, "--values", "linkerd-nope=" + clean}, ExitUsage},
 		"not a Linkerd version":      {[]string{"check", clean, "--linkerd-version", "banana"}, ExitUsage},
 		"a patch release":            {[]string{"check", clean, "--linkerd-version", "2.19.1"}, ExitOK},
+		"an older release":           {[]string{"check", clean, "--linkerd-version", "2.12"}, ExitOK},
+		"a release too new":          {[]string{"check", clean, "--linkerd-version", "2.99"}, ExitUsage},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, errOut, code := run(t, "", tc.args...)
