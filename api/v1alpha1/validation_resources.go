@@ -2,9 +2,11 @@ package v1alpha1
 
 import (
 	"maps"
+	"math"
 	"slices"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
@@ -36,6 +38,9 @@ func validateResources(r ControlPlaneResources, p *field.Path) field.ErrorList {
 					el = append(el, field.NotSupported(cp.Child(kind.name).Key(string(name)), name, linkerdResourceNames))
 				case q.Sign() < 0:
 					el = append(el, field.Invalid(cp.Child(kind.name).Key(string(name)), q.String(), "must not be negative"))
+				case tooLarge(name, q):
+					el = append(el, field.Invalid(cp.Child(kind.name).Key(string(name)), q.String(),
+						"too large: the kubelet counts "+unitOf(name)+" in 64 bits, so at most "+maxQuantityText(name)))
 				}
 			}
 		}
@@ -49,4 +54,31 @@ func validateResources(r ControlPlaneResources, p *field.Path) field.ErrorList {
 		}
 	}
 	return el
+}
+
+// tooLarge reports a quantity past what a 64-bit count holds in the unit the
+// kubelet keeps it in: millicores for CPU, bytes otherwise. Such a value
+// also renders as an exponent (1e400 as 10e399) that YAML 1.1 readers load
+// as infinity.
+func tooLarge(name corev1.ResourceName, q resource.Quantity) bool {
+	return q.Cmp(maxQuantity(name)) > 0
+}
+
+func maxQuantity(name corev1.ResourceName) resource.Quantity {
+	if name == corev1.ResourceCPU {
+		return *resource.NewMilliQuantity(math.MaxInt64, resource.DecimalSI)
+	}
+	return *resource.NewQuantity(math.MaxInt64, resource.BinarySI)
+}
+
+func maxQuantityText(name corev1.ResourceName) string {
+	q := maxQuantity(name)
+	return q.String()
+}
+
+func unitOf(name corev1.ResourceName) string {
+	if name == corev1.ResourceCPU {
+		return "millicores"
+	}
+	return "bytes"
 }

@@ -173,10 +173,17 @@ func TestValidate(t *testing.T) {
 					Limits:   corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1"), "foo": resource.MustParse("1")},
 				}
 				m.Spec.Linkerd.ControlPlane.Resources.Identity.Limits = corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("-1")}
+				m.Spec.Linkerd.ControlPlane.Resources.Controller.Limits = corev1.ResourceList{
+					corev1.ResourceCPU:              resource.MustParse("1e400"),
+					corev1.ResourceEphemeralStorage: resource.MustParse("1e19"),
+					corev1.ResourceMemory:           resource.MustParse("9223372036854775807"),
+				}
 			},
 			errs: field.ErrorList{
 				field.Invalid(spec.Child("linkerd", "controlPlane", "resources", "proxy", "requests").Key("cpu"), "2", ""),
 				field.NotSupported(spec.Child("linkerd", "controlPlane", "resources", "proxy", "limits").Key("foo"), corev1.ResourceName("foo"), []corev1.ResourceName(nil)),
+				field.Invalid(spec.Child("linkerd", "controlPlane", "resources", "controller", "limits").Key("cpu"), "10e399", ""),
+				field.Invalid(spec.Child("linkerd", "controlPlane", "resources", "controller", "limits").Key("ephemeral-storage"), "10e18", ""),
 				field.Invalid(spec.Child("linkerd", "controlPlane", "resources", "identity", "limits").Key("memory"), "-1", ""),
 			},
 		},
