@@ -234,6 +234,31 @@ func TestAlerts_promtoolUnitTests(t *testing.T) {
 		check("16m", generator.AlertIdentityIssuerExpiring, labels("severity", "critical", "namespace", "linkerd", "name", "linkerd-identity-issuer")),
 	}
 
+	// The root CAs' and webhook certificates' own thresholds, with prod's
+	// lifetimes: a root CA expiring within 30 days (2592000s), a webhook
+	// certificate within 15 days (1296000s), a webhook renewal 24h late.
+	// Each expiry crosses its threshold at 20m, so fires at 35m, not 30m.
+	// The injector's renewal was due at 1s, so is overdue from 24h, firing
+	// at 24h15m.
+	thresholds := []map[string]string{
+		series(cert("certmanager_certificate_expiration_timestamp_seconds", "cert-manager", "linkerd-anchor-root-2026"), 2592000+1200),
+		series(cert("certmanager_certificate_renewal_timestamp_seconds", "cert-manager", "linkerd-anchor-root-2026"), far),
+		series(cert("certmanager_certificate_expiration_timestamp_seconds", "cert-manager", "linkerd-webhook-ca"), far),
+		series(cert("certmanager_certificate_renewal_timestamp_seconds", "cert-manager", "linkerd-webhook-ca"), far),
+		series(cert("certmanager_certificate_expiration_timestamp_seconds", "linkerd", "linkerd-sp-validator"), 1296000+1200),
+		series(cert("certmanager_certificate_renewal_timestamp_seconds", "linkerd", "linkerd-sp-validator"), far),
+		series(cert("certmanager_certificate_expiration_timestamp_seconds", "linkerd", "linkerd-proxy-injector"), far),
+		series(cert("certmanager_certificate_renewal_timestamp_seconds", "linkerd", "linkerd-proxy-injector"), 1),
+	}
+	thresholdTests := []map[string]any{
+		check("30m", generator.AlertRootCAExpiring),
+		check("30m", generator.AlertWebhookCertExpiring),
+		check("36m", generator.AlertRootCAExpiring, labels("severity", "critical", "namespace", "cert-manager", "name", "linkerd-anchor-root-2026")),
+		check("36m", generator.AlertWebhookCertExpiring, labels("severity", "critical", "namespace", "linkerd", "name", "linkerd-sp-validator")),
+		check("24h10m", generator.AlertWebhookCertRenewalOverdue),
+		check("24h20m", generator.AlertWebhookCertRenewalOverdue, labels("severity", "warning", "namespace", "linkerd", "name", "linkerd-proxy-injector")),
+	}
+
 	test := map[string]any{
 		"rule_files":          []string{filepath.Base(rules)},
 		"evaluation_interval": "1m",
@@ -244,6 +269,7 @@ func TestAlerts_promtoolUnitTests(t *testing.T) {
 			{"interval": "1m", "input_series": healthy, "alert_rule_test": healthyTests},
 			{"interval": "1m", "input_series": issuerLoaded, "alert_rule_test": issuerLoadedTests},
 			{"interval": "1m", "input_series": podReplaced, "alert_rule_test": podReplacedTests},
+			{"interval": "1m", "input_series": thresholds, "alert_rule_test": thresholdTests},
 		},
 	}
 	b, err := yaml.Marshal(test)
