@@ -32,20 +32,26 @@ func YAMLError(raw []byte, err error) (line int, msg string) {
 // utf8BOM is the byte-order mark, in UTF-8.
 var utf8BOM = []byte("\xef\xbb\xbf")
 
-// StrayBOM returns the line of a byte-order mark past raw's first bytes, or
-// 0: files joined with their marks (cat a.yaml b.yaml). The YAML library
-// takes such a mark for part of the next key, so every field after it would
-// be reported as misspelt or unparseable.
+// StrayBOM returns the line of a byte-order mark that starts a line past
+// raw's first bytes, or 0: files joined with their marks (cat a.yaml
+// b.yaml). The YAML library takes such a mark for part of the next key, so
+// every field after it would be reported as misspelt or unparseable. A mark
+// within a line (in a quoted value, say) is the value's own.
 func StrayBOM(raw []byte) int {
 	start := 0
 	if bytes.HasPrefix(raw, utf8BOM) {
 		start = len(utf8BOM)
 	}
-	i := bytes.Index(raw[start:], utf8BOM)
-	if i < 0 {
-		return 0
+	for i := start; ; i += len(utf8BOM) {
+		j := bytes.Index(raw[i:], utf8BOM)
+		if j < 0 {
+			return 0
+		}
+		i += j
+		if i == start || raw[i-1] == '\n' {
+			return 1 + bytes.Count(raw[:i], []byte("\n"))
+		}
 	}
-	return 1 + bytes.Count(raw[:start+i], []byte("\n"))
 }
 
 // StrayBOMMessage says what StrayBOM found.

@@ -1,0 +1,29 @@
+package v1alpha1
+
+import "testing"
+
+// A mark that starts a line is a joined file's; one within a line is part
+// of a value, and no business of the loader.
+func TestStrayBOM(t *testing.T) {
+	const bom = "\xef\xbb\xbf"
+	for name, tc := range map[string]struct {
+		raw  string
+		line int
+	}{
+		"none":                   {"a: 1\n", 0},
+		"the file's own":         {bom + "a: 1\n", 0},
+		"a second at the start":  {bom + bom + "a: 1\n", 1},
+		"a joined file's":        {"a: 1\n" + bom + "b: 2\n", 2},
+		"after a mark mid-line":  {"a: \"x" + bom + "\"\n" + bom + "b: 2\n", 2},
+		"in a quoted value":      {"a: \"x" + bom + "y\"\n", 0},
+		"ending a plain value":   {"a: x" + bom + "\nb: 2\n", 0},
+		"at the end, no newline": {"a: 1\n" + bom, 2},
+		"a file of marks":        {bom + bom + bom, 1},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if got := StrayBOM([]byte(tc.raw)); got != tc.line {
+				t.Errorf("StrayBOM(%q) = %d, want %d", tc.raw, got, tc.line)
+			}
+		})
+	}
+}
