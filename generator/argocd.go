@@ -2,6 +2,7 @@ package generator
 
 import (
 	"path"
+	"slices"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -68,6 +69,13 @@ func (c AppComponent) element(specFile string) map[string]any {
 		e["path"] = c.Path
 	}
 	return e
+}
+
+// ReadsSpecThroughPlugin reports whether an Application of the
+// ApplicationSet renders this spec with the mtlsgen plugin, reading
+// argocd.specFile in argocd.path: then those two must name the spec.
+func ReadsSpecThroughPlugin(m *v1alpha1.MeshTLS) bool {
+	return slices.ContainsFunc(AppComponents(m), func(c AppComponent) bool { return c.Kind == sourcePlugin })
 }
 
 // AppComponents lists the Applications each cluster gets, in stage order.

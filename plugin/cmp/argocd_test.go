@@ -263,8 +263,8 @@ func TestArgoCD_sampleApplications(t *testing.T) {
 		fixtures[fx.name] = fx
 	}
 	docs := strings.Split(string(raw), "\n---\n")
-	if len(docs) < 2 {
-		t.Fatalf("%d sample Applications, want 2", len(docs))
+	if len(docs) != 3 {
+		t.Fatalf("%d sample Applications, want the 3 its header and README describe", len(docs))
 	}
 	for _, doc := range docs {
 		var app application

@@ -77,6 +77,9 @@ type Request struct {
 	Cluster   string
 	Component string
 	Profile   string
+	// SourcePath is the application directory's path in the repository
+	// (ARGOCD_APP_SOURCE_PATH), or "" when not known.
+	SourcePath string
 }
 
 // parameter is one entry of ARGOCD_APP_PARAMETERS, as Argo CD marshals
@@ -159,6 +162,8 @@ func RequestFromEnv(environ []string) (Request, error) {
 		Cluster:   values[ParamCluster],
 		Component: values[ParamComponent],
 		Profile:   values[ParamProfile],
+		// Argo CD's own, not the Application editor's: no parameter.
+		SourcePath: env["ARGOCD_APP_SOURCE_PATH"],
 	}, nil
 }
 
@@ -235,6 +240,9 @@ func Generate(appDir string, req Request, version string) ([]byte, error) {
 	case err != nil:
 		return nil, err
 	}
+	if err := checkSpecLocation(name, req, m, objs); err != nil {
+		return nil, err
+	}
 	out, err := plugin.EncodeYAML(objs)
 	if err != nil {
 		return nil, err
@@ -243,6 +251,39 @@ func Generate(appDir string, req Request, version string) ([]byte, error) {
 		return nil, errors.New("rendered an empty output; refusing to print it")
 	}
 	return out, nil
+}
+
+// checkSpecLocation refuses an ApplicationSet whose plugin Applications
+// would read another spec than the one this Application renders: they read
+// spec.argocd.specFile in spec.argocd.path, which nothing else checks
+// against where the spec really is. A parent Application rendering
+// fleets/prod/fleet.yaml with the default specFile (mtlsgen.yaml) would
+// sync, and every child fail with "no such file".
+func checkSpecLocation(name string, req Request, m *v1alpha1.MeshTLS, objs []generator.Object) error {
+	if !slices.ContainsFunc(objs, func(o generator.Object) bool {
+		return o.Object.GetObjectKind().GroupVersionKind().Kind == "ApplicationSet"
+	}) ||
+		!generator.ReadsSpecThroughPlugin(m) {
+		return nil
+	}
+	file := req.SpecFile
+	if file == "" {
+		file = DefaultSpecFile
+	}
+	file = path.Clean(filepath.ToSlash(file))
+	a := m.Spec.ArgoCD
+	if base := path.Base(file); base != a.SpecFile {
+		return fmt.Errorf("%s: spec.argocd.specFile is %s, but this Application renders %s: the ApplicationSet's plugin Applications would read %s; set spec.argocd.specFile: %s",
+			name, v1alpha1.QuoteValue(a.SpecFile), v1alpha1.QuoteValue(base), v1alpha1.QuoteValue(a.SpecFile), base)
+	}
+	if req.SourcePath == "" {
+		return nil
+	}
+	if dir := path.Join(req.SourcePath, path.Dir(file)); dir != path.Clean(a.Path) {
+		return fmt.Errorf("%s: spec.argocd.path is %s, but this Application reads the spec from %s (ARGOCD_APP_SOURCE_PATH %s): the ApplicationSet's plugin Applications would read %s; set spec.argocd.path: %s",
+			name, v1alpha1.QuoteValue(a.Path), v1alpha1.QuoteValue(dir), v1alpha1.QuoteValue(req.SourcePath), v1alpha1.QuoteValue(path.Join(a.Path, a.SpecFile)), dir)
+	}
+	return nil
 }
 
 // readSpec reads the spec file named by the spec parameter, which must stay

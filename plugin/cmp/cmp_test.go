@@ -349,6 +349,10 @@ func TestGenerate_selection(t *testing.T) {
 	fleet, err := os.ReadFile(filepath.Join(testutil.RepoRoot(t), "examples", "multicluster.yaml"))
 	must(t, err)
 	must(t, os.WriteFile(filepath.Join(app, "fleet.yaml"), fleet, 0o644))
+	// multicluster.yaml's argocd.path is fleets/prod, its specFile the
+	// default, mtlsgen.yaml.
+	must(t, os.MkdirAll(filepath.Join(app, "prod"), 0o755))
+	must(t, os.WriteFile(filepath.Join(app, "prod", "mtlsgen.yaml"), fleet, 0o644))
 	for name, tc := range map[string]struct {
 		req     cmp.Request
 		wantErr string
@@ -375,6 +379,26 @@ func TestGenerate_selection(t *testing.T) {
 		},
 		"one cluster of the fleet": {
 			req: cmp.Request{SpecFile: "fleet.yaml", Cluster: "west", Component: "mesh"},
+		},
+		// A parent Application renders the ApplicationSet: its plugin
+		// Applications read argocd.specFile in argocd.path, which must be
+		// the spec the parent read.
+		"an ApplicationSet whose Applications read another file": {
+			req:     cmp.Request{SpecFile: "fleet.yaml", Component: "argocd", SourcePath: "fleets/prod"},
+			wantErr: `fleet.yaml: spec.argocd.specFile is "mtlsgen.yaml", but this Application renders "fleet.yaml": the ApplicationSet's plugin Applications would read "mtlsgen.yaml"; set spec.argocd.specFile: fleet.yaml`,
+		},
+		"an ApplicationSet whose Applications read another directory": {
+			req:     cmp.Request{SpecFile: "prod/mtlsgen.yaml", Component: "argocd", SourcePath: "apps/mesh"},
+			wantErr: `prod/mtlsgen.yaml: spec.argocd.path is "fleets/prod", but this Application reads the spec from "apps/mesh/prod" (ARGOCD_APP_SOURCE_PATH "apps/mesh"): the ApplicationSet's plugin Applications would read "fleets/prod/mtlsgen.yaml"; set spec.argocd.path: apps/mesh/prod`,
+		},
+		"an ApplicationSet reading the spec it was rendered from": {
+			req: cmp.Request{SpecFile: "prod/mtlsgen.yaml", Component: "argocd", SourcePath: "fleets"},
+		},
+		"an ApplicationSet, the source path unknown": {
+			req: cmp.Request{SpecFile: "prod/mtlsgen.yaml", Component: "argocd"},
+		},
+		"another spec file, no ApplicationSet rendered": {
+			req: cmp.Request{SpecFile: "fleet.yaml", Cluster: "east", SourcePath: "apps/mesh"},
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
