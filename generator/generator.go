@@ -44,6 +44,7 @@ var clusterBuilders = []func(*clusterContext) []Object{
 	namespaces,
 	enrollment,
 	trustAnchors,
+	caIssuerPolicy,
 	identityIssuer,
 	webhookCertificates,
 	trustBundle,

@@ -55,6 +55,8 @@ var kindOrder = []string{
 	"Role",
 	"RoleBinding",
 	"ConfigMap",
+	"ValidatingAdmissionPolicy",
+	"ValidatingAdmissionPolicyBinding",
 	"Issuer",
 	"ClusterIssuer",
 	"Certificate",

@@ -48,6 +48,9 @@ func syncWave(o Object, trustNamespace string) (int, bool) {
 	switch kindOf(o.Object) {
 	case "Namespace":
 		return waveNamespaces, false
+	case "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding":
+		// Before the CA ClusterIssuers it guards exist.
+		return waveBootstrap, false
 	case "Bundle":
 		return waveBundle, true
 	case "PrometheusRule", "Rollout":

@@ -6,6 +6,7 @@ import (
 	cmapi "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
 	trustapi "github.com/cert-manager/trust-manager/pkg/apis/trust/v1alpha1"
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+	admissionv1 "k8s.io/api/admissionregistration/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -30,6 +31,8 @@ var encodedKinds = []func() KubeObject{
 	func() KubeObject { return &corev1.ConfigMap{} },
 	func() KubeObject { return &corev1.ServiceAccount{} },
 	func() KubeObject { return &corev1.Namespace{} },
+	func() KubeObject { return &admissionv1.ValidatingAdmissionPolicy{} },
+	func() KubeObject { return &admissionv1.ValidatingAdmissionPolicyBinding{} },
 }
 
 // WarmEncoders makes encoding/json build its encoder for every kind Render

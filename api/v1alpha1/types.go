@@ -105,9 +105,11 @@ type MeshTLSSpec struct {
 	// KubeVersion is the Kubernetes version of the clusters, e.g. "1.33" or
 	// "1.33.4". `mtlsgen render --hydrate` renders every Helm chart for it
 	// (the chart's kubeVersion constraint and .Capabilities.KubeVersion), as
-	// Argo CD renders a chart for the cluster it deploys to; it is required
-	// there and unused otherwise. With clusters of several versions, give
-	// the oldest.
+	// Argo CD renders a chart for the cluster it deploys to, and is
+	// required there. Below 1.30, which first serves
+	// ValidatingAdmissionPolicies, the policy that keeps the CA
+	// ClusterIssuers to their namespaces is not rendered. With clusters of
+	// several versions, give the oldest.
 	// +optional
 	KubeVersion string `json:"kubeVersion,omitempty"`
 }

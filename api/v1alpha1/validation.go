@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -91,6 +92,31 @@ func ValidateSpec(s *MeshTLSSpec, p *field.Path) field.ErrorList {
 }
 
 var kubeVersionPattern = regexp.MustCompile(`^v?[0-9]+\.[0-9]+(\.[0-9]+)?$`)
+
+// KubeAtLeast reports whether version, a spec's kubeVersion, is min
+// (MAJOR.MINOR) or later. An empty version is the clusters' unknown, taken
+// as recent: the default is what current clusters serve.
+func KubeAtLeast(version, min string) bool {
+	if version == "" {
+		return true
+	}
+	major, minor, ok := kubeMajorMinor(version)
+	wantMajor, wantMinor, wantOK := kubeMajorMinor(min)
+	if !ok || !wantOK {
+		return true
+	}
+	return major > wantMajor || major == wantMajor && minor >= wantMinor
+}
+
+func kubeMajorMinor(version string) (major, minor int, ok bool) {
+	parts := strings.SplitN(strings.TrimPrefix(version, "v"), ".", 3)
+	if len(parts) < 2 {
+		return 0, 0, false
+	}
+	major, err1 := strconv.Atoi(parts[0])
+	minor, err2 := strconv.Atoi(parts[1])
+	return major, minor, err1 == nil && err2 == nil
+}
 
 func validateLinkerd(l *LinkerdSpec, p *field.Path) field.ErrorList {
 	var el field.ErrorList

@@ -20,6 +20,7 @@ import (
 	_ "github.com/spf13/cobra"
 	_ "go.yaml.in/yaml/v2"
 	_ "go.yaml.in/yaml/v3"
+	_ "k8s.io/api/admissionregistration/v1"
 	_ "k8s.io/api/apps/v1"
 	_ "k8s.io/api/batch/v1"
 	_ "k8s.io/api/core/v1"

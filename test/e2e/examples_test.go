@@ -115,6 +115,9 @@ func checkCluster(t *testing.T, m *v1alpha1.MeshTLS, r *harness.Rendered, cluste
 	if err := issued(ctxFor(t), c, certificates(t, objs)); err != nil {
 		t.Fatal(err)
 	}
+	if err := caIssuersGuarded(ctxFor(t), c, certificates(t, objs)); err != nil {
+		t.Error(err)
+	}
 	st := waitTrust(t, c, m)
 	argoInSync(t, c, objs)
 	changed, err := stable(ctxFor(t), c, objs)

@@ -19,6 +19,7 @@ import (
 	"github.com/cert-manager/cert-manager/pkg/util/pki"
 	cmwebhook "github.com/cert-manager/cert-manager/test/webhook"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -641,4 +642,53 @@ func subjects(certs []*x509.Certificate) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// caIssuersGuarded asks, as a namespace editor would, for a copy of every
+// Certificate that names one of mtlsgen's CA ClusterIssuers, in another
+// namespace: the
+// admission policy in the output must refuse each (issued has shown it
+// admits the originals, and their CertificateRequests).
+func caIssuersGuarded(ctx context.Context, c *harness.Cluster, certs []*cmapi.Certificate) error {
+	const tenant = "tenant"
+	if err := c.CreateNamespace(ctx, tenant, nil); err != nil && !apierrors.IsAlreadyExists(err) {
+		return err
+	}
+	gvr := cmapi.SchemeGroupVersion.WithResource("certificates")
+	tried := 0
+	for _, crt := range certs {
+		ref := crt.Spec.IssuerRef
+		if ref.Kind != cmapi.ClusterIssuerKind || !strings.HasPrefix(ref.Name, generator.AnchorPrefix) && ref.Name != generator.WebhookCAName {
+			continue // an external anchor's issuer is the user's to guard
+		}
+		tried++
+		rogue := &cmapi.Certificate{
+			TypeMeta:   metav1.TypeMeta{APIVersion: cmapi.SchemeGroupVersion.String(), Kind: cmapi.CertificateKind},
+			ObjectMeta: metav1.ObjectMeta{Name: "rogue-" + crt.Name, Namespace: tenant},
+			Spec:       *crt.Spec.DeepCopy(),
+		}
+		rogue.Spec.SecretName = "rogue-" + crt.Spec.SecretName
+		raw, err := runtime.DefaultUnstructuredConverter.ToUnstructured(rogue)
+		if err != nil {
+			return err
+		}
+		// A new policy takes a moment to reach the API server's admission.
+		err = harness.Eventually(ctx, 30*time.Second, func() error {
+			_, err := c.Admin.Dynamic.Resource(gvr).Namespace(tenant).Create(ctx, &unstructured.Unstructured{Object: raw}, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
+			switch {
+			case err == nil:
+				return fmt.Errorf("a Certificate in namespace %s naming ClusterIssuer %s was admitted", tenant, crt.Spec.IssuerRef.Name)
+			case !strings.Contains(err.Error(), "may be named only by"):
+				return fmt.Errorf("a Certificate in namespace %s naming ClusterIssuer %s: refused for another reason: %v", tenant, crt.Spec.IssuerRef.Name, err)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if tried == 0 {
+		return errors.New("no Certificate names a ClusterIssuer: the admission policy was not tried")
+	}
+	return nil
 }
