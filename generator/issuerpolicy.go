@@ -3,6 +3,7 @@ package generator
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	admissionv1 "k8s.io/api/admissionregistration/v1"
@@ -112,12 +113,17 @@ func plural(noun string, items []string) string {
 	return noun + " " + strings.Join(items, ", ")
 }
 
-// celList is a CEL list of string literals. The names are DNS labels and
-// subdomains, validated before rendering, so need no escaping.
+// celList is a CEL list of string literals.
 func celList(items []string) string {
 	quoted := make([]string, len(items))
 	for i, s := range items {
-		quoted[i] = `"` + s + `"`
+		quoted[i] = celString(s)
 	}
 	return "[" + strings.Join(quoted, ", ") + "]"
+}
+
+// celString is a CEL string literal. The strings are names and annotation
+// keys, validated before rendering; escaping keeps any other literal.
+func celString(s string) string {
+	return strconv.Quote(s)
 }

@@ -8,8 +8,12 @@ import (
 	cmapi "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
 	"github.com/google/cel-go/cel"
 	admissionv1 "k8s.io/api/admissionregistration/v1"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/mtlsgen/mtlsgen/generator"
+	"github.com/mtlsgen/mtlsgen/internal/restarter"
 )
 
 // admits evaluates a ValidatingAdmissionPolicy's variables and validations
@@ -18,15 +22,30 @@ import (
 // fails the test (with failurePolicy Fail it would refuse the request).
 func admits(t *testing.T, p *admissionv1.ValidatingAdmissionPolicy, obj any, namespace string) []string {
 	t.Helper()
-	raw, err := json.Marshal(obj)
-	if err != nil {
-		t.Fatal(err)
+	return evaluate(t, p, obj, nil, map[string]any{"namespace": namespace})
+}
+
+// evaluate runs a policy's match conditions, variables and validations on
+// an admission request, with object and oldObject as JSON would give them.
+func evaluate(t *testing.T, p *admissionv1.ValidatingAdmissionPolicy, obj, old any, request map[string]any) []string {
+	t.Helper()
+	asMap := func(v any) map[string]any {
+		if v == nil {
+			return nil
+		}
+		raw, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(raw, &m); err != nil {
+			t.Fatal(err)
+		}
+		return m
 	}
-	var object map[string]any
-	if err := json.Unmarshal(raw, &object); err != nil {
-		t.Fatal(err)
-	}
-	env, err := cel.NewEnv(cel.Variable("object", cel.DynType), cel.Variable("request", cel.DynType), cel.Variable("variables", cel.DynType))
+	object, oldObject := asMap(obj), asMap(old)
+	env, err := cel.NewEnv(cel.Variable("object", cel.DynType), cel.Variable("oldObject", cel.DynType),
+		cel.Variable("request", cel.DynType), cel.Variable("variables", cel.DynType))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,11 +58,16 @@ func admits(t *testing.T, p *admissionv1.ValidatingAdmissionPolicy, obj any, nam
 		if err != nil {
 			t.Fatal(err)
 		}
-		out, _, err := prg.Eval(map[string]any{"object": object, "request": map[string]any{"namespace": namespace}, "variables": vars})
+		out, _, err := prg.Eval(map[string]any{"object": object, "oldObject": oldObject, "request": request, "variables": vars})
 		if err != nil {
-			t.Fatalf("%s on %s: %v", expr, raw, err)
+			t.Fatalf("%s on %v: %v", expr, object, err)
 		}
 		return out.Value()
+	}
+	for _, c := range p.Spec.MatchConditions {
+		if ok, _ := eval(c.Expression, nil).(bool); !ok {
+			return nil // not this policy's request
+		}
 	}
 	vars := map[string]any{}
 	for _, v := range p.Spec.Variables {
@@ -75,9 +99,13 @@ func TestCAIssuerPolicy_admitsTheOutputOnly(t *testing.T) {
 			for _, o := range objs {
 				switch x := o.Object.(type) {
 				case *admissionv1.ValidatingAdmissionPolicy:
-					policies[o.Cluster] = x
+					if x.Name == generator.CAIssuerPolicyName {
+						policies[o.Cluster] = x
+					}
 				case *admissionv1.ValidatingAdmissionPolicyBinding:
-					bound[o.Cluster] = x.Spec.PolicyName == generator.CAIssuerPolicyName && slices.Equal(x.Spec.ValidationActions, []admissionv1.ValidationAction{admissionv1.Deny})
+					if x.Name == generator.CAIssuerPolicyName {
+						bound[o.Cluster] = x.Spec.PolicyName == generator.CAIssuerPolicyName && slices.Equal(x.Spec.ValidationActions, []admissionv1.ValidationAction{admissionv1.Deny})
+					}
 				case *cmapi.ClusterIssuer:
 					if x.Spec.CA != nil {
 						caIssuers[x.Name] = true
@@ -157,21 +185,84 @@ func TestCAIssuerPolicy_admitsTheOutputOnly(t *testing.T) {
 }
 
 // Below Kubernetes 1.30 the API server serves no ValidatingAdmissionPolicy,
-// so the policy is not rendered; from 1.30, and with no version given, it is.
-func TestCAIssuerPolicy_kubeVersion(t *testing.T) {
-	for version, want := range map[string]bool{"": true, "1.29": false, "1.29.9": false, "v1.30": true, "1.34.1": true} {
+// so neither policy is rendered; from 1.30, and with no version given, both
+// are.
+func TestAdmissionPolicies_kubeVersion(t *testing.T) {
+	for version, want := range map[string]int{"": 2, "1.29": 0, "1.29.9": 0, "v1.30": 2, "1.34.1": 2} {
 		m := loadExample(t, "prod")
 		m.Spec.KubeVersion = version
 		objs, err := generator.RenderAll(m, generator.Options{Version: testVersion})
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := slices.ContainsFunc(objs, func(o generator.Object) bool {
-			_, ok := o.Object.(*admissionv1.ValidatingAdmissionPolicy)
-			return ok
-		})
-		if got != want {
-			t.Errorf("kubeVersion %q: policy rendered %v, want %v", version, got, want)
+		var got []string
+		for _, o := range objs {
+			if p, ok := o.Object.(*admissionv1.ValidatingAdmissionPolicy); ok {
+				got = append(got, p.Name)
+			}
 		}
+		if len(got) != want {
+			t.Errorf("kubeVersion %q: policies %v, want %d", version, got, want)
+		}
+	}
+}
+
+// The restarter's policy lets its ServiceAccount stamp a pod template and
+// nothing else, and leaves everyone else alone.
+func TestRestarterPolicy(t *testing.T) {
+	objs, err := generator.RenderAll(loadExample(t, "prod"), generator.Options{Version: testVersion})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p *admissionv1.ValidatingAdmissionPolicy
+	for _, o := range objs {
+		if x, ok := o.Object.(*admissionv1.ValidatingAdmissionPolicy); ok && x.Name == generator.RestarterName {
+			p = x
+		}
+	}
+	if p == nil {
+		t.Fatal("no restarter policy")
+	}
+	old := &appsv1.Deployment{Spec: appsv1.DeploymentSpec{Template: corev1.PodTemplateSpec{
+		ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "api"}, Annotations: map[string]string{"linkerd.io/inject": "enabled"}},
+		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "api", Image: "api:1"}}},
+	}}}
+	change := func(f func(*appsv1.Deployment)) *appsv1.Deployment {
+		d := old.DeepCopy()
+		f(d)
+		return d
+	}
+	stamped := change(func(d *appsv1.Deployment) {
+		for _, k := range restarter.StampAnnotations {
+			d.Spec.Template.Annotations[k] = "x"
+		}
+	})
+	restarterUser := map[string]any{"userInfo": map[string]any{"username": "system:serviceaccount:linkerd:" + generator.RestarterName}}
+	someoneElse := map[string]any{"userInfo": map[string]any{"username": "alice"}}
+	for name, tc := range map[string]struct {
+		obj, old *appsv1.Deployment
+		request  map[string]any
+		denied   bool
+	}{
+		"stamping": {stamped, old, restarterUser, false},
+		"stamping again": {change(func(d *appsv1.Deployment) {
+			d.Spec.Template.Annotations = map[string]string{"linkerd.io/inject": "enabled"}
+		}), stamped, restarterUser, false},
+		"stamping a template without annotations": {change(func(d *appsv1.Deployment) {
+			d.Spec.Template.Annotations = map[string]string{restarter.AnnotationRestartedAt: "x"}
+		}), change(func(d *appsv1.Deployment) { d.Spec.Template.Annotations = nil }), restarterUser, false},
+		"changing the image":              {change(func(d *appsv1.Deployment) { d.Spec.Template.Spec.Containers[0].Image = "evil:1" }), old, restarterUser, true},
+		"adding a label":                  {change(func(d *appsv1.Deployment) { d.Spec.Template.Labels["x"] = "y" }), old, restarterUser, true},
+		"removing the labels":             {change(func(d *appsv1.Deployment) { d.Spec.Template.Labels = nil }), old, restarterUser, true},
+		"changing another annotation":     {change(func(d *appsv1.Deployment) { d.Spec.Template.Annotations["linkerd.io/inject"] = "disabled" }), old, restarterUser, true},
+		"removing another annotation":     {change(func(d *appsv1.Deployment) { delete(d.Spec.Template.Annotations, "linkerd.io/inject") }), old, restarterUser, true},
+		"someone else changing the image": {change(func(d *appsv1.Deployment) { d.Spec.Template.Spec.Containers[0].Image = "new:2" }), old, someoneElse, false},
+	} {
+		t.Run(name, func(t *testing.T) {
+			denied := evaluate(t, p, tc.obj, tc.old, tc.request)
+			if (denied != nil) != tc.denied {
+				t.Errorf("denied by %v, want denied %v", denied, tc.denied)
+			}
+		})
 	}
 }

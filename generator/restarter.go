@@ -71,7 +71,7 @@ func restarterObjects(c *clusterContext) []Object {
 		out = append(out, mesh(rb))
 	}
 	out = append(out, mesh(restarterCronJob(c, &cfg)))
-	return out
+	return append(out, restarterPolicy(c)...)
 }
 
 // RestarterConfig is the restarter configuration a spec renders into the

@@ -52,6 +52,11 @@ const (
 	LabelControlPlaneNS = "linkerd.io/control-plane-ns"
 )
 
+// StampAnnotations are the annotations a restart writes, and all it
+// changes on a pod template (the admission policy the generator renders
+// for the restarter allows no other change).
+var StampAnnotations = []string{AnnotationTrustRootsHash, AnnotationRestartedAt, AnnotationRestartedForInjection}
+
 // TrustRootsHash is the hex SHA-256 of the bundle text, computed exactly as
 // Linkerd's proxy injector computes linkerd.io/trust-root-sha256: the
 // injector reads the mounted ca-bundle.crt file

@@ -651,6 +651,24 @@ func (s *saClient) forbidden(ctx context.Context, ln, app string) []error {
 	deny("deleting a Pod", s.kube.CoreV1().Pods(app).Delete(ctx, "api-x", metav1.DeleteOptions{}))
 	deny("deleting the trust roots ConfigMap", s.kube.CoreV1().ConfigMaps(ln).Delete(ctx, "linkerd-identity-trust-roots", metav1.DeleteOptions{}))
 
+	// RBAC's patch grants the whole object; the rendered admission policy
+	// allows the restarter nothing but its stamps on a pod template.
+	d, err := s.admin.AppsV1().Deployments(app).Get(ctx, "api", metav1.GetOptions{})
+	if err != nil {
+		return append(errs, err)
+	}
+	container := d.Spec.Template.Spec.Containers[0].Name
+	for what, patch := range map[string]string{
+		"changing a container's image":       `{"spec":{"template":{"spec":{"containers":[{"name":"` + container + `","image":"attacker.example/steal:1"}]}}}}`,
+		"adding a pod template label":        `{"spec":{"template":{"metadata":{"labels":{"x":"y"}}}}}`,
+		"adding another template annotation": `{"spec":{"template":{"metadata":{"annotations":{"linkerd.io/inject":"disabled"}}}}}`,
+	} {
+		_, err := s.kube.AppsV1().Deployments(app).Patch(ctx, "api", types.StrategicMergePatchType, []byte(patch), metav1.PatchOptions{DryRun: []string{metav1.DryRunAll}})
+		if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "the restarter may change only its own annotations") {
+			errs = append(errs, fmt.Errorf("as the restarter, %s on Deployment %s/api: got %v, want the admission policy's refusal", what, app, err))
+		}
+	}
+
 	// The authorizer's answer for the rest, cluster-wide.
 	checks := []authzv1.ResourceAttributes{}
 	for _, verb := range []string{"get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"} {
