@@ -313,6 +313,11 @@ func validateKeySource(k KeySource, p *field.Path) field.ErrorList {
 		for _, msg := range validation.IsConfigMapKey(ref.Key) {
 			el = append(el, field.Invalid(rp.Child("key"), ref.Key, msg))
 		}
+		if strings.HasSuffix(ref.Key, ".key") {
+			// trust-manager refuses a private key's PEM, and the whole
+			// bundle with it: the trust roots would stop syncing.
+			el = append(el, field.Invalid(rp.Child("key"), ref.Key, "names a private key (as tls.key of a kubernetes.io/tls Secret): give the key of the public certificate, e.g. ca.crt or tls.crt"))
+		}
 	}
 	return el
 }

@@ -76,6 +76,16 @@ func TestValidate(t *testing.T) {
 			},
 			errs: field.ErrorList{field.Invalid(spec.Child("trust", "anchors").Index(0).Child("external", "ca"), "", "")},
 		},
+		// trust-manager refuses a private key's PEM, and the bundle with it.
+		"invalid with an external anchor's CA read from tls.key": {
+			mutate: func(m *MeshTLS) {
+				m.Spec.Trust.Anchors[0] = TrustAnchor{Name: "v", Active: true, External: &ExternalAnchor{
+					IssuerRef: cmmeta.IssuerReference{Name: "vault", Kind: "ClusterIssuer", Group: "cert-manager.io"},
+					CA:        KeySource{Secret: &KeyRef{Name: "vault-root", Key: "tls.key"}},
+				}}
+			},
+			errs: field.ErrorList{field.Invalid(spec.Child("trust", "anchors").Index(0).Child("external", "ca", "secret", "key"), "tls.key", "")},
+		},
 		// Argo CD tells clusters apart by server URL, without a trailing
 		// slash and whatever the host's case: one cluster listed twice gets
 		// two sets of Applications managing the same objects.
