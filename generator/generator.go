@@ -127,6 +127,7 @@ func CheckOptions(m *v1alpha1.MeshTLS, opts Options) error {
 		for i, c := range m.Spec.Clusters {
 			names[i] = c.Name
 		}
+		slices.Sort(names) // as every other list of clusters is
 		return fmt.Errorf("no cluster %s in the spec (clusters: %s)", v1alpha1.QuoteValue(opts.Cluster), strings.Join(names, ", "))
 	}
 	if opts.Component != "" && !slices.Contains(Components, opts.Component) {

@@ -25,6 +25,30 @@ import (
 // empty stream is never a success: Argo CD with prune would delete the mesh.
 var ErrNothingRendered = errors.New("the selection renders no object (an empty output would make Argo CD prune everything this Application deployed)")
 
+// ErrClusterRequired is returned when a spec whose clusters come from
+// argocd.clusterSelector is rendered without naming a cluster: the clusters
+// are Argo CD's to know, so no cluster's objects are rendered.
+var ErrClusterRequired = errors.New("the spec's clusters come from argocd.clusterSelector (Argo CD's cluster Secrets), so its per-cluster objects are rendered only for a named cluster: name the cluster to render")
+
+// Components are what the plugins deliver: every component but patches.
+var Components = []generator.Component{generator.ComponentMesh, generator.ComponentArgoCD}
+
+// CheckComponent refuses a component the plugins do not deliver, naming
+// those they do.
+func CheckComponent(c generator.Component) error {
+	switch {
+	case c == "" || slices.Contains(Components, c):
+		return nil
+	case c == generator.ComponentPatches:
+		return errPatches
+	}
+	names := make([]string, len(Components))
+	for i, c := range Components {
+		names[i] = string(c)
+	}
+	return fmt.Errorf("no component %s (components: %s)", v1alpha1.QuoteValue(string(c)), strings.Join(names, ", "))
+}
+
 var errPatches = errors.New("component patches holds kustomize patches for objects other Applications own: apply them there (mtlsgen render -o dir= writes them one file each), not through this plugin")
 
 // SeveralClustersError is returned when a selection renders the objects of
@@ -62,6 +86,9 @@ func Render(m *v1alpha1.MeshTLS, opts generator.Options) ([]generator.Object, er
 		return nil, &SeveralClustersError{Clusters: clusters}
 	}
 	if len(objs) == 0 {
+		if m.Spec.ArgoCD.ClusterSelector != nil && opts.Cluster == "" {
+			return nil, ErrClusterRequired
+		}
 		return nil, ErrNothingRendered
 	}
 	return objs, nil

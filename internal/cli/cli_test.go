@@ -146,7 +146,7 @@ func TestRun_usageErrors(t *testing.T) {
 func TestRender_unknownClusterNamesTheKnownOnes(t *testing.T) {
 	mc := filepath.Join(testutil.RepoRoot(t), "examples", "multicluster.yaml")
 	_, errOut, _ := run(t, "", "render", mc, "--cluster", "mars")
-	if !strings.Contains(errOut, `no cluster "mars" in the spec (clusters: east, west, central)`) {
+	if !strings.Contains(errOut, `no cluster "mars" in the spec (clusters: central, east, west)`) {
 		t.Errorf("stderr %q", errOut)
 	}
 }

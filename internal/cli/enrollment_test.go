@@ -85,4 +85,13 @@ func TestRender_emptySelectionRefused(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "clusters", "east", "mesh", "manifests.yaml")); err != nil {
 		t.Errorf("the rendered tree was replaced: %v", err)
 	}
+
+	// With a cluster selector, no cluster named: say to name one.
+	selector := "apiVersion: mtlsgen.dev/v1alpha1\nkind: MeshTLS\nmetadata: {name: fleet}\nspec:\n  profile: dev\n" +
+		"  trust: {anchors: [{name: fleet-root, active: true, secret: {name: fleet-root}}]}\n" +
+		"  argocd: {repoURL: https://git.example.com/m.git, path: fleet, clusterSelector: {matchLabels: {mesh: prod}}}\n"
+	stdout, errOut, code := run(t, selector, "render", "-", "--component", "mesh")
+	if code != ExitUsage || stdout != "" || !strings.Contains(errOut, "component mesh renders no object: the spec's clusters come from argocd.clusterSelector") || !strings.Contains(errOut, "(--cluster NAME)") {
+		t.Errorf("a selector spec without --cluster: exit %d, stdout %q: %s", code, stdout, errOut)
+	}
 }

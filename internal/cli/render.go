@@ -211,6 +211,9 @@ func runRender(streams IOStreams, version, file string, f *renderFlags) error {
 		// As the plugins do: an empty output is no success, and -o dir=
 		// would replace a rendered tree with nothing.
 		err = usagef("%s: %s renders no object; refusing an empty output", displayName(file), plugin.Describe(gopts))
+		if m.Spec.ArgoCD.ClusterSelector != nil && gopts.Cluster == "" {
+			err = usagef("%s: %s renders no object: %v (--cluster NAME)", displayName(file), plugin.Describe(gopts), plugin.ErrClusterRequired)
+		}
 	}
 	if err != nil {
 		sink.Abort()

@@ -225,7 +225,7 @@ func Generate(appDir string, req Request, version string) ([]byte, error) {
 	if err := generator.CheckOptions(m, generator.Options{Cluster: opts.Cluster}); err != nil {
 		return nil, fmt.Errorf("plugin parameter cluster: %v", err)
 	}
-	if err := generator.CheckOptions(m, generator.Options{Component: opts.Component}); err != nil {
+	if err := plugin.CheckComponent(opts.Component); err != nil {
 		return nil, fmt.Errorf("plugin parameter component: %v", err)
 	}
 	objs, err := plugin.Render(m, opts)
@@ -234,6 +234,8 @@ func Generate(appDir string, req Request, version string) ([]byte, error) {
 	case errors.As(err, &several):
 		return nil, fmt.Errorf("%s: the spec has %d clusters (%s) whose objects share names: set the plugin parameter cluster to the one this Application deploys to",
 			name, len(several.Clusters), strings.Join(several.Clusters, ", "))
+	case errors.Is(err, plugin.ErrClusterRequired):
+		return nil, fmt.Errorf("%s: plugin parameter cluster: required: %v", name, err)
 	case errors.Is(err, plugin.ErrNothingRendered):
 		return nil, fmt.Errorf("%s: %s renders no object; refusing to print an empty output, which would make Argo CD prune everything this Application deployed",
 			name, plugin.Describe(opts))

@@ -353,6 +353,19 @@ func TestGenerate_selection(t *testing.T) {
 	// default, mtlsgen.yaml.
 	must(t, os.MkdirAll(filepath.Join(app, "prod"), 0o755))
 	must(t, os.WriteFile(filepath.Join(app, "prod", "mtlsgen.yaml"), fleet, 0o644))
+	must(t, os.WriteFile(filepath.Join(app, "selector.yaml"), []byte(`apiVersion: mtlsgen.dev/v1alpha1
+kind: MeshTLS
+metadata: {name: fleet}
+spec:
+  profile: dev
+  trust:
+    anchors: [{name: fleet-root, active: true, secret: {name: fleet-root}}]
+  argocd:
+    repoURL: https://git.example.com/platform/mesh.git
+    path: apps/mesh
+    specFile: selector.yaml
+    clusterSelector: {matchLabels: {mesh: prod}}
+`), 0o644))
 	for name, tc := range map[string]struct {
 		req     cmp.Request
 		wantErr string
@@ -363,11 +376,11 @@ func TestGenerate_selection(t *testing.T) {
 		},
 		"unknown cluster": {
 			req:     cmp.Request{SpecFile: "fleet.yaml", Cluster: "north"},
-			wantErr: `plugin parameter cluster: no cluster "north" in the spec (clusters: east, west, central)`,
+			wantErr: `plugin parameter cluster: no cluster "north" in the spec (clusters: central, east, west)`,
 		},
 		"unknown component": {
 			req:     cmp.Request{SpecFile: "fleet.yaml", Cluster: "east", Component: "linkerd"},
-			wantErr: `plugin parameter component: no component "linkerd" (components: mesh, patches, argocd)`,
+			wantErr: `plugin parameter component: no component "linkerd" (components: mesh, argocd)`,
 		},
 		"unknown profile": {
 			req:     cmp.Request{Profile: "staging"},
@@ -396,6 +409,17 @@ func TestGenerate_selection(t *testing.T) {
 		},
 		"an ApplicationSet, the source path unknown": {
 			req: cmp.Request{SpecFile: "prod/mtlsgen.yaml", Component: "argocd"},
+		},
+		"component patches": {
+			req:     cmp.Request{Component: "patches"},
+			wantErr: "plugin parameter component: component patches holds kustomize patches for objects other Applications own",
+		},
+		"a cluster selector, no cluster": {
+			req:     cmp.Request{SpecFile: "selector.yaml", Component: "mesh"},
+			wantErr: "selector.yaml: plugin parameter cluster: required: the spec's clusters come from argocd.clusterSelector",
+		},
+		"a cluster selector and a cluster": {
+			req: cmp.Request{SpecFile: "selector.yaml", Component: "mesh", Cluster: "arn:aws:eks:eu-west-1:1:cluster/east"},
 		},
 		"another spec file, no ApplicationSet rendered": {
 			req: cmp.Request{SpecFile: "fleet.yaml", Cluster: "east", SourcePath: "apps/mesh"},

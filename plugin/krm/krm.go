@@ -16,6 +16,8 @@ package krm
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
@@ -135,9 +137,10 @@ func (p *Processor) render(fc *yaml.RNode, file string) ([]generator.Object, err
 	if err := generator.CheckOptions(m, generator.Options{Cluster: opts.Cluster}); err != nil {
 		ps = append(ps, load.Problem{File: name, Path: annotationPath(AnnotationCluster), Message: err.Error()})
 	}
-	if err := generator.CheckOptions(m, generator.Options{Component: opts.Component}); err != nil {
+	if err := plugin.CheckComponent(opts.Component); err != nil {
 		ps = append(ps, load.Problem{File: name, Path: annotationPath(AnnotationComponent), Message: err.Error()})
 	}
+	ps = append(ps, unknownAnnotations(annotations, name)...)
 	if len(ps) > 0 {
 		return nil, &load.Error{Problems: ps}
 	}
@@ -149,12 +152,29 @@ func (p *Processor) render(fc *yaml.RNode, file string) ([]generator.Object, err
 		return nil, problem(annotationPath(AnnotationCluster),
 			"required: the spec has %d clusters (%s) and each gets objects of the same names, which kustomize refuses; set this annotation on the function config to the one cluster to render",
 			len(several.Clusters), strings.Join(several.Clusters, ", "))
+	case errors.Is(err, plugin.ErrClusterRequired):
+		return nil, problem(annotationPath(AnnotationCluster), "required: %v", err)
 	case errors.Is(err, plugin.ErrNothingRendered):
 		return nil, problem(annotationPath(AnnotationComponent), "%s renders no object; select what this spec has objects for", plugin.Describe(opts))
 	case err != nil:
 		return nil, problem("", "%v", err)
 	}
 	return objs, nil
+}
+
+// unknownAnnotations refuses a mtlsgen.dev/ annotation the function does
+// not read: a misspelt component would render every component, the
+// ApplicationSet too, and a misspelt cluster every cluster of a one-cluster
+// spec, with no word said.
+func unknownAnnotations(annotations map[string]string, name string) []load.Problem {
+	var ps []load.Problem
+	for _, k := range slices.Sorted(maps.Keys(annotations)) {
+		if strings.HasPrefix(k, "mtlsgen.dev/") && k != AnnotationCluster && k != AnnotationComponent {
+			ps = append(ps, load.Problem{File: name, Path: annotationPath(k),
+				Message: fmt.Sprintf("unknown annotation: the function reads %s and %s", AnnotationCluster, AnnotationComponent)})
+		}
+	}
+	return ps
 }
 
 // annotationPath is the field path of a metadata annotation.

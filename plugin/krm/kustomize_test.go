@@ -76,7 +76,8 @@ func requireSameObjects(t *testing.T, want, got []map[string]any) {
 }
 
 // The base example, built by kustomize with mtlsgen as an exec function,
-// is exactly what `mtlsgen render` makes of the same spec.
+// is exactly what `mtlsgen render --component mesh` makes of the same spec
+// (the component its annotation selects).
 func TestKustomize_baseEqualsRender(t *testing.T) {
 	dir, bin := examplesCopy(t)
 	out, err := kustomizeBuild(t, filepath.Join(dir, "base"))
@@ -84,7 +85,7 @@ func TestKustomize_baseEqualsRender(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := testutil.ParseStream(t, out)
-	want := cliRender(t, bin, filepath.Join(dir, "base", "mtlsgen.yaml"))
+	want := cliRender(t, bin, "--component", "mesh", filepath.Join(dir, "base", "mtlsgen.yaml"))
 	requireSameObjects(t, want, got)
 	for _, o := range got {
 		if o["kind"] == "MeshTLS" {
@@ -101,7 +102,7 @@ func TestKustomize_overlayPatchesOneObject(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := cliRender(t, bin, filepath.Join(dir, "base", "mtlsgen.yaml"))
+	want := cliRender(t, bin, "--component", "mesh", filepath.Join(dir, "base", "mtlsgen.yaml"))
 	patched := 0
 	for _, o := range want {
 		if testutil.ObjectKey(o) == "batch/v1/CronJob/linkerd/mtlsgen-restarter" {
