@@ -303,10 +303,10 @@ func testCMP(t *testing.T, b buildah, ctr, host string) {
 		}
 		out, errOut, code := run(t, b, ctr, "999:999", app, env, nil, generate...)
 		hostOut, hostErr, hostCode := hostRun(t, app, env, nil, append([]string{host}, generate[1:]...)...)
-		// buildah run now and then loses the last output of a process that
-		// exits at once (seen once in twenty runs of the whole suite, on
-		// a loaded machine: "subprocess exited with status 1" alone): try
-		// a failure again before calling its message wrong.
+		// buildah run has lost the output of a process that exits at once
+		// (seen once, with go test ./... on a loaded machine: stderr held
+		// only buildah's "subprocess exited with status 1"): try a failure
+		// again before calling its message wrong.
 		for try := 0; tc.fails && code != 0 && len(errOut) > 0 && !bytes.Contains(errOut, bytes.TrimSpace(hostErr)) && try < 2; try++ {
 			out, errOut, code = run(t, b, ctr, "999:999", app, env, nil, generate...)
 		}
