@@ -28,6 +28,7 @@ func Run(in *Input, opts Options) []Finding {
 		out = append(out, checkBundles(c)...)
 		out = append(out, checkWebhookCertificates(c)...)
 		out = append(out, checkWorkloads(c)...)
+		out = append(out, checkInjectedNamespaces(c)...)
 		out = append(out, checkCadence(c)...)
 	}
 	// Values and Argo CD objects are checked once, against the first

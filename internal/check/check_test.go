@@ -314,3 +314,28 @@ func TestAddManifests_strayBOMAndAlias(t *testing.T) {
 		t.Errorf("got\n%q\nwant\n%q", got, want)
 	}
 }
+
+// MTLS064 holds only where linkerd-init runs: with Linkerd's CNI plugin
+// (cniEnabled in the control plane's values) nothing asks for NET_ADMIN.
+func TestInjectedNamespace_CNI(t *testing.T) {
+	bad, err := os.ReadFile(filepath.Join("testdata", "rules", "MTLS064", "bad.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for values, want := range map[string]int{"": 1, "cniEnabled: false\n": 1, "cniEnabled: true\n": 0} {
+		in := &Input{}
+		in.AddManifests("bad.yaml", bad)
+		if values != "" {
+			in.AddValues("values.yaml", "linkerd-control-plane", []byte(values))
+		}
+		got := 0
+		for _, f := range Run(in, Options{}) {
+			if f.Rule == RuleInjectedPSS {
+				got++
+			}
+		}
+		if got != want {
+			t.Errorf("values %q: %d MTLS064 findings, want %d", values, got, want)
+		}
+	}
+}

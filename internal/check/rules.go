@@ -108,6 +108,8 @@ var (
 		"Containers of a pod start together; steps that must run in order race. Use initContainers for earlier steps, or one container."}
 	RuleRestrictedPSS = &Rule{"MTLS062", "Pod fails the restricted Pod Security Standard", Warning, 0,
 		"A job that only talks to the API server needs no privileges; in a namespace enforcing restricted it is refused. Run as non-root with a read-only root, no privilege escalation, all capabilities dropped and the RuntimeDefault seccomp profile."}
+	RuleInjectedPSS = &Rule{"MTLS064", "Injected namespace enforces baseline or restricted Pod Security", Error, 0,
+		"Without Linkerd's CNI plugin, the injector adds linkerd-init, which needs NET_ADMIN and NET_RAW; the baseline and restricted levels forbid both, so every injected pod in such a namespace is refused and rollouts stall. Enforce privileged there (warn and audit restricted to keep the view), or install linkerd-cni (cniEnabled: true)."}
 	RuleBroadRBAC = &Rule{"MTLS063", "RBAC grants Secrets or everything", Error, 0,
 		"A role that can read Secrets can read every private key in its scope, and * grants what nobody reviewed. Grant exactly the verbs and resources needed. Roles a Helm chart rendered (label helm.sh/chart, as in a hydrated tree) are the chart's and not checked: cert-manager must manage Secrets."}
 
@@ -136,7 +138,7 @@ var Rules = []*Rule{
 	RuleBundleName, RuleBundleSelector, RuleClusterScopedNamespace, RuleBundleLeaf, RuleControlPlaneNamespaces,
 	RuleWebhookCertificate, RulePolicyValidatorPKCS8, RuleExternalSecretNoCA, RuleInjectCAFromMissing, RuleChartGeneratedCerts,
 	RuleExternalCAOff, RuleIssuerScheme, RuleTrustAnchorsPEMWithExternalCA, RuleProxyOutlivesIssuer, RuleNoHeartbeatSchedule, RuleJaegerRemoved,
-	RuleDeletesSecrets, RuleOrderedContainers, RuleRestrictedPSS, RuleBroadRBAC,
+	RuleDeletesSecrets, RuleOrderedContainers, RuleRestrictedPSS, RuleBroadRBAC, RuleInjectedPSS,
 	RuleIgnoreDifferencesGroup, RuleAppLevelSkipDryRun, RuleNoRetry,
 	RuleFleetAnchors,
 	RuleCadence,
