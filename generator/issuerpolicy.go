@@ -3,12 +3,9 @@ package generator
 import (
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 
 	admissionv1 "k8s.io/api/admissionregistration/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/utils/ptr"
 
 	"github.com/mtlsgen/mtlsgen/api/v1alpha1"
 )
@@ -16,10 +13,6 @@ import (
 // CAIssuerPolicyName names the ValidatingAdmissionPolicy, and its binding,
 // that keeps mtlsgen's CA ClusterIssuers to the namespaces they sign for.
 const CAIssuerPolicyName = "linkerd-ca-issuers"
-
-// AdmissionPolicyMinKube is the first Kubernetes release that serves
-// admissionregistration.k8s.io/v1 ValidatingAdmissionPolicies.
-const AdmissionPolicyMinKube = "1.30"
 
 // caIssuerPolicy restricts who may request certificates from the anchors'
 // and the webhook CA's ClusterIssuers. A ClusterIssuer serves every
@@ -58,51 +51,28 @@ func caIssuerPolicy(c *clusterContext) []Object {
 	validations = append(validations, issuerValidation([]string{WebhookCAName}, webhookNamespaces,
 		"the webhook CA signs only Linkerd's webhook serving certificates"))
 
-	policy := &admissionv1.ValidatingAdmissionPolicy{
-		TypeMeta:   metav1.TypeMeta{APIVersion: admissionv1.SchemeGroupVersion.String(), Kind: "ValidatingAdmissionPolicy"},
-		ObjectMeta: objectMeta(CAIssuerPolicyName, ""),
-		Spec: admissionv1.ValidatingAdmissionPolicySpec{
-			FailurePolicy: ptr.To(admissionv1.Fail),
-			MatchConstraints: &admissionv1.MatchResources{ResourceRules: []admissionv1.NamedRuleWithOperations{{
-				RuleWithOperations: admissionv1.RuleWithOperations{
-					Operations: []admissionv1.OperationType{admissionv1.Create, admissionv1.Update},
-					Rule: admissionv1.Rule{
-						APIGroups: []string{"cert-manager.io"}, APIVersions: []string{"*"},
-						Resources: []string{"certificates", "certificaterequests"},
-					},
-				},
-			}}},
-			Variables: []admissionv1.Variable{{
-				// The ClusterIssuer a request names, or "" for any other
-				// issuer (a namespaced Issuer, an external issuer's kind).
-				Name: "clusterIssuer",
-				Expression: `has(object.spec) && has(object.spec.issuerRef) && has(object.spec.issuerRef.name) && ` +
-					`has(object.spec.issuerRef.kind) && object.spec.issuerRef.kind == "ClusterIssuer" && ` +
-					`(!has(object.spec.issuerRef.group) || object.spec.issuerRef.group in ["", "cert-manager.io"]) ? ` +
-					`object.spec.issuerRef.name : ""`,
-			}},
-			Validations: validations,
-		},
-	}
-	binding := &admissionv1.ValidatingAdmissionPolicyBinding{
-		TypeMeta:   metav1.TypeMeta{APIVersion: admissionv1.SchemeGroupVersion.String(), Kind: "ValidatingAdmissionPolicyBinding"},
-		ObjectMeta: objectMeta(CAIssuerPolicyName, ""),
-		Spec: admissionv1.ValidatingAdmissionPolicyBindingSpec{
-			PolicyName:        CAIssuerPolicyName,
-			ValidationActions: []admissionv1.ValidationAction{admissionv1.Deny},
-		},
-	}
+	policy, binding := denyPolicy(CAIssuerPolicyName, admissionv1.ValidatingAdmissionPolicySpec{
+		MatchConstraints: matchResources([]admissionv1.OperationType{admissionv1.Create, admissionv1.Update},
+			"cert-manager.io", "*", "certificates", "certificaterequests"),
+		Variables: []admissionv1.Variable{{
+			// The ClusterIssuer a request names, or "" for any other
+			// issuer (a namespaced Issuer, an external issuer's kind).
+			Name: "clusterIssuer",
+			Expression: `has(object.spec) && has(object.spec.issuerRef) && has(object.spec.issuerRef.name) && ` +
+				`has(object.spec.issuerRef.kind) && object.spec.issuerRef.kind == "ClusterIssuer" && ` +
+				`(!has(object.spec.issuerRef.group) || object.spec.issuerRef.group in ["", "cert-manager.io"]) ? ` +
+				`object.spec.issuerRef.name : ""`,
+		}},
+		Validations: validations,
+	})
 	return []Object{mesh(policy), mesh(binding)}
 }
 
 // issuerValidation allows the ClusterIssuers issuers only in namespaces.
 func issuerValidation(issuers, namespaces []string, why string) admissionv1.Validation {
-	return admissionv1.Validation{
-		Expression: fmt.Sprintf("!(variables.clusterIssuer in %s) || request.namespace in %s", celList(issuers), celList(namespaces)),
-		Message: fmt.Sprintf("%s may be named only by Certificates and CertificateRequests in %s: %s (mtlsgen)",
-			plural("ClusterIssuer", issuers), plural("namespace", namespaces), why),
-		Reason: ptr.To(metav1.StatusReasonForbidden),
-	}
+	return forbidden(fmt.Sprintf("!(variables.clusterIssuer in %s) || request.namespace in %s", celList(issuers), celList(namespaces)),
+		fmt.Sprintf("%s may be named only by Certificates and CertificateRequests in %s: %s (mtlsgen)",
+			plural("ClusterIssuer", issuers), plural("namespace", namespaces), why))
 }
 
 // plural is "noun a" or "nouns a, b".
@@ -111,19 +81,4 @@ func plural(noun string, items []string) string {
 		noun += "s"
 	}
 	return noun + " " + strings.Join(items, ", ")
-}
-
-// celList is a CEL list of string literals.
-func celList(items []string) string {
-	quoted := make([]string, len(items))
-	for i, s := range items {
-		quoted[i] = celString(s)
-	}
-	return "[" + strings.Join(quoted, ", ") + "]"
-}
-
-// celString is a CEL string literal. The strings are names and annotation
-// keys, validated before rendering; escaping keeps any other literal.
-func celString(s string) string {
-	return strconv.Quote(s)
 }

@@ -4,8 +4,6 @@ import (
 	"strings"
 
 	admissionv1 "k8s.io/api/admissionregistration/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/utils/ptr"
 
 	"github.com/mtlsgen/mtlsgen/api/v1alpha1"
 	"github.com/mtlsgen/mtlsgen/internal/restarter"
@@ -33,50 +31,20 @@ func restarterPolicy(c *clusterContext) []Object {
 		return "!has(" + a + ".annotations) || " + a + ".annotations.all(k, k in " + stamps + " || " +
 			"has(" + b + ".annotations) && k in " + b + ".annotations && " + b + ".annotations[k] == " + a + ".annotations[k])"
 	}
-	policy := &admissionv1.ValidatingAdmissionPolicy{
-		TypeMeta:   metav1.TypeMeta{APIVersion: admissionv1.SchemeGroupVersion.String(), Kind: "ValidatingAdmissionPolicy"},
-		ObjectMeta: objectMeta(RestarterName, ""),
-		Spec: admissionv1.ValidatingAdmissionPolicySpec{
-			FailurePolicy: ptr.To(admissionv1.Fail),
-			MatchConstraints: &admissionv1.MatchResources{ResourceRules: []admissionv1.NamedRuleWithOperations{{
-				RuleWithOperations: admissionv1.RuleWithOperations{
-					Operations: []admissionv1.OperationType{admissionv1.Update},
-					Rule: admissionv1.Rule{
-						APIGroups: []string{"apps"}, APIVersions: []string{"v1"},
-						Resources: []string{"deployments", "statefulsets", "daemonsets"},
-					},
-				},
-			}}},
-			MatchConditions: []admissionv1.MatchCondition{{
-				Name:       "restarter",
-				Expression: "request.userInfo.username == " + celString("system:serviceaccount:"+c.spec.Linkerd.Namespace+":"+RestarterName),
-			}},
-			Validations: []admissionv1.Validation{
-				{
-					Expression: "object.spec.template.spec == oldObject.spec.template.spec",
-					Message:    "the restarter may change only its own annotations on a pod template, not the pod spec (mtlsgen)",
-					Reason:     ptr.To(metav1.StatusReasonForbidden),
-				},
-				{
-					Expression: "has(" + tmpl + ".labels) == has(" + oldTmpl + ".labels) && (!has(" + tmpl + ".labels) || " + tmpl + ".labels == " + oldTmpl + ".labels)",
-					Message:    "the restarter may change only its own annotations on a pod template, not its labels (mtlsgen)",
-					Reason:     ptr.To(metav1.StatusReasonForbidden),
-				},
-				{
-					Expression: "(" + annotationsKept(tmpl, oldTmpl) + ") && (" + annotationsKept(oldTmpl, tmpl) + ")",
-					Message:    "the restarter may change only its own annotations on a pod template: " + strings.Join(restarter.StampAnnotations, ", ") + " (mtlsgen)",
-					Reason:     ptr.To(metav1.StatusReasonForbidden),
-				},
-			},
+	policy, binding := denyPolicy(RestarterName, admissionv1.ValidatingAdmissionPolicySpec{
+		MatchConstraints: matchResources([]admissionv1.OperationType{admissionv1.Update}, "apps", "v1", "deployments", "statefulsets", "daemonsets"),
+		MatchConditions: []admissionv1.MatchCondition{{
+			Name:       "restarter",
+			Expression: "request.userInfo.username == " + celString("system:serviceaccount:"+c.spec.Linkerd.Namespace+":"+RestarterName),
+		}},
+		Validations: []admissionv1.Validation{
+			forbidden("object.spec.template.spec == oldObject.spec.template.spec",
+				"the restarter may change only its own annotations on a pod template, not the pod spec (mtlsgen)"),
+			forbidden("has("+tmpl+".labels) == has("+oldTmpl+".labels) && (!has("+tmpl+".labels) || "+tmpl+".labels == "+oldTmpl+".labels)",
+				"the restarter may change only its own annotations on a pod template, not its labels (mtlsgen)"),
+			forbidden("("+annotationsKept(tmpl, oldTmpl)+") && ("+annotationsKept(oldTmpl, tmpl)+")",
+				"the restarter may change only its own annotations on a pod template: "+strings.Join(restarter.StampAnnotations, ", ")+" (mtlsgen)"),
 		},
-	}
-	binding := &admissionv1.ValidatingAdmissionPolicyBinding{
-		TypeMeta:   metav1.TypeMeta{APIVersion: admissionv1.SchemeGroupVersion.String(), Kind: "ValidatingAdmissionPolicyBinding"},
-		ObjectMeta: objectMeta(RestarterName, ""),
-		Spec: admissionv1.ValidatingAdmissionPolicyBindingSpec{
-			PolicyName:        RestarterName,
-			ValidationActions: []admissionv1.ValidationAction{admissionv1.Deny},
-		},
-	}
+	})
 	return []Object{mesh(restarterMeta(policy)), mesh(restarterMeta(binding))}
 }
