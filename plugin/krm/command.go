@@ -70,7 +70,13 @@ func NewCommand(version string) *cobra.Command {
 			}
 		}
 		if len(args) > 0 {
-			return run(c, args)
+			if err := run(c, args); err != nil {
+				if _, ok := load.AsError(err); !ok {
+					return fmt.Errorf("the inputs are not a stream of Kubernetes objects (%s)", kyamlReason(err))
+				}
+				return err
+			}
+			return nil
 		}
 		// kyaml takes input that is not a ResourceList for its items and
 		// writes them back out: on failure, only a ResourceList (with
@@ -84,12 +90,19 @@ func NewCommand(version string) *cobra.Command {
 				err = werr
 			}
 		}
-		if err != nil && strings.HasPrefix(err.Error(), "failed to read ResourceList input: ") {
-			// kyaml's message quotes the input whole ("node contents: ...").
-			reason, _, _ := strings.Cut(strings.TrimPrefix(err.Error(), "failed to read ResourceList input: "), ": node contents:")
-			return fmt.Errorf("standard input is not a KRM ResourceList as kustomize sends it (%s); to render a spec, mtlsgen render FILE", reason)
+		if _, ok := load.AsError(err); err != nil && !ok {
+			// kyaml's own reading errors, not a spec's problems.
+			return fmt.Errorf("standard input is not a KRM ResourceList as kustomize sends it (%s); to render a spec, mtlsgen render FILE", kyamlReason(err))
 		}
 		return err
 	}
 	return cmd
+}
+
+// kyamlReason is a kyaml reading error without its prefix and without the
+// input it quotes whole ("node contents: ...").
+func kyamlReason(err error) string {
+	reason := strings.TrimPrefix(err.Error(), "failed to read ResourceList input: ")
+	reason, _, _ = strings.Cut(reason, ": node contents:")
+	return reason
 }

@@ -62,6 +62,13 @@ var _ framework.ResourceListProcessor = &Processor{}
 // returns the problems as a *load.Error, so that framework.Execute writes
 // the results and the command exits non-zero.
 func (p *Processor) Process(rl *framework.ResourceList) error {
+	if err := checkShape(rl.FunctionConfig); err != nil {
+		// kyaml's accessors index into whatever node they are given: read
+		// nothing from a config of the wrong shape.
+		le := &load.Error{Problems: []load.Problem{{File: "functionConfig", Path: err.path, Message: err.message}}}
+		rl.Results = append(rl.Results, results(le, nil, "")...)
+		return le
+	}
 	file := p.SpecFile
 	if file == "" {
 		file = fileOf(rl.FunctionConfig)
@@ -175,6 +182,46 @@ func unknownAnnotations(annotations map[string]string, name string) []load.Probl
 		}
 	}
 	return ps
+}
+
+// shapeError is a function config of the wrong YAML shape, at path.
+type shapeError struct{ path, message string }
+
+// checkShape refuses a function config, or its metadata or annotations,
+// that is not a mapping, before anything reads them.
+func checkShape(fc *yaml.RNode) *shapeError {
+	if fc == nil || fc.IsNilOrEmpty() {
+		return nil
+	}
+	if fc.YNode().Kind != yaml.MappingNode {
+		return &shapeError{"", "must be the MeshTLS spec, a mapping with apiVersion, kind, metadata and spec, not " + nodeKind(fc.YNode())}
+	}
+	meta := fc.Field(yaml.MetadataField)
+	if meta == nil || meta.Value.IsNil() {
+		return nil
+	}
+	if meta.Value.YNode().Kind != yaml.MappingNode {
+		return &shapeError{"metadata", "must be a mapping (name, annotations), not " + nodeKind(meta.Value.YNode())}
+	}
+	for _, f := range []string{yaml.AnnotationsField, yaml.LabelsField} {
+		if v := meta.Value.Field(f); v != nil && !v.Value.IsNil() && v.Value.YNode().Kind != yaml.MappingNode {
+			return &shapeError{"metadata." + f, "must be a mapping of strings, not " + nodeKind(v.Value.YNode())}
+		}
+	}
+	return nil
+}
+
+// nodeKind names a YAML node's kind for messages.
+func nodeKind(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		return "a scalar"
+	case yaml.AliasNode:
+		return "an alias"
+	}
+	return "a document"
 }
 
 // annotationPath is the field path of a metadata annotation.

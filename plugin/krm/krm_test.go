@@ -211,6 +211,30 @@ func TestCommand_notAResourceList(t *testing.T) {
 	}
 }
 
+// A function config, or its metadata or annotations, of the wrong shape is
+// refused with a message, not a panic in kyaml's accessors; and items that
+// are not objects get kyaml's reason without the input it quotes.
+func TestCommand_badShapes(t *testing.T) {
+	const head = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\n"
+	for in, want := range map[string]string{
+		head + "functionConfig: [a]\n":                                                     "functionConfig: must be the MeshTLS spec, a mapping with apiVersion, kind, metadata and spec, not a list",
+		head + "functionConfig: {kind: MeshTLS, metadata: [a]}\n":                          "functionConfig: metadata: must be a mapping (name, annotations), not a list",
+		head + "functionConfig: {kind: MeshTLS, metadata: {name: x, annotations: [a]}}\n":  "functionConfig: metadata.annotations: must be a mapping of strings, not a list",
+		head + "functionConfig: {kind: MeshTLS, metadata: {name: x, labels: b}}\n":         "functionConfig: metadata.labels: must be a mapping of strings, not a scalar",
+		"apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: [secret-value]\n": "standard input is not a KRM ResourceList as kustomize sends it (wrong node kind: expected MappingNode but got ScalarNode)",
+	} {
+		out, err := runResourceListMode([]byte(in))
+		if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "secret-value") {
+			t.Errorf("%q: error %v, want %q", in, err, want)
+		}
+		// A well-formed ResourceList comes back with its results, as
+		// kustomize expects; anything else gets no output.
+		if strings.HasPrefix(in, head) != strings.Contains(out, "results:") {
+			t.Errorf("%q: output %q", in, out)
+		}
+	}
+}
+
 // Standalone, a CONFIG or INPUT that cannot be read is named in the
 // loader's terms, with nothing on standard output.
 func TestCommand_standaloneUnreadable(t *testing.T) {
