@@ -12,6 +12,11 @@ import (
 // its first use, which the library does not give.
 func YAMLError(raw []byte, err error) (line int, msg string) {
 	msg = strings.TrimPrefix(err.Error(), "yaml: ")
+	// A decoding error lists its problems one per line, each with its
+	// own: the first says where.
+	if rest, ok := strings.CutPrefix(msg, "unmarshal errors:\n"); ok {
+		msg, _, _ = strings.Cut(strings.TrimSpace(rest), "\n")
+	}
 	if rest, ok := strings.CutPrefix(msg, "line "); ok {
 		if n, after, ok := strings.Cut(rest, ": "); ok {
 			if l, err := strconv.Atoi(n); err == nil {

@@ -1,6 +1,9 @@
 package v1alpha1
 
-import "testing"
+import (
+	"errors"
+	"testing"
+)
 
 // A mark that starts a line is a joined file's; one within a line is part
 // of a value, and no business of the loader.
@@ -25,5 +28,14 @@ func TestStrayBOM(t *testing.T) {
 				t.Errorf("StrayBOM(%q) = %d, want %d", tc.raw, got, tc.line)
 			}
 		})
+	}
+}
+
+// The YAML library's decoding errors come as a list, each with its line.
+func TestYAMLError_unmarshalErrors(t *testing.T) {
+	err := errors.New("yaml: unmarshal errors:\n  line 3: mapping key \"kind\" already defined at line 2\n  line 5: mapping key \"a\" already defined at line 4")
+	line, msg := YAMLError(nil, err)
+	if line != 3 || msg != `mapping key "kind" already defined at line 2` {
+		t.Errorf("line %d, message %q", line, msg)
 	}
 }

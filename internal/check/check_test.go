@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/mtlsgen/mtlsgen/api/v1alpha1"
 	"github.com/mtlsgen/mtlsgen/generator"
 	"github.com/mtlsgen/mtlsgen/internal/load"
@@ -337,5 +339,57 @@ func TestInjectedNamespace_CNI(t *testing.T) {
 		if got != want {
 			t.Errorf("values %q: %d MTLS064 findings, want %d", values, got, want)
 		}
+	}
+}
+
+// A document that is not a Kubernetes object is MTLS000 when the file was
+// named (Helm values passed as a manifest would otherwise check clean), and
+// left out when a directory walk found it (a Chart.yaml, say); a List's
+// items are checked one by one, at their own lines.
+func TestManifests_notObjects(t *testing.T) {
+	in := &Input{}
+	in.AddManifests("values.yaml", []byte("identity:\n  externalCA: true\n"))
+	in.AddManifests("list.yaml", []byte("apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: a}\n- 5\n- {name: b}\n"))
+	in.AddManifests("items.yaml", []byte("apiVersion: v1\nkind: List\nitems: 5\n"))
+	var got []string
+	for _, f := range in.Problems {
+		got = append(got, fmt.Sprintf("%s:%d %s", f.File, f.Line, f.Message))
+	}
+	want := []string{
+		"values.yaml:1 not a Kubernetes object (no apiVersion and kind); pass Helm values with --values",
+		"list.yaml:7 items[1] of a List is not a Kubernetes object (expected a mapping with apiVersion and kind)",
+		"list.yaml:8 items[2] of a List is not a Kubernetes object (expected a mapping with apiVersion and kind)",
+		"items.yaml:1 a List whose items are not a list of objects",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("problems (-want +got):\n%s", diff)
+	}
+	if len(in.Docs) != 1 || in.Docs[0].Name() != "a" || in.Docs[0].Line != 4 || in.Docs[0].LineOf("metadata.name") != 6 {
+		t.Errorf("docs %+v", in.Docs)
+	}
+
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "Chart.yaml"), []byte("apiVersion: v2\nname: x\nversion: 1.0.0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	walked := &Input{}
+	if err := ReadPaths(walked, []string{dir}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if len(walked.Problems)+len(walked.Docs) != 0 {
+		t.Errorf("a Chart.yaml found in a directory: problems %v, docs %d", walked.Problems, len(walked.Docs))
+	}
+}
+
+// Lines are recorded down to a bound: a deeply nested document costs
+// memory by its size, not by the square of its depth.
+func TestManifests_deepNesting(t *testing.T) {
+	in := &Input{}
+	in.AddManifests("deep.yaml", []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata: "+strings.Repeat("[", 5000)+strings.Repeat("]", 5000)+"\n"))
+	if len(in.Docs) != 1 {
+		t.Fatalf("docs %d, problems %v", len(in.Docs), in.Problems)
+	}
+	if n := len(in.Docs[0].pos); n > 2*maxPositionDepth {
+		t.Errorf("%d positions recorded for a 5000-deep document", n)
 	}
 }

@@ -179,7 +179,7 @@ func ReadPaths(in *Input, paths []string, stdin io.Reader) error {
 			if err != nil {
 				return fmt.Errorf("%s: cannot read: %w", f, unwrapPathError(err))
 			}
-			in.AddManifests(f, raw)
+			in.addManifests(f, raw, true)
 		}
 	}
 	return nil
@@ -194,12 +194,26 @@ func unwrapPathError(err error) error {
 }
 
 // AddManifests adds the documents of a multi-document YAML (or JSON) file.
-// A document that does not parse becomes an MTLS000 finding; the others are
-// still read.
+// A document that does not parse, or is not a Kubernetes object (no
+// apiVersion and kind: Helm values passed as a manifest, say), becomes an
+// MTLS000 finding; the others are checked.
 func (in *Input) AddManifests(file string, raw []byte) {
+	in.addManifests(file, raw, false)
+}
+
+// addManifests adds a file's documents. A file found by walking a
+// directory (found) may be anything a repository holds (a Chart.yaml,
+// Helm values, a kustomization without kind): its documents that are not
+// Kubernetes objects are left out, not findings.
+func (in *Input) addManifests(file string, raw []byte, found bool) {
 	cluster := ""
 	if m := pathCluster.FindStringSubmatch(filepath.ToSlash(file)); m != nil {
 		cluster = m[1]
+	}
+	notObject := func(line int, what string) {
+		if !found {
+			in.Problems = append(in.Problems, Finding{Rule: RuleUnreadable, File: file, Line: line, Message: what})
+		}
 	}
 	for _, chunk := range splitDocuments(raw) {
 		c := cluster
@@ -210,33 +224,69 @@ func (in *Input) AddManifests(file string, raw []byte) {
 		if m == nil {
 			continue
 		}
-		d := &Doc{File: file, Line: chunk.line + root.Line - 1, Cluster: c, Obj: m, pos: map[string]int{}}
+		line := chunk.line + root.Line - 1
+		if !isObject(m) {
+			notObject(line, "not a Kubernetes object (no apiVersion and kind); pass Helm values with --values")
+			continue
+		}
+		d := &Doc{File: file, Line: line, Cluster: c, Obj: m, pos: map[string]int{}}
 		if d.Group() == v1alpha1.GroupName {
 			in.Specs = append(in.Specs, SpecRef{file, d.Line})
 			continue
 		}
-		positions(root, "", chunk.line-1, d.pos)
 		if kind, _ := m["kind"].(string); kind == "List" {
-			// kubectl's List: check each item (line numbers of the items).
-			items, _ := m["items"].([]any)
+			// kubectl's List: check each item, with its own lines.
+			itemsNode := field(root, "items")
+			items, ok := m["items"].([]any)
+			if m["items"] != nil && (!ok || itemsNode == nil || itemsNode.Kind != yaml.SequenceNode || len(itemsNode.Content) != len(items)) {
+				notObject(line, "a List whose items are not a list of objects")
+				continue
+			}
 			for i, it := range items {
+				itemNode := itemsNode.Content[i]
 				im, ok := it.(map[string]any)
-				if !ok {
+				if !ok || !isObject(im) {
+					notObject(chunk.line+itemNode.Line-1, fmt.Sprintf("items[%d] of a List is not a Kubernetes object (expected a mapping with apiVersion and kind)", i))
 					continue
 				}
-				item := &Doc{File: file, Line: d.LineOf(fmt.Sprintf("items[%d]", i)), Cluster: c, Obj: im, pos: map[string]int{}}
-				prefix := fmt.Sprintf("items[%d].", i)
-				for k, l := range d.pos {
-					if strings.HasPrefix(k, prefix) {
-						item.pos[strings.TrimPrefix(k, prefix)] = l
-					}
-				}
+				item := &Doc{File: file, Line: chunk.line + itemNode.Line - 1, Cluster: c, Obj: im, pos: map[string]int{}}
+				positions(itemNode, "", chunk.line-1, 0, item.pos)
 				in.Docs = append(in.Docs, item)
 			}
 			continue
 		}
+		positions(root, "", chunk.line-1, 0, d.pos)
 		in.Docs = append(in.Docs, d)
 	}
+}
+
+// isObject reports a document with an apiVersion and a kind, as every
+// Kubernetes object has.
+func isObject(m map[string]any) bool {
+	apiVersion, _ := m["apiVersion"].(string)
+	kind, _ := m["kind"].(string)
+	return apiVersion != "" && kind != ""
+}
+
+// field returns the value node of key in mapping n (through aliases), or
+// nil.
+func field(n *yaml.Node, key string) *yaml.Node {
+	for n != nil && n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			v := n.Content[i+1]
+			for v.Kind == yaml.AliasNode {
+				v = v.Alias
+			}
+			return v
+		}
+	}
+	return nil
 }
 
 // AddValues adds a Helm values file for chart ("" to tell each document's
@@ -260,7 +310,7 @@ func (in *Input) AddValues(file, chart string, raw []byte) {
 			continue
 		}
 		d := &Doc{File: file, Line: chunk.line, Obj: m, pos: map[string]int{}}
-		positions(root, "", chunk.line-1, d.pos)
+		positions(root, "", chunk.line-1, 0, d.pos)
 		v := &Values{Chart: chart, Doc: d, V: m}
 		if h := valuesHeader.FindSubmatch(chunk.text); h != nil {
 			if v.Chart == "" {
@@ -364,8 +414,18 @@ func syntaxFinding(file string, c chunk, err error) Finding {
 	return Finding{Rule: RuleUnreadable, File: file, Line: c.line + line - 1, Message: "unparseable YAML: " + msg}
 }
 
-// positions records the line of every field path below n.
-func positions(n *yaml.Node, path string, offset int, out map[string]int) {
+// maxPositionDepth bounds how deep positions records lines. Every rule
+// reads paths far shallower; without a bound, each node's path costs its
+// depth, so a deeply nested (or deeply aliased) document costs memory by
+// the square of its depth.
+const maxPositionDepth = 32
+
+// positions records the line of every field path below n, down to
+// maxPositionDepth levels.
+func positions(n *yaml.Node, path string, offset, depth int, out map[string]int) {
+	if depth >= maxPositionDepth {
+		return
+	}
 	for n.Kind == yaml.AliasNode {
 		n = n.Alias
 	}
@@ -377,13 +437,13 @@ func positions(n *yaml.Node, path string, offset int, out map[string]int) {
 				p = path + "." + p
 			}
 			out[p] = n.Content[i].Line + offset
-			positions(n.Content[i+1], p, offset, out)
+			positions(n.Content[i+1], p, offset, depth+1, out)
 		}
 	case yaml.SequenceNode:
 		for i, c := range n.Content {
 			p := fmt.Sprintf("%s[%d]", path, i)
 			out[p] = c.Line + offset
-			positions(c, p, offset, out)
+			positions(c, p, offset, depth+1, out)
 		}
 	}
 }

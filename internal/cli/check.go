@@ -22,7 +22,9 @@ Reads multi-document YAML from files, directories (recursively) and "-"
 Applications and ApplicationSets. It builds the graph of who issues, mounts,
 injects and trusts what, and reports each finding with its rule (MTLS001...),
 severity, object, field, what breaks and when, and the fix. Unparseable YAML
-is a finding too; the rest is still checked.
+is a finding too, and so is a document without apiVersion and kind in a
+named file (in a directory, such files are left out); the rest is still
+checked.
 
 Exit code: 0 without errors, 1 with errors (or with warnings and --strict, or
 with nothing to check), 2 for a usage error.`
