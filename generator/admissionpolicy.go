@@ -37,12 +37,17 @@ func denyPolicy(name string, spec admissionv1.ValidatingAdmissionPolicySpec) (*a
 
 // matchResources matches operations on resources of one API group.
 func matchResources(ops []admissionv1.OperationType, group, version string, resources ...string) *admissionv1.MatchResources {
-	return &admissionv1.MatchResources{ResourceRules: []admissionv1.NamedRuleWithOperations{{
+	return &admissionv1.MatchResources{ResourceRules: []admissionv1.NamedRuleWithOperations{resourceRule(ops, group, version, resources...)}}
+}
+
+// resourceRule is one rule of a policy's matchConstraints.
+func resourceRule(ops []admissionv1.OperationType, group, version string, resources ...string) admissionv1.NamedRuleWithOperations {
+	return admissionv1.NamedRuleWithOperations{
 		RuleWithOperations: admissionv1.RuleWithOperations{
 			Operations: ops,
 			Rule:       admissionv1.Rule{APIGroups: []string{group}, APIVersions: []string{version}, Resources: resources},
 		},
-	}}}
+	}
 }
 
 // forbidden is a validation that refuses with reason Forbidden.

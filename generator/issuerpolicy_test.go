@@ -11,13 +11,16 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	"github.com/mtlsgen/mtlsgen/generator"
 	"github.com/mtlsgen/mtlsgen/internal/restarter"
 )
 
 // admits evaluates a ValidatingAdmissionPolicy's variables and validations
-// with CEL, as the API server does, for obj created in namespace. It
+// with cel-go on the objects' JSON (the API server declares object as dyn
+// too, and adds its own libraries, which these expressions do not use), for
+// obj created in namespace. It
 // returns the messages of the validations that deny it; an evaluation error
 // fails the test (with failurePolicy Fail it would refuse the request).
 func admits(t *testing.T, p *admissionv1.ValidatingAdmissionPolicy, obj any, namespace string) []string {
@@ -207,10 +210,13 @@ func TestAdmissionPolicies_kubeVersion(t *testing.T) {
 	}
 }
 
-// The restarter's policy lets its ServiceAccount stamp a pod template and
-// nothing else, and leaves everyone else alone.
+// The restarter's policy lets its ServiceAccount stamp a pod template (a
+// Rollout: its metadata and spec.restartAt) and nothing else, and leaves
+// everyone else alone.
 func TestRestarterPolicy(t *testing.T) {
-	objs, err := generator.RenderAll(loadExample(t, "prod"), generator.Options{Version: testVersion})
+	m := loadExample(t, "prod")
+	m.Spec.Restarter.ArgoRollouts = true
+	objs, err := generator.RenderAll(m, generator.Options{Version: testVersion})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,10 +229,13 @@ func TestRestarterPolicy(t *testing.T) {
 	if p == nil {
 		t.Fatal("no restarter policy")
 	}
-	old := &appsv1.Deployment{Spec: appsv1.DeploymentSpec{Template: corev1.PodTemplateSpec{
-		ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "api"}, Annotations: map[string]string{"linkerd.io/inject": "enabled"}},
-		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "api", Image: "api:1"}}},
-	}}}
+	old := &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: "api", Labels: map[string]string{"app": "api"}},
+		Spec: appsv1.DeploymentSpec{Replicas: ptr.To[int32](2), Template: corev1.PodTemplateSpec{
+			ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "api"}, Annotations: map[string]string{"linkerd.io/inject": "enabled"}},
+			Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "api", Image: "api:1"}}},
+		}},
+	}
 	change := func(f func(*appsv1.Deployment)) *appsv1.Deployment {
 		d := old.DeepCopy()
 		f(d)
@@ -237,26 +246,54 @@ func TestRestarterPolicy(t *testing.T) {
 			d.Spec.Template.Annotations[k] = "x"
 		}
 	})
-	restarterUser := map[string]any{"userInfo": map[string]any{"username": "system:serviceaccount:linkerd:" + generator.RestarterName}}
-	someoneElse := map[string]any{"userInfo": map[string]any{"username": "alice"}}
+	user := map[string]any{"username": "system:serviceaccount:linkerd:" + generator.RestarterName}
+	apps := map[string]any{"userInfo": user, "resource": map[string]any{"group": "apps"}}
+	rollouts := map[string]any{"userInfo": user, "resource": map[string]any{"group": "argoproj.io"}}
+	someoneElse := map[string]any{"userInfo": map[string]any{"username": "alice"}, "resource": map[string]any{"group": "apps"}}
+	rollout := map[string]any{
+		"metadata": map[string]any{"name": "web", "annotations": map[string]any{"team": "web"}},
+		"spec":     map[string]any{"replicas": 3, "workloadRef": map[string]any{"kind": "Deployment", "name": "web"}},
+	}
+	changeRollout := func(f func(spec, meta map[string]any)) map[string]any {
+		raw, _ := json.Marshal(rollout)
+		var r map[string]any
+		if err := json.Unmarshal(raw, &r); err != nil {
+			t.Fatal(err)
+		}
+		f(r["spec"].(map[string]any), r["metadata"].(map[string]any))
+		return r
+	}
 	for name, tc := range map[string]struct {
-		obj, old *appsv1.Deployment
+		obj, old any
 		request  map[string]any
 		denied   bool
 	}{
-		"stamping": {stamped, old, restarterUser, false},
+		"stamping": {stamped, old, apps, false},
 		"stamping again": {change(func(d *appsv1.Deployment) {
 			d.Spec.Template.Annotations = map[string]string{"linkerd.io/inject": "enabled"}
-		}), stamped, restarterUser, false},
+		}), stamped, apps, false},
 		"stamping a template without annotations": {change(func(d *appsv1.Deployment) {
 			d.Spec.Template.Annotations = map[string]string{restarter.AnnotationRestartedAt: "x"}
-		}), change(func(d *appsv1.Deployment) { d.Spec.Template.Annotations = nil }), restarterUser, false},
-		"changing the image":              {change(func(d *appsv1.Deployment) { d.Spec.Template.Spec.Containers[0].Image = "evil:1" }), old, restarterUser, true},
-		"adding a label":                  {change(func(d *appsv1.Deployment) { d.Spec.Template.Labels["x"] = "y" }), old, restarterUser, true},
-		"removing the labels":             {change(func(d *appsv1.Deployment) { d.Spec.Template.Labels = nil }), old, restarterUser, true},
-		"changing another annotation":     {change(func(d *appsv1.Deployment) { d.Spec.Template.Annotations["linkerd.io/inject"] = "disabled" }), old, restarterUser, true},
-		"removing another annotation":     {change(func(d *appsv1.Deployment) { delete(d.Spec.Template.Annotations, "linkerd.io/inject") }), old, restarterUser, true},
+		}), change(func(d *appsv1.Deployment) { d.Spec.Template.Annotations = nil }), apps, false},
+		"changing the image":           {change(func(d *appsv1.Deployment) { d.Spec.Template.Spec.Containers[0].Image = "evil:1" }), old, apps, true},
+		"adding a template label":      {change(func(d *appsv1.Deployment) { d.Spec.Template.Labels["x"] = "y" }), old, apps, true},
+		"removing the template labels": {change(func(d *appsv1.Deployment) { d.Spec.Template.Labels = nil }), old, apps, true},
+		"changing another annotation":  {change(func(d *appsv1.Deployment) { d.Spec.Template.Annotations["linkerd.io/inject"] = "disabled" }), old, apps, true},
+		"removing another annotation":  {change(func(d *appsv1.Deployment) { delete(d.Spec.Template.Annotations, "linkerd.io/inject") }), old, apps, true},
+		"scaling to zero":              {change(func(d *appsv1.Deployment) { d.Spec.Replicas = ptr.To[int32](0) }), old, apps, true},
+		"pausing":                      {change(func(d *appsv1.Deployment) { d.Spec.Paused = true }), old, apps, true},
+		"a dangling owner": {change(func(d *appsv1.Deployment) {
+			d.OwnerReferences = []metav1.OwnerReference{{APIVersion: "v1", Kind: "ConfigMap", Name: "gone", UID: "0"}}
+		}), old, apps, true},
+		"a finalizer":                     {change(func(d *appsv1.Deployment) { d.Finalizers = []string{"example.com/wedge"} }), old, apps, true},
+		"a workload label":                {change(func(d *appsv1.Deployment) { d.Labels["x"] = "y" }), old, apps, true},
 		"someone else changing the image": {change(func(d *appsv1.Deployment) { d.Spec.Template.Spec.Containers[0].Image = "new:2" }), old, someoneElse, false},
+		"restarting a Rollout": {changeRollout(func(spec, meta map[string]any) {
+			spec["restartAt"] = "2026-11-24T00:00:00Z"
+			meta["annotations"].(map[string]any)[restarter.AnnotationTrustRootsHash] = "x"
+		}), rollout, rollouts, false},
+		"scaling a Rollout":          {changeRollout(func(spec, meta map[string]any) { spec["replicas"] = 0 }), rollout, rollouts, true},
+		"another Rollout annotation": {changeRollout(func(spec, meta map[string]any) { meta["annotations"].(map[string]any)["team"] = "evil" }), rollout, rollouts, true},
 	} {
 		t.Run(name, func(t *testing.T) {
 			denied := evaluate(t, p, tc.obj, tc.old, tc.request)

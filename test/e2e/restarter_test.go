@@ -659,12 +659,14 @@ func (s *saClient) forbidden(ctx context.Context, ln, app string) []error {
 	}
 	container := d.Spec.Template.Spec.Containers[0].Name
 	for what, patch := range map[string]string{
-		"changing a container's image":       `{"spec":{"template":{"spec":{"containers":[{"name":"` + container + `","image":"attacker.example/steal:1"}]}}}}`,
-		"adding a pod template label":        `{"spec":{"template":{"metadata":{"labels":{"x":"y"}}}}}`,
-		"adding another template annotation": `{"spec":{"template":{"metadata":{"annotations":{"linkerd.io/inject":"disabled"}}}}}`,
+		"changing a container's image":        `{"spec":{"template":{"spec":{"containers":[{"name":"` + container + `","image":"attacker.example/steal:1"}]}}}}`,
+		"adding a pod template label":         `{"spec":{"template":{"metadata":{"labels":{"x":"y"}}}}}`,
+		"adding another template annotation":  `{"spec":{"template":{"metadata":{"annotations":{"linkerd.io/inject":"disabled"}}}}}`,
+		"scaling to zero":                     `{"spec":{"replicas":0}}`,
+		"giving it an owner to be deleted by": `{"metadata":{"ownerReferences":[{"apiVersion":"v1","kind":"ConfigMap","name":"gone","uid":"00000000-0000-0000-0000-000000000000"}]}}`,
 	} {
 		_, err := s.kube.AppsV1().Deployments(app).Patch(ctx, "api", types.StrategicMergePatchType, []byte(patch), metav1.PatchOptions{DryRun: []string{metav1.DryRunAll}})
-		if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "the restarter may change only its own annotations") {
+		if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "ValidatingAdmissionPolicy '"+restarterCronJob+"'") {
 			errs = append(errs, fmt.Errorf("as the restarter, %s on Deployment %s/api: got %v, want the admission policy's refusal", what, app, err))
 		}
 	}
