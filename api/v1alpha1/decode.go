@@ -2,6 +2,7 @@ package v1alpha1
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"reflect"
@@ -86,6 +87,10 @@ func (d *treeDecoder) decode(n *yaml.Node, t reflect.Type, p *field.Path, keyLin
 		d.pos[p.String()] = line
 	}
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		if n.Style&yaml.TaggedStyle != 0 && !slices.Contains([]string{"", "~", "null", "Null", "NULL"}, n.Value) {
+			// "!!null prod": the YAML library refuses it, and so does kubectl.
+			d.errs = append(d.errs, field.Invalid(p, n.Value, fmt.Sprintf("tagged !!null, but %s is not null", QuoteValue(n.Value))))
+		}
 		return nil
 	}
 	for t.Kind() == reflect.Pointer {
@@ -312,7 +317,13 @@ func (d *treeDecoder) str(n *yaml.Node, p *field.Path) any {
 		d.errs = append(d.errs, wrongType(p, n, "a string"))
 		return nil
 	}
-	// Any scalar is taken as the text the user wrote: "2.20" stays "2.20".
+	// Any plain scalar is taken as the text the user wrote: "2.20" stays
+	// "2.20". An explicit tag asks for another type (or, for !!binary, for
+	// decoding), which a string field does not read.
+	if n.Style&yaml.TaggedStyle != 0 && n.ShortTag() != "!!str" {
+		d.errs = append(d.errs, field.Invalid(p, n.Value, fmt.Sprintf("must be a string, not a value tagged %s", n.Tag)))
+		return nil
+	}
 	return n.Value
 }
 
@@ -338,16 +349,18 @@ func (d *treeDecoder) boolean(n *yaml.Node, p *field.Path) any {
 
 func (d *treeDecoder) integer(n *yaml.Node, t reflect.Type, p *field.Path) any {
 	limit := int64(math.MaxInt64) >> (64 - t.Bits())
-	if n.Kind == yaml.ScalarNode && n.Tag == "!!float" && wholeDigits(n.Value) {
-		// Digits past int64, which YAML reads as a float.
-		d.errs = append(d.errs, field.Invalid(p, n.Value, outOfRange(strings.HasPrefix(n.Value, "-"), limit)))
-		return nil
-	}
-	if n.Kind != yaml.ScalarNode || n.Tag != "!!int" {
+	wholeFloat := n.Kind == yaml.ScalarNode && n.Tag == "!!float" && wholeDigits(n.Value)
+	if n.Kind != yaml.ScalarNode || n.Tag != "!!int" && !wholeFloat {
 		d.errs = append(d.errs, wrongType(p, n, "a whole number"))
 		return nil
 	}
+	// Digits past int64 are a float to YAML; and a tag may say !!int of
+	// what is no number.
 	v, err := strconv.ParseInt(n.Value, 0, 64)
+	if errors.Is(err, strconv.ErrSyntax) {
+		d.errs = append(d.errs, wrongType(p, n, "a whole number"))
+		return nil
+	}
 	if err != nil || v > limit || v < -limit-1 {
 		d.errs = append(d.errs, field.Invalid(p, n.Value, outOfRange(strings.HasPrefix(n.Value, "-"), limit)))
 		return nil

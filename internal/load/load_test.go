@@ -96,6 +96,24 @@ func TestParse_invalid(t *testing.T) {
 			spec: header + "spec:\n\xef\xbb\xbf" + anchors + argocd,
 			want: []string{`spec.yaml:6: invalid YAML: a byte-order mark (U+FEFF) inside the file, as when files are joined with theirs: remove it`},
 		},
+		// Explicit tags: what kubectl's YAML library refuses, or would
+		// decode into something else than the text written.
+		"a string field tagged !!int": {
+			spec: header + "spec:\n  profile: !!int prod\n" + anchors + argocd,
+			want: []string{`spec.yaml:6: spec.profile: must be a string, not a value tagged !!int`},
+		},
+		"a string field tagged !!binary": {
+			spec: header + "spec:\n  profile: !!binary ZGV2\n" + anchors + argocd,
+			want: []string{`spec.yaml:6: spec.profile: must be a string, not a value tagged !!binary`},
+		},
+		"a string field tagged !!null": {
+			spec: header + "spec:\n  profile: !!null prod\n" + anchors + argocd,
+			want: []string{`spec.yaml:6: spec.profile: tagged !!null, but "prod" is not null`},
+		},
+		"a number field tagged !!int, not a number": {
+			spec: header + "spec:\n  linkerd:\n    controlPlane: {replicas: !!int abc}\n" + anchors + argocd,
+			want: []string{`spec.yaml:7: spec.linkerd.controlPlane.replicas: must be a whole number, not "abc"`},
+		},
 		"a number past int64, which YAML reads as a float": {
 			spec: header + "spec:\n  linkerd:\n    controlPlane: {replicas: 99999999999999999999}\n" + anchors + argocd,
 			want: []string{`spec.yaml:7: spec.linkerd.controlPlane.replicas: out of range (at most 2147483647)`},
@@ -544,5 +562,17 @@ func TestLoadFile(t *testing.T) {
 	_, err = LoadFile("-", strings.NewReader("kind: x\n"), Options{})
 	if le, ok := AsError(err); !ok || le.Problems[0].File != StdinName {
 		t.Errorf("stdin problems must name %s: %v", StdinName, err)
+	}
+}
+
+// Tags that say what the text already is are read: !!str on a string, and
+// !!float on a whole number (which is no "out of range").
+func TestParse_harmlessTags(t *testing.T) {
+	m, err := Parse("spec.yaml", []byte(header+"spec:\n  profile: !!str dev\n  linkerd:\n    controlPlane: {replicas: !!float 3}\n"+anchors+argocd), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Spec.Profile != "dev" || m.Spec.Linkerd.ControlPlane.Replicas == nil || *m.Spec.Linkerd.ControlPlane.Replicas != 3 {
+		t.Errorf("profile %q, replicas %v", m.Spec.Profile, m.Spec.Linkerd.ControlPlane.Replicas)
 	}
 }
