@@ -225,8 +225,12 @@ func validateTrust(s *MeshTLSSpec, p *field.Path) field.ErrorList {
 		el = append(el, field.Required(ap, "exactly one anchor must be active: set active: true on the one that signs the identity issuers"))
 	case 1:
 	default:
-		el = append(el, field.Invalid(ap, strings.Join(active, ", "),
-			"exactly one anchor may be active, found "+fmt.Sprint(len(active))+": "+strings.Join(active, ", ")))
+		names := active
+		if len(names) > 10 {
+			names = append(slices.Clone(names[:10]), fmt.Sprintf("and %d more", len(active)-10))
+		}
+		el = append(el, field.Invalid(ap, strings.Join(names, ", "),
+			"exactly one anchor may be active, found "+fmt.Sprint(len(active))+": "+strings.Join(names, ", ")))
 	}
 	return el
 }

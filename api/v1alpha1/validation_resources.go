@@ -41,6 +41,9 @@ func validateResources(r ControlPlaneResources, p *field.Path) field.ErrorList {
 				case tooLarge(name, q):
 					el = append(el, field.Invalid(cp.Child(kind.name).Key(string(name)), q.String(),
 						"too large: the kubelet counts "+unitOf(name)+" in 64 bits, so at most "+maxQuantityText(name)))
+				case tooFine(name, q):
+					el = append(el, field.Invalid(cp.Child(kind.name).Key(string(name)), q.String(),
+						"finer than a kubelet counts: whole "+unitOf(name)+", e.g. "+map[bool]string{true: "100m", false: "128Mi"}[name == corev1.ResourceCPU]))
 				}
 			}
 		}
@@ -81,4 +84,14 @@ func unitOf(name corev1.ResourceName) string {
 		return "millicores"
 	}
 	return "bytes"
+}
+
+// tooFine reports a quantity below the unit the kubelet counts in: a
+// fraction of a byte (which the API server only warns about), or of a
+// millicore.
+func tooFine(name corev1.ResourceName, q resource.Quantity) bool {
+	if name == corev1.ResourceCPU {
+		return q.Cmp(*resource.NewMilliQuantity(q.MilliValue(), resource.DecimalSI)) != 0
+	}
+	return q.Cmp(*resource.NewQuantity(q.Value(), resource.BinarySI)) != 0
 }

@@ -188,6 +188,10 @@ func TestValidate(t *testing.T) {
 					corev1.ResourceEphemeralStorage: resource.MustParse("1e19"),
 					corev1.ResourceMemory:           resource.MustParse("9223372036854775807"),
 				}
+				m.Spec.Linkerd.ControlPlane.Resources.Controller.Requests = corev1.ResourceList{
+					corev1.ResourceCPU:    resource.MustParse("0.0001"),
+					corev1.ResourceMemory: resource.MustParse("0.5"),
+				}
 			},
 			errs: field.ErrorList{
 				field.Invalid(spec.Child("linkerd", "controlPlane", "resources", "proxy", "requests").Key("cpu"), "2", ""),
@@ -195,6 +199,8 @@ func TestValidate(t *testing.T) {
 				field.Invalid(spec.Child("linkerd", "controlPlane", "resources", "controller", "limits").Key("cpu"), "10e399", ""),
 				field.Invalid(spec.Child("linkerd", "controlPlane", "resources", "controller", "limits").Key("ephemeral-storage"), "10e18", ""),
 				field.Invalid(spec.Child("linkerd", "controlPlane", "resources", "identity", "limits").Key("memory"), "-1", ""),
+				field.Invalid(spec.Child("linkerd", "controlPlane", "resources", "controller", "requests").Key("cpu"), "100u", ""),
+				field.Invalid(spec.Child("linkerd", "controlPlane", "resources", "controller", "requests").Key("memory"), "500m", ""),
 			},
 		},
 		// Every bad matchLabels entry is reported, at its key.

@@ -8,6 +8,7 @@ package load
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -293,9 +294,32 @@ func problems(name string, errs field.ErrorList, pos v1alpha1.Positions) []Probl
 		if out[i].Line != out[j].Line {
 			return out[i].Line < out[j].Line
 		}
-		return out[i].Path < out[j].Path
+		return comparePaths(out[i].Path, out[j].Path) < 0
 	})
 	return out
+}
+
+// comparePaths orders field paths as a reader does: list indexes by
+// number (clusters[2] before clusters[10]), the rest by text.
+func comparePaths(a, b string) int {
+	for a != "" && b != "" {
+		i := strings.IndexAny(a, "0123456789")
+		j := strings.IndexAny(b, "0123456789")
+		if i < 0 || j < 0 || a[:i] != b[:j] {
+			break
+		}
+		a, b = a[i:], b[j:]
+		na := len(a) - len(strings.TrimLeft(a, "0123456789"))
+		nb := len(b) - len(strings.TrimLeft(b, "0123456789"))
+		if na != nb {
+			return cmp.Compare(na, nb) // fewer digits, smaller number (no leading zeros in indexes)
+		}
+		if c := strings.Compare(a[:na], b[:nb]); c != 0 {
+			return c
+		}
+		a, b = a[na:], b[nb:]
+	}
+	return strings.Compare(a, b)
 }
 
 // Describe renders a field error as "what is wrong (what is allowed)",

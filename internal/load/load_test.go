@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -574,5 +575,15 @@ func TestParse_harmlessTags(t *testing.T) {
 	}
 	if m.Spec.Profile != "dev" || m.Spec.Linkerd.ControlPlane.Replicas == nil || *m.Spec.Linkerd.ControlPlane.Replicas != 3 {
 		t.Errorf("profile %q, replicas %v", m.Spec.Profile, m.Spec.Linkerd.ControlPlane.Replicas)
+	}
+}
+
+// Problems on one line come in the order a reader counts list items.
+func TestComparePaths(t *testing.T) {
+	paths := []string{"spec.clusters[10].name", "spec.b", "spec.clusters[2].server", "spec.clusters[2].name", "spec.clusters[1].name", "spec.a[0]", "spec.clusters[10].a"}
+	slices.SortFunc(paths, comparePaths)
+	want := []string{"spec.a[0]", "spec.b", "spec.clusters[1].name", "spec.clusters[2].name", "spec.clusters[2].server", "spec.clusters[10].a", "spec.clusters[10].name"}
+	if !slices.Equal(paths, want) {
+		t.Errorf("sorted %v, want %v", paths, want)
 	}
 }
