@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // YAMLError splits a YAML library error on the text raw into the line it
@@ -22,6 +23,13 @@ func YAMLError(raw []byte, err error) (line int, msg string) {
 			if l, err := strconv.Atoi(n); err == nil {
 				line, msg = l, after
 			}
+		}
+	}
+	if line == 0 && (strings.Contains(msg, "control characters are not allowed") || strings.Contains(msg, "invalid leading UTF-8 octet") ||
+		strings.Contains(msg, "invalid trailing UTF-8 octet") || strings.Contains(msg, "incomplete UTF-8 octet sequence")) {
+		// The reader says what, not where: find the first such byte.
+		if i := badByte(raw); i >= 0 {
+			line = 1 + bytes.Count(raw[:i], []byte("\n"))
 		}
 	}
 	if _, rest, ok := strings.Cut(msg, "unknown anchor '"); ok && line == 0 {
@@ -61,3 +69,17 @@ func StrayBOM(raw []byte) int {
 
 // StrayBOMMessage says what StrayBOM found.
 const StrayBOMMessage = "a byte-order mark (U+FEFF) inside the file, as when files are joined with theirs: remove it"
+
+// badByte is the offset of the first byte YAML's reader refuses: a control
+// character other than tab, line feed and carriage return, or one of
+// invalid UTF-8; -1 if none.
+func badByte(raw []byte) int {
+	for i := 0; i < len(raw); {
+		r, size := utf8.DecodeRune(raw[i:])
+		if r == utf8.RuneError && size <= 1 || r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0x7f {
+			return i
+		}
+		i += size
+	}
+	return -1
+}

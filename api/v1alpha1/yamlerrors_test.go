@@ -39,3 +39,13 @@ func TestYAMLError_unmarshalErrors(t *testing.T) {
 		t.Errorf("line %d, message %q", line, msg)
 	}
 }
+
+// The reader's refusals of a byte carry no line: it is found.
+func TestYAMLError_badBytes(t *testing.T) {
+	for raw, want := range map[string]int{"a: 1\nb: x\x00y\n": 2, "a: 1\n\nc: \xff\n": 3} {
+		line, _ := YAMLError([]byte(raw), errors.New("yaml: control characters are not allowed"))
+		if line != want {
+			t.Errorf("%q: line %d, want %d", raw, line, want)
+		}
+	}
+}

@@ -393,3 +393,12 @@ func TestManifests_deepNesting(t *testing.T) {
 		t.Errorf("%d positions recorded for a 5000-deep document", n)
 	}
 }
+
+// A %YAML directive heads the document after it, as for the spec loader.
+func TestManifests_directive(t *testing.T) {
+	in := &Input{}
+	in.AddManifests("d.yaml", []byte("%YAML 1.1\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n"))
+	if len(in.Problems) != 0 || len(in.Docs) != 1 || in.Docs[0].Line != 3 {
+		t.Errorf("problems %v, %d docs", in.Problems, len(in.Docs))
+	}
+}

@@ -395,7 +395,11 @@ func splitDocuments(raw []byte) []chunk {
 	var out []chunk
 	start, line := 0, 1
 	for _, loc := range separator.FindAllIndex(raw, -1) {
-		out = append(out, chunk{text: raw[start:loc[0]], line: line})
+		if !directivesOnly(raw[start:loc[0]]) {
+			// A directive (%YAML 1.1) belongs to the document after it,
+			// and says nothing the checks read.
+			out = append(out, chunk{text: raw[start:loc[0]], line: line})
+		}
 		line += bytes.Count(raw[start:loc[1]], []byte("\n"))
 		start = loc[1]
 		if start < len(raw) && raw[start] == '\n' {
@@ -404,6 +408,23 @@ func splitDocuments(raw []byte) []chunk {
 		}
 	}
 	return append(out, chunk{text: raw[start:], line: line})
+}
+
+// directivesOnly reports text of YAML directives, with comments and blank
+// lines, and at least one directive.
+func directivesOnly(text []byte) bool {
+	directive := false
+	for _, l := range bytes.Split(text, []byte("\n")) {
+		l = bytes.TrimSpace(l)
+		switch {
+		case len(l) == 0 || l[0] == '#':
+		case l[0] == '%':
+			directive = true
+		default:
+			return false
+		}
+	}
+	return directive
 }
 
 func syntaxFinding(file string, c chunk, err error) Finding {
