@@ -54,23 +54,33 @@ func caIssuerPolicy(c *clusterContext) []Object {
 	policy, binding := denyPolicy(CAIssuerPolicyName, admissionv1.ValidatingAdmissionPolicySpec{
 		MatchConstraints: matchResources([]admissionv1.OperationType{admissionv1.Create, admissionv1.Update},
 			"cert-manager.io", "*", "certificates", "certificaterequests"),
-		Variables: []admissionv1.Variable{{
+		Variables: []admissionv1.Variable{
 			// The ClusterIssuer a request names, or "" for any other
 			// issuer (a namespaced Issuer, an external issuer's kind).
-			Name: "clusterIssuer",
-			Expression: `has(object.spec) && has(object.spec.issuerRef) && has(object.spec.issuerRef.name) && ` +
-				`has(object.spec.issuerRef.kind) && object.spec.issuerRef.kind == "ClusterIssuer" && ` +
-				`(!has(object.spec.issuerRef.group) || object.spec.issuerRef.group in ["", "cert-manager.io"]) ? ` +
-				`object.spec.issuerRef.name : ""`,
-		}},
+			{Name: "clusterIssuer", Expression: clusterIssuerOf("object")},
+			// An update that keeps the issuer is let through: an object
+			// from before the policy can then lose its finalizers and go,
+			// while its new CertificateRequests are still refused.
+			{Name: "kept", Expression: `oldObject != null && ` + clusterIssuerOf("oldObject") + ` == variables.clusterIssuer`},
+		},
 		Validations: validations,
 	})
 	return []Object{mesh(policy), mesh(binding)}
 }
 
+// clusterIssuerOf is the CEL for the name of the cert-manager ClusterIssuer
+// obj (a Certificate or CertificateRequest) names, or "".
+func clusterIssuerOf(obj string) string {
+	ref := obj + ".spec.issuerRef"
+	return "(has(" + obj + ".spec) && has(" + ref + ") && has(" + ref + ".name) && " +
+		"has(" + ref + ".kind) && " + ref + `.kind == "ClusterIssuer" && ` +
+		"(!has(" + ref + ".group) || " + ref + `.group in ["", "cert-manager.io"]) ? ` +
+		ref + `.name : "")`
+}
+
 // issuerValidation allows the ClusterIssuers issuers only in namespaces.
 func issuerValidation(issuers, namespaces []string, why string) admissionv1.Validation {
-	return forbidden(fmt.Sprintf("!(variables.clusterIssuer in %s) || request.namespace in %s", celList(issuers), celList(namespaces)),
+	return forbidden(fmt.Sprintf("!(variables.clusterIssuer in %s) || request.namespace in %s || variables.kept", celList(issuers), celList(namespaces)),
 		fmt.Sprintf("%s may be named only by Certificates and CertificateRequests in %s: %s (mtlsgen)",
 			plural("ClusterIssuer", issuers), plural("namespace", namespaces), why))
 }

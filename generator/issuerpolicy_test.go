@@ -164,6 +164,18 @@ func TestCAIssuerPolicy_admitsTheOutputOnly(t *testing.T) {
 						t.Errorf("kind %s named %s in namespace tenant refused: %v", other, ref.Name, denied)
 					}
 				}
+				// An update that keeps the issuer (an object from before
+				// the policy, losing its finalizer) goes through; one that
+				// turns to the CA does not.
+				tenant := map[string]any{"namespace": "tenant"}
+				if denied := evaluate(t, p, crt, crt, tenant); denied != nil {
+					t.Errorf("%s/%s updated in namespace tenant, issuer kept: refused: %v", crt.Namespace, crt.Name, denied)
+				}
+				other := crt.DeepCopy()
+				other.Spec.IssuerRef.Name = "someone-elses"
+				if denied := evaluate(t, p, crt, other, tenant); len(denied) != 1 {
+					t.Errorf("%s/%s updated in namespace tenant to name %s: refused by %d validations, want 1", crt.Namespace, crt.Name, ref.Name, len(denied))
+				}
 				// The group may be left out (cert-manager's default).
 				c := crt.DeepCopy()
 				c.Spec.IssuerRef.Group = ""
