@@ -19,7 +19,9 @@ import (
 func isResourceList(out []byte) bool {
 	for _, v := range []string{"v1", "v1alpha1"} {
 		if bytes.HasPrefix(out, []byte("apiVersion: config.kubernetes.io/"+v+"\nkind: ResourceList\n")) {
-			return !bytes.Contains(out, []byte("\n---"))
+			// Without items, kyaml took the input for one item of its
+			// own and wrote it back: no ResourceList it made.
+			return !bytes.Contains(out, []byte("\n---")) && bytes.Contains(out, []byte("\nitems:"))
 		}
 	}
 	return false

@@ -203,6 +203,7 @@ func TestCommand_specOnStdin(t *testing.T) {
 func TestCommand_notAResourceList(t *testing.T) {
 	for _, in := range []string{"hello\n", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n",
 		"apiVersion: config.kubernetes.io/v1\nkind: ResourceLis\nitems: []\n",
+		"apiVersion: config.kubernetes.io/v1\nkind: ResourceList\n",
 		"apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\n---\napiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\n"} {
 		out, err := runResourceListMode([]byte(in))
 		if err == nil || out != "" || strings.Contains(err.Error(), "node contents") || strings.Contains(err.Error(), "hello") {
