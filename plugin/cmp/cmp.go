@@ -122,6 +122,9 @@ func RequestFromEnv(environ []string) (Request, error) {
 				err = errors.New("more after the list")
 			}
 		}
+		if err == nil {
+			err = exactKeys(raw)
+		}
 		if err != nil {
 			return Request{}, fmt.Errorf(`ARGOCD_APP_PARAMETERS is not a JSON list of plugin parameters, such as [{"name":"cluster","string":"east"}]: %s`, jsonReason(raw, err))
 		}
@@ -417,6 +420,55 @@ func redactSyntax(err error, name string) error {
 		}
 	}
 	return le
+}
+
+// exactKeys refuses what encoding/json lets through in a list of
+// parameters: a key given twice in one entry (the last would win) and a key
+// in another case than Argo CD writes ("NAME" would be read as "name").
+// Call it on JSON that decoded as a list of parameters.
+func exactKeys(raw string) error {
+	var entries []map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(raw), &entries); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(strings.NewReader(raw))
+	entry, depth, seen := -1, 0, map[string]bool{}
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		switch tok {
+		case json.Delim('{'), json.Delim('['):
+			depth++
+			if depth == 2 && tok == json.Delim('{') {
+				entry, seen = entry+1, map[string]bool{}
+			}
+			continue
+		case json.Delim('}'), json.Delim(']'):
+			depth--
+			continue
+		}
+		key, ok := tok.(string)
+		if !ok || depth != 2 {
+			continue
+		}
+		switch {
+		case seen[key]:
+			return fmt.Errorf("entry %d has %q twice", entry, key)
+		case !slices.Contains([]string{"name", "string", "map", "array"}, key):
+			return fmt.Errorf("entry %d has unknown key %q (keys: name, string, map, array)", entry, key)
+		}
+		seen[key] = true
+		// Skip the value, whatever it is.
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return err
+		}
+	}
 }
 
 // jsonReason says what is wrong with ARGOCD_APP_PARAMETERS in JSON's terms

@@ -141,6 +141,20 @@ func TestRequestFromEnv(t *testing.T) {
 			env:     []string{`ARGOCD_APP_PARAMETERS=[{"name":"profile","map":{}}]`},
 			wantErr: `plugin parameter "profile" must be a string, not a map or an array`,
 		},
+		// encoding/json would take the last of two keys, and match keys
+		// in any case.
+		"a key twice in one entry": {
+			env:     []string{`ARGOCD_APP_PARAMETERS=[{"name":"cluster","string":"east","string":"west"}]`},
+			wantErr: `entry 0 has "string" twice`,
+		},
+		"a key in another case": {
+			env:     []string{`ARGOCD_APP_PARAMETERS=[{"name":"spec","string":"a.yaml"},{"NAME":"cluster","string":"east"}]`},
+			wantErr: `entry 1 has unknown key "NAME" (keys: name, string, map, array)`,
+		},
+		"keys of a map parameter are its own": {
+			env:     []string{`ARGOCD_APP_PARAMETERS=[{"name":"profile","map":{"name":"x","name2":"y"}}]`},
+			wantErr: `plugin parameter "profile" must be a string, not a map or an array`,
+		},
 		"not JSON": {
 			env:     []string{`ARGOCD_APP_PARAMETERS={cluster: east}`},
 			wantErr: "ARGOCD_APP_PARAMETERS is not a JSON list of plugin parameters, such as [{\"name\":\"cluster\",\"string\":\"east\"}]: not JSON at byte 2: invalid character 'c'",
