@@ -177,6 +177,9 @@ func (d *treeDecoder) object(n *yaml.Node, t reflect.Type, p *field.Path) any {
 	n = d.merged(n, p)
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
+		if complexKey(d, k, p) {
+			continue
+		}
 		key := k.Value
 		cp := child(p, key)
 		ft, ok := fields[key]
@@ -204,6 +207,9 @@ func (d *treeDecoder) mapping(n *yaml.Node, t reflect.Type, p *field.Path) any {
 	n = d.merged(n, p)
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
+		if complexKey(d, k, p) {
+			continue
+		}
 		cp := p.Key(k.Value)
 		if _, dup := out[k.Value]; dup {
 			d.pos[cp.String()] = k.Line
@@ -213,6 +219,21 @@ func (d *treeDecoder) mapping(n *yaml.Node, t reflect.Type, p *field.Path) any {
 		out[k.Value] = d.decode(v, t.Elem(), cp, k.Line)
 	}
 	return out
+}
+
+// complexKey reports, as a problem of the mapping at p, a key that is a
+// list or a mapping (YAML's "? [a]: 1"): keys here are names.
+func complexKey(d *treeDecoder, k *yaml.Node, p *field.Path) bool {
+	k = unalias(k)
+	if k.Kind == yaml.ScalarNode {
+		return false
+	}
+	if p != nil {
+		d.pos[p.String()] = k.Line
+	}
+	what := map[yaml.Kind]string{yaml.MappingNode: "an object", yaml.SequenceNode: "a list"}[k.Kind]
+	d.errs = append(d.errs, field.Invalid(p, what, "has a key that is "+what+": keys are names"))
+	return true
 }
 
 // merged resolves YAML merge keys (<<: *defaults, or a list of them) in a

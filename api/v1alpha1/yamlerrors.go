@@ -25,6 +25,10 @@ func YAMLError(raw []byte, err error) (line int, msg string) {
 			}
 		}
 	}
+	if strings.HasPrefix(msg, "invalid map key: ") {
+		// yaml.v3 prints the key with Go syntax ([]interface {}{"a"}).
+		msg = "a mapping key that is a list or a mapping: keys are names"
+	}
 	if line == 0 && (strings.Contains(msg, "control characters are not allowed") || strings.Contains(msg, "invalid leading UTF-8 octet") ||
 		strings.Contains(msg, "invalid trailing UTF-8 octet") || strings.Contains(msg, "incomplete UTF-8 octet sequence")) {
 		// The reader says what, not where: find the first such byte.

@@ -49,3 +49,11 @@ func TestYAMLError_badBytes(t *testing.T) {
 		}
 	}
 }
+
+// A complex key is said in YAML's terms, not Go's.
+func TestYAMLError_complexKey(t *testing.T) {
+	_, msg := YAMLError(nil, errors.New(`yaml: invalid map key: []interface {}{"a"}`))
+	if msg != "a mapping key that is a list or a mapping: keys are names" {
+		t.Errorf("message %q", msg)
+	}
+}

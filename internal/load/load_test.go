@@ -99,6 +99,10 @@ func TestParse_invalid(t *testing.T) {
 		},
 		// Explicit tags: what kubectl's YAML library refuses, or would
 		// decode into something else than the text written.
+		"a key that is a list": {
+			spec: header + "spec:\n  ? [a]\n  : 1\n" + anchors + argocd,
+			want: []string{`spec.yaml:6: spec: has a key that is a list: keys are names`},
+		},
 		"a string field tagged !!int": {
 			spec: header + "spec:\n  profile: !!int prod\n" + anchors + argocd,
 			want: []string{`spec.yaml:6: spec.profile: must be a string, not a value tagged !!int`},
