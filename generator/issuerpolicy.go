@@ -31,25 +31,22 @@ func caIssuerPolicy(c *clusterContext) []Object {
 	if !v1alpha1.KubeAtLeast(s.KubeVersion, AdmissionPolicyMinKube) {
 		return nil
 	}
-	var anchors []string
-	for i := range s.Trust.Anchors {
-		if a := &s.Trust.Anchors[i]; a.External == nil {
-			anchors = append(anchors, AnchorIssuerName(a))
-		}
-	}
 	var webhookNamespaces []string
 	for _, w := range Webhooks(s) {
 		if !slices.Contains(webhookNamespaces, w.Namespace) {
 			webhookNamespaces = append(webhookNamespaces, w.Namespace)
 		}
 	}
-	var validations []admissionv1.Validation
-	if len(anchors) > 0 {
-		validations = append(validations, issuerValidation(anchors, []string{s.Linkerd.Namespace},
-			"the trust anchors sign only Linkerd's identity issuer"))
+	validations := []admissionv1.Validation{
+		// Every anchor's, today's and any added later: a request filed for
+		// a ClusterIssuer that does not exist yet waits, approved, and is
+		// signed the moment the anchor is added (a status update, which
+		// no policy sees).
+		issuerValidation("variables.clusterIssuer.startsWith("+celString(AnchorPrefix)+")", "ClusterIssuers "+AnchorPrefix+"*",
+			[]string{s.Linkerd.Namespace}, "the trust anchors sign only Linkerd's identity issuer"),
+		issuerValidation("variables.clusterIssuer == "+celString(WebhookCAName), "ClusterIssuer "+WebhookCAName,
+			webhookNamespaces, "the webhook CA signs only Linkerd's webhook serving certificates"),
 	}
-	validations = append(validations, issuerValidation([]string{WebhookCAName}, webhookNamespaces,
-		"the webhook CA signs only Linkerd's webhook serving certificates"))
 
 	policy, binding := denyPolicy(CAIssuerPolicyName, admissionv1.ValidatingAdmissionPolicySpec{
 		MatchConstraints: matchResources([]admissionv1.OperationType{admissionv1.Create, admissionv1.Update},
@@ -78,11 +75,12 @@ func clusterIssuerOf(obj string) string {
 		ref + `.name : "")`
 }
 
-// issuerValidation allows the ClusterIssuers issuers only in namespaces.
-func issuerValidation(issuers, namespaces []string, why string) admissionv1.Validation {
-	return forbidden(fmt.Sprintf("!(variables.clusterIssuer in %s) || request.namespace in %s || variables.kept", celList(issuers), celList(namespaces)),
+// issuerValidation allows the ClusterIssuers that match (a CEL condition
+// on variables.clusterIssuer), named noun, only in namespaces.
+func issuerValidation(match, noun string, namespaces []string, why string) admissionv1.Validation {
+	return forbidden(fmt.Sprintf("!(%s) || request.namespace in %s || variables.kept", match, celList(namespaces)),
 		fmt.Sprintf("%s may be named only by Certificates and CertificateRequests in %s: %s (mtlsgen)",
-			plural("ClusterIssuer", issuers), plural("namespace", namespaces), why))
+			noun, plural("namespace", namespaces), why))
 }
 
 // plural is "noun a" or "nouns a, b".

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	cmapi "github.com/cert-manager/cert-manager/pkg/apis/certmanager/v1"
+	cmmeta "github.com/cert-manager/cert-manager/pkg/apis/meta/v1"
 	"github.com/google/cel-go/cel"
 	admissionv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
@@ -186,6 +187,14 @@ func TestCAIssuerPolicy_admitsTheOutputOnly(t *testing.T) {
 			if guarded == 0 {
 				t.Error("no Certificate names a CA ClusterIssuer: nothing was tried")
 			}
+			// An anchor not in the spec yet: a request filed now would be
+			// signed the moment it is added.
+			future := &cmapi.Certificate{Spec: cmapi.CertificateSpec{IssuerRef: cmmeta.IssuerReference{Name: generator.AnchorPrefix + "next", Kind: cmapi.ClusterIssuerKind, Group: "cert-manager.io"}}}
+			for _, p := range policies {
+				if denied := admits(t, p, future, "tenant"); len(denied) != 1 {
+					t.Errorf("a Certificate in namespace tenant naming a future anchor: refused by %d validations, want 1", len(denied))
+				}
+			}
 			// An object without the fields the policy reads: no error (that
 			// would refuse it), no refusal.
 			for _, obj := range []any{map[string]any{}, map[string]any{"spec": map[string]any{}}, map[string]any{"spec": map[string]any{"issuerRef": map[string]any{"name": "x"}}}} {
@@ -290,10 +299,14 @@ func TestRestarterPolicy(t *testing.T) {
 		"changing the image":           {change(func(d *appsv1.Deployment) { d.Spec.Template.Spec.Containers[0].Image = "evil:1" }), old, apps, true},
 		"adding a template label":      {change(func(d *appsv1.Deployment) { d.Spec.Template.Labels["x"] = "y" }), old, apps, true},
 		"removing the template labels": {change(func(d *appsv1.Deployment) { d.Spec.Template.Labels = nil }), old, apps, true},
-		"changing another annotation":  {change(func(d *appsv1.Deployment) { d.Spec.Template.Annotations["linkerd.io/inject"] = "disabled" }), old, apps, true},
-		"removing another annotation":  {change(func(d *appsv1.Deployment) { delete(d.Spec.Template.Annotations, "linkerd.io/inject") }), old, apps, true},
-		"scaling to zero":              {change(func(d *appsv1.Deployment) { d.Spec.Replicas = ptr.To[int32](0) }), old, apps, true},
-		"pausing":                      {change(func(d *appsv1.Deployment) { d.Spec.Paused = true }), old, apps, true},
+		"a template finalizer":         {change(func(d *appsv1.Deployment) { d.Spec.Template.Finalizers = []string{"example.com/wedge"} }), stamped, apps, true},
+		"a template owner": {change(func(d *appsv1.Deployment) {
+			d.Spec.Template.OwnerReferences = []metav1.OwnerReference{{APIVersion: "v1", Kind: "ConfigMap", Name: "gone", UID: "0"}}
+		}), old, apps, true},
+		"changing another annotation": {change(func(d *appsv1.Deployment) { d.Spec.Template.Annotations["linkerd.io/inject"] = "disabled" }), old, apps, true},
+		"removing another annotation": {change(func(d *appsv1.Deployment) { delete(d.Spec.Template.Annotations, "linkerd.io/inject") }), old, apps, true},
+		"scaling to zero":             {change(func(d *appsv1.Deployment) { d.Spec.Replicas = ptr.To[int32](0) }), old, apps, true},
+		"pausing":                     {change(func(d *appsv1.Deployment) { d.Spec.Paused = true }), old, apps, true},
 		"a dangling owner": {change(func(d *appsv1.Deployment) {
 			d.OwnerReferences = []metav1.OwnerReference{{APIVersion: "v1", Kind: "ConfigMap", Name: "gone", UID: "0"}}
 		}), old, apps, true},

@@ -70,8 +70,11 @@ func restarterPolicy(c *clusterContext) []Object {
 				"the restarter may change only its own annotations on a workload: "+stampList+" (mtlsgen)"),
 			forbidden(rollout+" || object.spec.template.spec == oldObject.spec.template.spec",
 				"the restarter may change only its own annotations on a pod template, not the pod spec (mtlsgen)"),
-			forbidden(rollout+" || has("+tmpl+".labels) == has("+oldTmpl+".labels) && (!has("+tmpl+".labels) || "+tmpl+".labels == "+oldTmpl+".labels)",
-				"the restarter may change only its own annotations on a pod template, not its labels (mtlsgen)"),
+			// Labels, finalizers and owners of the template, which the
+			// controllers copy onto every pod they make.
+			forbidden(rollout+" || "+tmpl+`.all(k, k == "annotations" || k in `+oldTmpl+" && "+oldTmpl+"[k] == "+tmpl+"[k]) && "+
+				oldTmpl+`.all(k, k == "annotations" || k in `+tmpl+")",
+				"the restarter may change only its own annotations on a pod template, not its labels, finalizers or owners (mtlsgen)"),
 			forbidden(rollout+" || "+onlyChanged(tmpl, oldTmpl, restarter.StampAnnotations),
 				"the restarter may change only its own annotations on a pod template: "+stampList+" (mtlsgen)"),
 		},
