@@ -66,19 +66,22 @@ func NewCommand(version string) *cobra.Command {
 				if in == "-" {
 					continue
 				}
-				if _, err := os.Stat(in); err != nil {
+				fi, err := os.Stat(in)
+				if err != nil {
 					return fmt.Errorf("%s: cannot read: %s", in, load.DescribeReadError(err))
+				}
+				if fi.IsDir() {
+					return fmt.Errorf("%s: a directory: name the YAML files in it", in)
 				}
 			}
 		}
 		if len(args) > 0 {
-			if err := run(c, args); err != nil {
-				if _, ok := load.AsError(err); !ok {
-					return fmt.Errorf("the inputs are not a stream of Kubernetes objects (%s)", kyamlReason(err))
-				}
-				return err
+			err := run(c, args)
+			if _, ok := load.AsError(err); err != nil && !ok && strings.Contains(err.Error(), "node contents:") || err != nil && strings.Contains(err.Error(), "MalformedYAMLError") {
+				// kyaml could not read an input as objects.
+				return fmt.Errorf("the inputs are not a stream of Kubernetes objects (%s)", kyamlReason(err))
 			}
-			return nil
+			return err
 		}
 		// kyaml takes input that is not a ResourceList for its items and
 		// writes them back out: on failure, only a ResourceList (with

@@ -237,7 +237,7 @@ func TestCommand_badShapes(t *testing.T) {
 }
 
 // Standalone, a CONFIG or INPUT that cannot be read is named in the
-// loader's terms, with nothing on standard output.
+// loader's terms, with nothing on standard output; so is a directory.
 func TestCommand_standaloneUnreadable(t *testing.T) {
 	spec := filepath.Join("..", "..", "examples", "dev.yaml")
 	missing := filepath.Join(t.TempDir(), "nope.yaml")
@@ -252,5 +252,14 @@ func TestCommand_standaloneUnreadable(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), missing+": cannot read: no such file") || out.Len() > 0 {
 			t.Errorf("%v: output %q, error %v", args, out.String(), err)
 		}
+	}
+	dir := t.TempDir()
+	cmd := krm.NewCommand(testVersion)
+	var out bytes.Buffer
+	cmd.SetIn(bytes.NewReader(nil))
+	cmd.SetOut(&out)
+	cmd.SetArgs([]string{spec, dir})
+	if err := cmd.Execute(); err == nil || err.Error() != dir+": a directory: name the YAML files in it" || out.Len() > 0 {
+		t.Errorf("a directory as input: output %q, error %v", out.String(), err)
 	}
 }
