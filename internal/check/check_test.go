@@ -304,10 +304,7 @@ func TestAddManifests_strayBOMAndAlias(t *testing.T) {
 	in := &Input{}
 	in.AddManifests("joined.yaml", []byte("\xef\xbb\xbf"+cm+"\xef\xbb\xbf"+cm))
 	in.AddManifests("alias.yaml", []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: *nope\n"))
-	var got []string
-	for _, p := range in.Problems {
-		got = append(got, fmt.Sprintf("%s:%d: %s", p.File, p.Line, p.Message))
-	}
+	got := problemLines(in)
 	want := []string{
 		"joined.yaml:4: unparseable YAML: a byte-order mark (U+FEFF) inside the file, as when files are joined with theirs: remove it",
 		"alias.yaml:4: unparseable YAML: unknown anchor 'nope' referenced",
@@ -351,17 +348,12 @@ func TestManifests_notObjects(t *testing.T) {
 	in.AddManifests("values.yaml", []byte("identity:\n  externalCA: true\n"))
 	in.AddManifests("list.yaml", []byte("apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: a}\n- 5\n- {name: b}\n"))
 	in.AddManifests("items.yaml", []byte("apiVersion: v1\nkind: List\nitems: 5\n"))
-	var got []string
-	for _, f := range in.Problems {
-		got = append(got, fmt.Sprintf("%s:%d %s", f.File, f.Line, f.Message))
-	}
-	want := []string{
-		"values.yaml:1 not a Kubernetes object (no apiVersion and kind); pass Helm values with --values",
-		"list.yaml:7 items[1] of a List is not a Kubernetes object (expected a mapping with apiVersion and kind)",
-		"list.yaml:8 items[2] of a List is not a Kubernetes object (expected a mapping with apiVersion and kind)",
-		"items.yaml:1 a List whose items are not a list of objects",
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
+	if diff := cmp.Diff([]string{
+		"values.yaml:1: not a Kubernetes object (no apiVersion and kind); pass Helm values with --values",
+		"list.yaml:7: items[1] of a List is not a Kubernetes object (expected a mapping with apiVersion and kind)",
+		"list.yaml:8: items[2] of a List is not a Kubernetes object (expected a mapping with apiVersion and kind)",
+		"items.yaml:1: a List whose items are not a list of objects",
+	}, problemLines(in)); diff != "" {
 		t.Errorf("problems (-want +got):\n%s", diff)
 	}
 	if len(in.Docs) != 1 || in.Docs[0].Name() != "a" || in.Docs[0].Line != 4 || in.Docs[0].LineOf("metadata.name") != 6 {
@@ -401,4 +393,13 @@ func TestManifests_directive(t *testing.T) {
 	if len(in.Problems) != 0 || len(in.Docs) != 1 || in.Docs[0].Line != 3 {
 		t.Errorf("problems %v, %d docs", in.Problems, len(in.Docs))
 	}
+}
+
+// problemLines are an input's problems as FILE:LINE: MESSAGE.
+func problemLines(in *Input) []string {
+	var out []string
+	for _, p := range in.Problems {
+		out = append(out, fmt.Sprintf("%s:%d: %s", p.File, p.Line, p.Message))
+	}
+	return out
 }
