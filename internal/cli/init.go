@@ -34,7 +34,7 @@ spec:
     repoURL: https://git.example.com/platform.git   # the repository holding this file
     path: mesh                                      # this file's directory in it
     targetRevision: main
-  # kubeVersion: "1.33"   # your clusters' Kubernetes version (the oldest): render --hydrate needs it
+  # kubeVersion: "1.33"   # your clusters' Kubernetes version (the oldest): render --hydrate needs it; below 1.30, set it
 `
 
 func newInitCommand(streams IOStreams) *cobra.Command {
