@@ -77,9 +77,8 @@ func NewCommand(version string) *cobra.Command {
 		}
 		if len(args) > 0 {
 			err := run(c, args)
-			if _, ok := load.AsError(err); err != nil && !ok && strings.Contains(err.Error(), "node contents:") || err != nil && strings.Contains(err.Error(), "MalformedYAMLError") {
-				// kyaml could not read an input as objects.
-				return fmt.Errorf("the inputs are not a stream of Kubernetes objects (%s)", kyamlReason(err))
+			if reason, ok := kyamlReadError(err); ok {
+				return fmt.Errorf("the inputs are not a stream of Kubernetes objects (%s)", reason)
 			}
 			return err
 		}
@@ -95,19 +94,27 @@ func NewCommand(version string) *cobra.Command {
 				err = werr
 			}
 		}
-		if _, ok := load.AsError(err); err != nil && !ok {
-			// kyaml's own reading errors, not a spec's problems.
-			return fmt.Errorf("standard input is not a KRM ResourceList as kustomize sends it (%s); to render a spec, mtlsgen render FILE", kyamlReason(err))
+		if reason, ok := kyamlReadError(err); ok {
+			return fmt.Errorf("standard input is not a KRM ResourceList as kustomize sends it (%s); to render a spec, mtlsgen render FILE", reason)
 		}
 		return err
 	}
 	return cmd
 }
 
-// kyamlReason is a kyaml reading error without its prefix and without the
-// input it quotes whole ("node contents: ...").
-func kyamlReason(err error) string {
-	reason := strings.TrimPrefix(err.Error(), "failed to read ResourceList input: ")
+// kyamlReadError reports whether err is kyaml failing to read its input as
+// objects (not a spec's problems, nor a failed write), and the reason,
+// without kyaml's prefix and without the input it quotes whole ("node
+// contents: ...").
+func kyamlReadError(err error) (string, bool) {
+	if _, spec := load.AsError(err); err == nil || spec {
+		return "", false
+	}
+	msg := err.Error()
+	reason, read := strings.CutPrefix(msg, "failed to read ResourceList input: ")
+	if !read && !strings.Contains(msg, "node contents:") && !strings.Contains(msg, "MalformedYAMLError") {
+		return "", false
+	}
 	reason, _, _ = strings.Cut(reason, ": node contents:")
-	return reason
+	return reason, true
 }

@@ -62,10 +62,10 @@ var _ framework.ResourceListProcessor = &Processor{}
 // returns the problems as a *load.Error, so that framework.Execute writes
 // the results and the command exits non-zero.
 func (p *Processor) Process(rl *framework.ResourceList) error {
-	if err := checkShape(rl.FunctionConfig); err != nil {
+	if bad := checkShape(rl.FunctionConfig); bad != nil {
 		// kyaml's accessors index into whatever node they are given: read
 		// nothing from a config of the wrong shape.
-		le := &load.Error{Problems: []load.Problem{{File: "functionConfig", Path: err.path, Message: err.message}}}
+		le := &load.Error{Problems: []load.Problem{*bad}}
 		rl.Results = append(rl.Results, results(le, nil, "")...)
 		return le
 	}
@@ -184,28 +184,25 @@ func unknownAnnotations(annotations map[string]string, name string) []load.Probl
 	return ps
 }
 
-// shapeError is a function config of the wrong YAML shape, at path.
-type shapeError struct{ path, message string }
-
 // checkShape refuses a function config, or its metadata or annotations,
 // that is not a mapping, before anything reads them.
-func checkShape(fc *yaml.RNode) *shapeError {
+func checkShape(fc *yaml.RNode) *load.Problem {
 	if fc == nil || fc.IsNilOrEmpty() {
 		return nil
 	}
 	if fc.YNode().Kind != yaml.MappingNode {
-		return &shapeError{"", "must be the MeshTLS spec, a mapping with apiVersion, kind, metadata and spec, not " + nodeKind(fc.YNode())}
+		return &load.Problem{File: "functionConfig", Message: "must be the MeshTLS spec, a mapping with apiVersion, kind, metadata and spec, not " + nodeKind(fc.YNode())}
 	}
 	meta := fc.Field(yaml.MetadataField)
 	if meta == nil || meta.Value.IsNil() {
 		return nil
 	}
 	if meta.Value.YNode().Kind != yaml.MappingNode {
-		return &shapeError{"metadata", "must be a mapping (name, annotations), not " + nodeKind(meta.Value.YNode())}
+		return &load.Problem{File: "functionConfig", Path: "metadata", Message: "must be a mapping (name, annotations), not " + nodeKind(meta.Value.YNode())}
 	}
 	for _, f := range []string{yaml.AnnotationsField, yaml.LabelsField} {
 		if v := meta.Value.Field(f); v != nil && !v.Value.IsNil() && v.Value.YNode().Kind != yaml.MappingNode {
-			return &shapeError{"metadata." + f, "must be a mapping of strings, not " + nodeKind(v.Value.YNode())}
+			return &load.Problem{File: "functionConfig", Path: "metadata." + f, Message: "must be a mapping of strings, not " + nodeKind(v.Value.YNode())}
 		}
 	}
 	return nil
