@@ -38,12 +38,19 @@ func validateResources(r ControlPlaneResources, p *field.Path) field.ErrorList {
 					el = append(el, field.NotSupported(cp.Child(kind.name).Key(string(name)), name, linkerdResourceNames))
 				case q.Sign() < 0:
 					el = append(el, field.Invalid(cp.Child(kind.name).Key(string(name)), q.String(), "must not be negative"))
-				case tooLarge(name, q):
-					el = append(el, field.Invalid(cp.Child(kind.name).Key(string(name)), q.String(),
-						"too large: the kubelet counts "+unitOf(name)+" in 64 bits, so at most "+maxQuantityText(name)))
-				case tooFine(name, q):
-					el = append(el, field.Invalid(cp.Child(kind.name).Key(string(name)), q.String(),
-						"finer than a kubelet counts: whole "+unitOf(name)+", e.g. "+map[bool]string{true: "100m", false: "128Mi"}[name == corev1.ResourceCPU]))
+				default:
+					u := kubeletUnitOf(name)
+					if most := resource.NewScaledQuantity(math.MaxInt64, u.scale); q.Cmp(*most) > 0 {
+						// Such a value also renders as an exponent (1e400
+						// as 10e399) that YAML 1.1 readers load as infinity.
+						el = append(el, field.Invalid(cp.Child(kind.name).Key(string(name)), q.String(),
+							"too large: the kubelet counts "+u.name+" in 64 bits, so at most "+most.String()))
+					} else if q.Cmp(*resource.NewScaledQuantity(q.ScaledValue(u.scale), u.scale)) != 0 {
+						// A fraction of a byte, which the API server only
+						// warns about, or of a millicore.
+						el = append(el, field.Invalid(cp.Child(kind.name).Key(string(name)), q.String(),
+							"finer than a kubelet counts: whole "+u.name+", e.g. "+u.example))
+					}
 				}
 			}
 		}
@@ -59,39 +66,17 @@ func validateResources(r ControlPlaneResources, p *field.Path) field.ErrorList {
 	return el
 }
 
-// tooLarge reports a quantity past what a 64-bit count holds in the unit the
-// kubelet keeps it in: millicores for CPU, bytes otherwise. Such a value
-// also renders as an exponent (1e400 as 10e399) that YAML 1.1 readers load
-// as infinity.
-func tooLarge(name corev1.ResourceName, q resource.Quantity) bool {
-	return q.Cmp(maxQuantity(name)) > 0
+// kubeletUnit is the unit the kubelet counts a resource in.
+type kubeletUnit struct {
+	name    string
+	scale   resource.Scale
+	example string
 }
 
-func maxQuantity(name corev1.ResourceName) resource.Quantity {
+// kubeletUnitOf is millicores for CPU, bytes for memory and storage.
+func kubeletUnitOf(name corev1.ResourceName) kubeletUnit {
 	if name == corev1.ResourceCPU {
-		return *resource.NewMilliQuantity(math.MaxInt64, resource.DecimalSI)
+		return kubeletUnit{"millicores", resource.Milli, "100m"}
 	}
-	return *resource.NewQuantity(math.MaxInt64, resource.BinarySI)
-}
-
-func maxQuantityText(name corev1.ResourceName) string {
-	q := maxQuantity(name)
-	return q.String()
-}
-
-func unitOf(name corev1.ResourceName) string {
-	if name == corev1.ResourceCPU {
-		return "millicores"
-	}
-	return "bytes"
-}
-
-// tooFine reports a quantity below the unit the kubelet counts in: a
-// fraction of a byte (which the API server only warns about), or of a
-// millicore.
-func tooFine(name corev1.ResourceName, q resource.Quantity) bool {
-	if name == corev1.ResourceCPU {
-		return q.Cmp(*resource.NewMilliQuantity(q.MilliValue(), resource.DecimalSI)) != 0
-	}
-	return q.Cmp(*resource.NewQuantity(q.Value(), resource.BinarySI)) != 0
+	return kubeletUnit{"bytes", 0, "128Mi"}
 }
