@@ -177,7 +177,7 @@ func (d *treeDecoder) object(n *yaml.Node, t reflect.Type, p *field.Path) any {
 	n = d.merged(n, p)
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
-		if complexKey(d, k, p) {
+		if d.complexKey(k, p) {
 			continue
 		}
 		key := k.Value
@@ -207,7 +207,7 @@ func (d *treeDecoder) mapping(n *yaml.Node, t reflect.Type, p *field.Path) any {
 	n = d.merged(n, p)
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
-		if complexKey(d, k, p) {
+		if d.complexKey(k, p) {
 			continue
 		}
 		cp := p.Key(k.Value)
@@ -223,7 +223,7 @@ func (d *treeDecoder) mapping(n *yaml.Node, t reflect.Type, p *field.Path) any {
 
 // complexKey reports, as a problem of the mapping at p, a key that is a
 // list or a mapping (YAML's "? [a]: 1"): keys here are names.
-func complexKey(d *treeDecoder, k *yaml.Node, p *field.Path) bool {
+func (d *treeDecoder) complexKey(k *yaml.Node, p *field.Path) bool {
 	k = unalias(k)
 	if k.Kind == yaml.ScalarNode {
 		return false

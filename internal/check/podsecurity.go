@@ -3,14 +3,13 @@ package check
 import (
 	"fmt"
 	"slices"
+
+	psapi "k8s.io/pod-security-admission/api"
 )
 
-// Pod Security labels and the proxy injection annotation, as the API
-// server's admission and Linkerd's injector read them.
-const (
-	labelEnforce     = "pod-security.kubernetes.io/enforce"
-	annotationInject = "linkerd.io/inject"
-)
+// annotationInject is the proxy injection annotation Linkerd's injector
+// reads.
+const annotationInject = "linkerd.io/inject"
 
 // checkInjectedNamespaces: MTLS064. Without Linkerd's CNI plugin the
 // injector adds linkerd-init, which asks for NET_ADMIN and NET_RAW to
@@ -27,14 +26,14 @@ func checkInjectedNamespaces(c *cluster) []Finding {
 			continue
 		}
 		inject := str(d.Obj, "metadata", "annotations", annotationInject)
-		level := str(d.Obj, "metadata", "labels", labelEnforce)
-		if !slices.Contains([]string{"enabled", "ingress"}, inject) || !slices.Contains([]string{"baseline", "restricted"}, level) {
+		level := str(d.Obj, "metadata", "labels", psapi.EnforceLevelLabel)
+		if !slices.Contains([]string{"enabled", "ingress"}, inject) || !slices.Contains([]string{string(psapi.LevelBaseline), string(psapi.LevelRestricted)}, level) {
 			continue
 		}
 		out = append(out, at(RuleInjectedPSS, d, "metadata.labels",
 			fmt.Sprintf("Namespace %s injects Linkerd's proxy (%s: %s) and enforces the %s Pod Security level: linkerd-init adds NET_ADMIN and NET_RAW to every injected pod, which %s forbids, so each is refused (unless Linkerd's CNI plugin replaces linkerd-init)",
 				d.Name(), annotationInject, inject, level, level),
-			labelEnforce+": privileged (with pod-security.kubernetes.io/warn and audit: restricted to keep seeing the rest), or install linkerd-cni and set cniEnabled: true"))
+			psapi.EnforceLevelLabel+": privileged (with "+psapi.WarnLevelLabel+" and audit: restricted to keep seeing the rest), or install linkerd-cni and set cniEnabled: true"))
 	}
 	return out
 }

@@ -210,9 +210,10 @@ func runRender(streams IOStreams, version, file string, f *renderFlags) error {
 	if err == nil && written == 0 && hyd == nil {
 		// As the plugins do: an empty output is no success, and -o dir=
 		// would replace a rendered tree with nothing.
-		err = usagef("%s: %s renders no object; refusing an empty output", displayName(file), plugin.Describe(gopts))
 		if m.Spec.ArgoCD.ClusterSelector != nil && gopts.Cluster == "" {
 			err = usagef("%s: %s renders no object: %v (--cluster NAME)", displayName(file), plugin.Describe(gopts), plugin.ErrClusterRequired)
+		} else {
+			err = usagef("%s: %s renders no object; refusing an empty output", displayName(file), plugin.Describe(gopts))
 		}
 	}
 	if err != nil {

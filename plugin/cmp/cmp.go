@@ -427,10 +427,6 @@ func redactSyntax(err error, name string) error {
 // in another case than Argo CD writes ("NAME" would be read as "name").
 // Call it on JSON that decoded as a list of parameters.
 func exactKeys(raw string) error {
-	var entries []map[string]json.RawMessage
-	if err := json.Unmarshal([]byte(raw), &entries); err != nil {
-		return err
-	}
 	dec := json.NewDecoder(strings.NewReader(raw))
 	entry, depth, seen := -1, 0, map[string]bool{}
 	for {
