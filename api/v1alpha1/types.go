@@ -107,9 +107,9 @@ type MeshTLSSpec struct {
 	// (the chart's kubeVersion constraint and .Capabilities.KubeVersion), as
 	// Argo CD renders a chart for the cluster it deploys to, and is
 	// required there. Below 1.30, which first serves
-	// ValidatingAdmissionPolicies, the policy that keeps the CA
-	// ClusterIssuers to their namespaces is not rendered. With clusters of
-	// several versions, give the oldest.
+	// ValidatingAdmissionPolicies, the two policies (the CA ClusterIssuers'
+	// and the restarter's) are not rendered. With clusters of several
+	// versions, give the oldest.
 	// +optional
 	KubeVersion string `json:"kubeVersion,omitempty"`
 }
